@@ -1,0 +1,112 @@
+"""The adapter seam: the one place a partner's native format meets the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from schemas.codes import MessageEvent, RejectReason
+from schemas.fhir import FhirDict
+from schemas.partners import Partner, PartnerRegistry
+
+
+class AdapterError(Exception):
+    """Input a partner sent that the hub will not accept.
+
+    ``message`` is shown to the partner and logged, so it must never contain a value from the
+    input (no BSN, no name, no free text): name the field and the rule instead.
+    """
+
+    def __init__(
+        self, code: RejectReason, message: str, partner_message_id: str | None = None
+    ) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+        self.partner_message_id = partner_message_id
+
+
+@dataclass(frozen=True)
+class DecodeContext:
+    """What the hub knows about a message before its adapter reads it."""
+
+    sender: Partner
+    registry: PartnerRegistry
+    hub_message_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded message: the validated Bundle plus what ingest needs to route it."""
+
+    bundle: FhirDict = field(repr=False)
+    event: MessageEvent
+    partner_message_id: str
+    child_bsn: str = field(repr=False)
+    recipient: Partner | None = None
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """**Protocol:** translate one partner kind's native format to canonical FHIR and back.
+
+    ``decode`` raises ``AdapterError`` for anything it will not accept; ``encode`` gets a
+    canonical Bundle addressed to a partner of this kind and returns its native bytes.
+    """
+
+    name: str
+
+    def decode(self, payload: bytes, ctx: DecodeContext) -> Decoded: ...
+
+    def encode(self, bundle: Mapping[str, Any]) -> bytes: ...
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_json_model(payload: bytes, models: Mapping[str, type[M]]) -> M:
+    """Parse native JSON into the model its ``type`` field names, with privacy-safe errors.
+
+    Errors name the failing fields and rules (pydantic's messages describe the rule, not the
+    input), so they are safe to send back and to log.
+    """
+    try:
+        raw = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        raise AdapterError(RejectReason.MALFORMED, "payload is not valid UTF-8 JSON") from None
+    if not isinstance(raw, dict):
+        raise AdapterError(RejectReason.MALFORMED, "payload must be a JSON object")
+    safe_id = _safe_message_id(raw.get("message_id"))
+    kind = raw.get("type")
+    model = models.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise AdapterError(
+            RejectReason.UNSUPPORTED_TYPE,
+            "field type must be one of: " + ", ".join(sorted(models)),
+            safe_id,
+        )
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _schema_error(exc, safe_id) from None
+
+
+def _safe_message_id(value: object) -> str | None:
+    """The partner's message id, if it is a sane identifier worth echoing in a nack."""
+    if isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and value.isprintable():
+        return value
+    return None
+
+
+def _schema_error(exc: ValidationError, message_id: str | None) -> AdapterError:
+    errors = exc.errors(include_input=False, include_url=False)
+    if any(e["loc"][-1:] == ("bsn",) for e in errors):
+        return AdapterError(RejectReason.INVALID_BSN, "child.bsn fails the elfproef", message_id)
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
+    return AdapterError(RejectReason.SCHEMA_INVALID, "; ".join(parts), message_id)

@@ -1,0 +1,38 @@
+"""The JSON acknowledgement every partner kind receives, from a canonical response Bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from schemas import fhir
+from schemas.codes import RejectReason
+from schemas.notices import Ack, Nack
+
+
+def encode_notice(bundle: Mapping[str, Any]) -> bytes:
+    header = fhir.resource(bundle, "MessageHeader")
+    outcome = fhir.resource(bundle, "OperationOutcome")
+    partner_ids = fhir.extension_values(outcome, fhir.PARTNER_MESSAGE_ID_URL)
+    at = datetime.fromisoformat(bundle["timestamp"])
+    notice: Ack | Nack
+    if header["response"]["code"] == "ok":
+        notice = Ack(
+            in_response_to=partner_ids[0] if partner_ids else "",
+            hub_message_id=header["response"]["identifier"],
+            delivered_to=tuple(fhir.extension_values(outcome, fhir.DELIVERED_TO_URL)),
+            at=at,
+        )
+    else:
+        details = outcome["issue"][0]["details"]
+        notice = Nack(
+            in_response_to=partner_ids[0] if partner_ids else None,
+            hub_message_id=header["response"]["identifier"],
+            reason_code=RejectReason(details["coding"][0]["code"]),
+            reason=details["text"],
+            at=at,
+        )
+    return orjson.dumps(notice.model_dump(mode="json"))

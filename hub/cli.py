@@ -1,0 +1,281 @@
+"""The ``ketenhub`` command line: run the hub, manage local Kafka, act as a partner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from hub.app import StageChoice, install_signal_handlers, run_hub
+from hub.context import ConfigError, load_context, load_registry, local_kafka, resolve_bootstrap
+from hub.local_kafka import LocalKafkaError
+from hub.partner_client import publish, read_inbox
+from hub.settings import Settings
+from hub.topics import TopicNames, create_topics, list_topics, topic_specs
+from observability.logging import configure_logging
+from observability.metrics import HubMetrics
+
+app = typer.Typer(
+    help="ketenhub: a Kafka integration hub for the Dutch youth-care and social-domain chain.\n\n"
+    "Partners publish native messages on ketenhub.partner.<id>.out; the hub translates them to "
+    "FHIR, decides who may receive what, and delivers on ketenhub.partner.<id>.in.\n\n"
+    "Every setting is an environment variable KETENHUB_<NAME> (see the README); without "
+    "KETENHUB_BOOTSTRAP the commands use the project's own local Kafka.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+kafka_app = typer.Typer(help="The project's own single-node Apache Kafka (no Docker).",
+                        no_args_is_help=True)  # fmt: skip
+topics_app = typer.Typer(help="Create and list the hub's topics.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(topics_app, name="topics")
+
+console = Console()
+err = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _friendly(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn the errors a user can fix into one red line and exit code 2, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (LocalKafkaError, ConfigError, LookupError) as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                for e in exc.errors(include_input=False)
+            )
+            err.print(f"[red]configuration error:[/red] {problems}")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _run(coro: Coroutine[Any, Any, R]) -> R:
+    return asyncio.run(coro)
+
+
+@kafka_app.command("fetch")
+@_friendly
+def kafka_fetch() -> None:
+    """Download the Kafka jars from Maven Central into the local cache (once)."""
+    kafka = local_kafka(Settings())
+    if kafka.distribution.is_fetched():
+        console.print(
+            f"Kafka {kafka.distribution.version} jars already in {kafka.distribution.libs}"
+        )
+    kafka.distribution.fetch(console.print)
+
+
+@kafka_app.command("start")
+@_friendly
+def kafka_start() -> None:
+    """Start local Kafka on 127.0.0.1:$KETENHUB_KAFKA_PORT (default 19092); idempotent.
+
+    Fetches the jars first if needed, formats KRaft storage on first start, and returns once
+    the broker answers.
+    """
+    local_kafka(Settings()).start(console.print)
+
+
+@kafka_app.command("stop")
+@_friendly
+def kafka_stop() -> None:
+    """Stop local Kafka (SIGTERM, then SIGKILL after 30 s). Data is kept for the next start."""
+    local_kafka(Settings()).stop(console.print)
+
+
+@kafka_app.command("status")
+@_friendly
+def kafka_status() -> None:
+    """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down."""
+    status = local_kafka(Settings()).status()
+    state = "[green]running[/green]" if status.running else "[yellow]not running[/yellow]"
+    console.print(f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'})")
+    console.print(f"log:  {status.log}\ndata: {status.data}")
+    if not status.running:
+        raise typer.Exit(1)
+
+
+@topics_app.command("create")
+@_friendly
+def topics_create() -> None:
+    """Create every topic of the design that does not exist yet (idempotent).
+
+    Partitions come from KETENHUB_PARTITIONS, replication from KETENHUB_REPLICATION_FACTOR;
+    ketenhub.state and ketenhub.households are compacted, audit and DLQ are kept forever.
+    """
+    settings = Settings()
+    specs = topic_specs(
+        TopicNames(settings.topic_prefix), load_registry(settings),
+        settings.partitions, settings.max_payload_bytes,
+    )  # fmt: skip
+    created = _run(create_topics(resolve_bootstrap(settings), specs, settings.replication_factor))
+    new = [name for name, made in created.items() if made]
+    console.print(f"{len(new)} topics created, {len(created) - len(new)} already existed.")
+    for name in new:
+        console.print(f"  + {name}")
+
+
+@topics_app.command("list")
+@_friendly
+def topics_list() -> None:
+    """List the topics on the cluster."""
+    for name in _run(list_topics(resolve_bootstrap(Settings()))):
+        console.print(name)
+
+
+@app.command()
+@_friendly
+def run(
+    stage: Annotated[
+        StageChoice, typer.Option(help="Run both stages, or only one to scale them apart.")
+    ] = StageChoice.ALL,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Port for /metrics (default KETENHUB_METRICS_PORT; 0 = off).")
+    ] = None,
+    log_format: Annotated[str, typer.Option(help="json or console")] = "json",
+) -> None:
+    """Run the hub: ingest (partner outboxes -> canonical FHIR) and route (-> partner inboxes).
+
+    Stops cleanly on SIGTERM or Ctrl-C: the batch in flight commits or aborts as a whole.
+    """
+    configure_logging(json=log_format == "json")
+    settings = Settings()
+    ctx = load_context(settings)
+    metrics = HubMetrics()
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    metrics.serve(port)
+    if port:
+        err.print(f"metrics on http://127.0.0.1:{port}/metrics", highlight=False)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await run_hub(ctx, stage, metrics, stop)
+
+    _run(main())
+
+
+@app.command()
+@_friendly
+def send(
+    files: Annotated[list[Path], typer.Argument(help="Native message files to publish.")],
+    as_partner: Annotated[str, typer.Option("--as", help="Partner id to publish as.")],
+) -> None:
+    """Publish native message files on a partner's outbox, as that partner would."""
+    settings = Settings()
+    registry = load_registry(settings)
+    if registry.get(as_partner) is None:
+        raise ConfigError(
+            f"unknown partner {as_partner!r}; known: {', '.join(p.id for p in registry.partners)}"
+        )
+    payloads = []
+    for file in files:
+        try:
+            payloads.append(file.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    topic = TopicNames(settings.topic_prefix).partner_out(as_partner)
+    for file, sent in zip(
+        files, _run(publish(resolve_bootstrap(settings), topic, payloads)), strict=True
+    ):
+        console.print(f"{file} -> {sent.topic} partition {sent.partition} offset {sent.offset}")
+
+
+@app.command()
+@_friendly
+def inbox(
+    partner: Annotated[str, typer.Argument(help="Partner id whose inbox to read.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Stop after this many seconds without a new message.")
+    ] = 2.0,
+) -> None:
+    """Print what the hub delivered to a partner (its .in topic), oldest first."""
+    settings = Settings()
+    topic = TopicNames(settings.topic_prefix).partner_in(partner)
+    messages = _run(read_inbox(resolve_bootstrap(settings), topic, idle_timeout_s=timeout))
+    if as_json:
+        for m in messages:
+            body: Any
+            try:
+                body = json.loads(m.value)
+            except ValueError:
+                body = m.value.decode(errors="replace")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "offset": m.offset,
+                        "partition": m.partition,
+                        "kind": m.kind,
+                        "message_id": m.message_id,
+                        "body": body,
+                    }
+                )
+                + "\n"
+            )
+        return
+    table = Table(title=f"inbox of {partner} ({len(messages)} messages)")
+    for column in ("partition:offset", "kind", "hub message id", "body"):
+        table.add_column(column)
+    for m in messages:
+        table.add_row(
+            f"{m.partition}:{m.offset}", m.kind, m.message_id, m.value.decode(errors="replace")
+        )
+    console.print(table)
+
+
+@app.command()
+@_friendly
+def partners() -> None:
+    """List the partners in the registry (KETENHUB_PARTNERS_FILE) and their topics."""
+    settings = Settings()
+    names = TopicNames(settings.topic_prefix)
+    table = Table(title=f"partners ({settings.partners_file})")
+    for column in ("id", "kind", "name", "AGB", "area", "writes to", "reads from"):
+        table.add_column(column)
+    for p in load_registry(settings).partners:
+        table.add_row(p.id, p.kind.value, p.name, p.agb or "", p.area or "",
+                      names.partner_out(p.id), names.partner_in(p.id))  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+@_friendly
+def demo(
+    rate: Annotated[float, typer.Option(help="Messages per second from all GPs together.")] = 5.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
+    ] = None,
+    bad_share: Annotated[
+        float, typer.Option(help="Share of deliberately bad messages (0..1).")
+    ] = 0.08,
+) -> None:
+    """Run everything locally with simulated partners and a live traffic table.
+
+    Starts local Kafka (unless KETENHUB_BOOTSTRAP is set), creates the topics, starts the hub
+    as a child process, lets the GP practices send a steady mix of referrals (some bad on
+    purpose) and shows per partner what was sent and delivered. Ctrl-C stops what it started.
+    """
+    from hub.demo import run_demo
+
+    raise typer.Exit(
+        run_demo(Settings(), rate=rate, duration=duration, bad_share=bad_share, console=console)
+    )

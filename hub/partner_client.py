@@ -1,0 +1,94 @@
+"""What a partner system does with the hub: publish to its outbox, read its inbox.
+
+Used by ``ketenhub send`` / ``ketenhub inbox``, by the demo partners and by the tests, so all
+three exercise the same path a real partner's code takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+
+from hub.kafka_io import assign_all, committed_reader
+from hub.records import HEADER_KIND, HEADER_MESSAGE_ID
+from schemas.envelope import header_value
+
+
+@dataclass(frozen=True)
+class Published:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    partition: int
+    offset: int
+    timestamp_ms: int
+    kind: str
+    message_id: str
+    value: bytes
+
+
+async def publish(bootstrap: str, topic: str, payloads: list[bytes]) -> list[Published]:
+    """Publish native payloads as a partner does (no key: the hub keys by household)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+        max_request_size=4 * 1024 * 1024,
+    )  # fmt: skip
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=payload) for payload in payloads]
+        results = [await f for f in futures]
+    finally:
+        await producer.stop()
+    return [Published(r.topic, r.partition, r.offset) for r in results]
+
+
+async def read_inbox(
+    bootstrap: str,
+    topic: str,
+    *,
+    idle_timeout_s: float = 2.0,
+    until: Callable[[list[InboxMessage]], bool] | None = None,
+    max_wait_s: float = 60.0,
+) -> list[InboxMessage]:
+    """Everything committed to an inbox, oldest first.
+
+    Stops once ``until`` holds, or after ``idle_timeout_s`` without news once caught up, or
+    after ``max_wait_s`` in all.
+    """
+    messages: list[InboxMessage] = []
+    async with committed_reader(bootstrap) as consumer:
+        partitions = await assign_all(consumer, [topic])
+        await consumer.seek_to_beginning(*partitions)
+        started = last_news = time.monotonic()
+        while True:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                for r in records:
+                    headers = list(r.headers or ())
+                    messages.append(
+                        InboxMessage(
+                            partition=r.partition, offset=r.offset, timestamp_ms=r.timestamp,
+                            kind=header_value(headers, HEADER_KIND) or "?",
+                            message_id=header_value(headers, HEADER_MESSAGE_ID) or "",
+                            value=r.value or b"",
+                        )
+                    )  # fmt: skip
+                last_news = time.monotonic()
+            now = time.monotonic()
+            if until is not None and until(messages):
+                break
+            if until is None and now - last_news > idle_timeout_s:
+                break
+            if now - started > max_wait_s:
+                break
+            await asyncio.sleep(0)
+    messages.sort(key=lambda m: (m.timestamp_ms, m.partition, m.offset))
+    return messages

@@ -1,0 +1,36 @@
+"""Records the stages produce, and the header names they share with partners."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HEADER_MESSAGE_ID = "kh-message-id"
+HEADER_KIND = "kh-kind"
+HEADER_EVENT = "kh-event"
+HEADER_SENT_AT = "kh-sent-at"
+HEADER_DLQ_REASON = "kh-dlq-reason"
+HEADER_DLQ_DETAIL = "kh-dlq-detail"
+HEADER_DLQ_PARTNER = "kh-dlq-partner"
+HEADER_DLQ_SOURCE = "kh-dlq-source"
+HEADER_DLQ_AT = "kh-dlq-at"
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InRecord:
+    """A consumed record as plain data, so stages are testable without a broker."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+    timestamp_ms: int = 0

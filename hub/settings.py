@@ -1,0 +1,61 @@
+"""Configuration from the environment (``KETENHUB_*``), with defaults that run locally."""
+
+from __future__ import annotations
+
+import socket
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULTS = Path(__file__).parent / "defaults"
+DEVELOPMENT_SECRET = "ketenhub-development-only-not-a-secret"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Each field is also an environment variable: ``KETENHUB_`` + its name in capitals."""
+
+    model_config = SettingsConfigDict(env_prefix="KETENHUB_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    bootstrap: str | None = Field(
+        default=None,
+        description="Kafka bootstrap servers; unset means the project's own local Kafka",
+    )
+    home: Path = Field(default=Path(".ketenhub"), description="local Kafka, logs, caches")
+    kafka_port: int = Field(default=19092, description="port of the local Kafka broker")
+    topic_prefix: str = Field(default="ketenhub", pattern=r"^[a-z][a-z0-9-]*$")
+    partitions: int = Field(default=6, ge=1, le=1000)
+    replication_factor: int = Field(default=1, ge=1)
+    partners_file: Path = DEFAULTS / "partners.toml"
+    policy_file: Path = DEFAULTS / "policy.toml"
+    pseudonym_secret: SecretStr | None = None
+    pseudonym_secret_file: Path | None = None
+    max_payload_bytes: int = Field(default=512 * 1024, ge=1024, le=900 * 1024)
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    instance_id: str = Field(default_factory=socket.gethostname)
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.env is Environment.PRODUCTION and not (
+            self.pseudonym_secret or self.pseudonym_secret_file
+        ):
+            raise ValueError(
+                "KETENHUB_PSEUDONYM_SECRET or KETENHUB_PSEUDONYM_SECRET_FILE must be set "
+                "when KETENHUB_ENV=production"
+            )
+        return self
+
+    def secret_bytes(self) -> bytes:
+        """The HMAC key for pseudonyms; a fixed development key only outside production."""
+        if self.pseudonym_secret is not None:
+            return self.pseudonym_secret.get_secret_value().encode()
+        if self.pseudonym_secret_file is not None:
+            return self.pseudonym_secret_file.read_bytes().strip()
+        return DEVELOPMENT_SECRET.encode()

@@ -1,0 +1,1 @@
+"""Metrics, structured logs and audit output: what ops and privacy officers see."""

@@ -1,0 +1,1 @@
+"""Pydantic models of what crosses ketenhub's boundaries: partner payloads, envelope, codes."""

@@ -1,0 +1,41 @@
+"""One audit record per processing act, written to ``ketenhub.audit``.
+
+Holds pseudonyms and partner ids only: enough to answer "who received what about this
+household, on which basis" without a BSN or a name in the log itself.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from schemas.codes import MessageEvent, RejectReason
+
+
+class LegalBasis(StrEnum):
+    STATUTORY = "statutory"
+    CONSENT = "consent"
+    SAFETY = "safety"
+
+
+class AuditAction(StrEnum):
+    DELIVERED = "delivered"
+    REFUSED = "refused"
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+class AuditRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: str
+    at: AwareDatetime
+    action: AuditAction
+    event: MessageEvent
+    sender_id: str
+    recipient_id: str | None
+    household: str
+    basis: LegalBasis | None = None
+    reason_code: RejectReason | None = None

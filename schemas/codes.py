@@ -1,0 +1,62 @@
+"""Identifier systems, the hub's message-event CodeSystem and its reject reason codes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+BSN_SYSTEM = "http://fhir.nl/fhir/NamingSystem/bsn"
+AGB_SYSTEM = "http://fhir.nl/fhir/NamingSystem/agb-z"
+EVENT_SYSTEM = "urn:ketenhub:codesystem:message-event"
+CARE_CATEGORY_SYSTEM = "urn:ketenhub:codesystem:jeugdhulp-categorie"
+REJECT_SYSTEM = "urn:ketenhub:codesystem:reject-reason"
+
+
+def partner_endpoint(partner_id: str) -> str:
+    """The MessageHeader endpoint URI that names a partner inside the hub."""
+    return f"urn:ketenhub:partner:{partner_id}"
+
+
+def partner_message_id_system(partner_id: str) -> str:
+    """Identifier system for the message ids a partner assigns itself."""
+    return f"urn:ketenhub:partner:{partner_id}:message-id"
+
+
+class MessageEvent(StrEnum):
+    """Codes of the hub's message-event CodeSystem (``EVENT_SYSTEM``)."""
+
+    REFERRAL = "referral"
+    ACKNOWLEDGEMENT = "acknowledgement"
+
+
+class CareCategory(StrEnum):
+    """Requested youth-care category (a simplified subset of the iJw product categories)."""
+
+    JEUGD_GGZ = "jeugd-ggz"
+    JEUGDHULP_AMBULANT = "jeugdhulp-ambulant"
+    JEUGDHULP_VERBLIJF = "jeugdhulp-verblijf"
+    DYSLEXIE = "dyslexie"
+    JEUGD_LVB = "jeugd-lvb"
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    CRISIS = "crisis"
+
+
+class RejectReason(StrEnum):
+    """Why a message was not accepted; sent to the partner in a nack and kept in the DLQ.
+
+    The codes are stable API for partners: add new ones, never rename.
+    """
+
+    PAYLOAD_TOO_LARGE = "payload-too-large"
+    MALFORMED = "malformed"
+    UNSUPPORTED_TYPE = "unsupported-type"
+    SCHEMA_INVALID = "schema-invalid"
+    INVALID_BSN = "invalid-bsn"
+    UNKNOWN_PARTNER = "unknown-partner"
+    UNKNOWN_RECIPIENT = "unknown-recipient"
+    SENDER_MISMATCH = "sender-mismatch"
+    NO_LEGAL_BASIS = "no-legal-basis"
+    INTERNAL_ERROR = "internal-error"

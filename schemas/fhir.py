@@ -1,0 +1,205 @@
+"""Canonical FHIR R4 message Bundles, built and read as plain dicts.
+
+The hub builds Bundles as dicts and validates them once with fhir.resources (R4B models, which
+match R4 for these resources) at the boundary where they are made; everything downstream reads
+the dict. That keeps full FHIR validity without paying for model objects twice per message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+
+from schemas.codes import (
+    AGB_SYSTEM,
+    BSN_SYSTEM,
+    CARE_CATEGORY_SYSTEM,
+    EVENT_SYSTEM,
+    REJECT_SYSTEM,
+    MessageEvent,
+    RejectReason,
+    Urgency,
+    partner_endpoint,
+    partner_message_id_system,
+)
+
+FhirDict = dict[str, Any]
+
+PRIORITY_OF_URGENCY = {Urgency.ROUTINE: "routine", Urgency.URGENT: "urgent", Urgency.CRISIS: "stat"}
+URGENCY_OF_PRIORITY = {v: k for k, v in PRIORITY_OF_URGENCY.items()}
+HUB_ENDPOINT = "urn:ketenhub:hub"
+PARTNER_MESSAGE_ID_URL = "urn:ketenhub:extension:partner-message-id"
+DELIVERED_TO_URL = "urn:ketenhub:extension:delivered-to"
+
+
+class FhirInvalidError(ValueError):
+    """A Bundle the hub built or received is not valid FHIR; the text names paths, not values."""
+
+
+def validate_bundle(bundle: Mapping[str, Any]) -> None:
+    """Validate the whole Bundle, every resource inside it included, against FHIR R4."""
+    try:
+        Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        paths = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+        raise FhirInvalidError("invalid FHIR at " + ", ".join(paths[:5])) from None
+
+
+def _urn(resource_id: str) -> str:
+    return f"urn:uuid:{resource_id}"
+
+
+def _sub_id(hub_message_id: str, part: str) -> str:
+    """A stable UUID per resource of a message, so fullUrls are real ``urn:uuid``s."""
+    return str(uuid.uuid5(uuid.UUID(hub_message_id), part))
+
+
+def _agb(value: str) -> FhirDict:
+    return {"identifier": {"system": AGB_SYSTEM, "value": value}}
+
+
+def referral_bundle(
+    *,
+    hub_message_id: str,
+    sender_id: str,
+    partner_message_id: str,
+    sent_at: datetime,
+    referrer_agb: str,
+    recipient_id: str,
+    recipient_agb: str,
+    bsn: str,
+    birth_date: str,
+    urgency: Urgency,
+    care_category: str,
+    reason: str,
+) -> FhirDict:
+    """MessageHeader + ServiceRequest + Patient for a referral to youth care."""
+    header_id, request_id, patient_id = (_sub_id(hub_message_id, n) for n in ("mh", "sr", "pt"))
+    header = {
+        "resourceType": "MessageHeader",
+        "id": header_id,
+        "eventCoding": {"system": EVENT_SYSTEM, "code": MessageEvent.REFERRAL.value},
+        "source": {"endpoint": partner_endpoint(sender_id)},
+        "sender": _agb(referrer_agb),
+        "destination": [
+            {"endpoint": partner_endpoint(recipient_id), "receiver": _agb(recipient_agb)}
+        ],
+        "focus": [{"reference": _urn(request_id)}],
+    }
+    request = {
+        "resourceType": "ServiceRequest",
+        "id": request_id,
+        "identifier": [
+            {"system": partner_message_id_system(sender_id), "value": partner_message_id}
+        ],
+        "status": "active",
+        "intent": "order",
+        "category": [{"coding": [{"system": CARE_CATEGORY_SYSTEM, "code": care_category}]}],
+        "priority": PRIORITY_OF_URGENCY[urgency],
+        "subject": {"reference": _urn(patient_id)},
+        "authoredOn": sent_at.isoformat(),
+        "requester": _agb(referrer_agb),
+        "performer": [_agb(recipient_agb)],
+        "reasonCode": [{"text": reason}],
+    }
+    patient = {
+        "resourceType": "Patient",
+        "id": patient_id,
+        "identifier": [{"system": BSN_SYSTEM, "value": bsn}],
+        "birthDate": birth_date,
+    }
+    return _bundle(
+        hub_message_id, sent_at, [(header_id, header), (request_id, request), (patient_id, patient)]
+    )
+
+
+def response_bundle(
+    *,
+    hub_message_id: str,
+    in_response_to: str,
+    partner_message_id: str | None,
+    recipient_id: str,
+    at: datetime,
+    delivered_to: tuple[str, ...] = (),
+    reject: RejectReason | None = None,
+    reason: str = "",
+) -> FhirDict:
+    """An acknowledgement (``reject`` None) or a nack with an OperationOutcome.
+
+    ``in_response_to`` is the hub's id of the original message; the partner's own id and the
+    recipients reached travel as extensions on the OperationOutcome.
+    """
+    header_id, outcome_id = _sub_id(hub_message_id, "mh"), _sub_id(hub_message_id, "oo")
+    header: FhirDict = {
+        "resourceType": "MessageHeader",
+        "id": header_id,
+        "eventCoding": {"system": EVENT_SYSTEM, "code": MessageEvent.ACKNOWLEDGEMENT.value},
+        "source": {"endpoint": HUB_ENDPOINT},
+        "destination": [{"endpoint": partner_endpoint(recipient_id)}],
+        "response": {
+            "identifier": in_response_to,
+            "code": "ok" if reject is None else "fatal-error",
+        },
+        "focus": [{"reference": _urn(outcome_id)}],
+    }
+    issue: FhirDict
+    if reject is None:
+        issue = {
+            "severity": "information",
+            "code": "informational",
+            "diagnostics": "accepted and delivered",
+        }
+    else:
+        issue = {
+            "severity": "error",
+            "code": "invalid" if reject is not RejectReason.NO_LEGAL_BASIS else "forbidden",
+            "details": {
+                "coding": [{"system": REJECT_SYSTEM, "code": reject.value}],
+                "text": reason,
+            },
+        }
+    outcome: FhirDict = {"resourceType": "OperationOutcome", "id": outcome_id, "issue": [issue]}
+    if partner_message_id is not None:
+        outcome["extension"] = [{"url": PARTNER_MESSAGE_ID_URL, "valueString": partner_message_id}]
+    if delivered_to:
+        outcome["extension"] = [
+            *outcome.get("extension", []),
+            *({"url": DELIVERED_TO_URL, "valueString": d} for d in delivered_to),
+        ]
+    return _bundle(hub_message_id, at, [(header_id, header), (outcome_id, outcome)])
+
+
+def _bundle(bundle_id: str, at: datetime, entries: list[tuple[str, FhirDict]]) -> FhirDict:
+    return {
+        "resourceType": "Bundle",
+        "id": bundle_id,
+        "type": "message",
+        "timestamp": at.isoformat(),
+        "entry": [{"fullUrl": _urn(rid), "resource": res} for rid, res in entries],
+    }
+
+
+def resource(bundle: Mapping[str, Any], resource_type: str) -> FhirDict:
+    """The first resource of that type in a Bundle; KeyError when absent."""
+    for entry in bundle.get("entry", []):
+        if entry["resource"]["resourceType"] == resource_type:
+            return dict(entry["resource"])
+    raise KeyError(resource_type)
+
+
+def partner_id_of(endpoint: str) -> str:
+    """Inverse of ``partner_endpoint``."""
+    return endpoint.rsplit(":", 1)[-1]
+
+
+def event_of(bundle: Mapping[str, Any]) -> str:
+    return str(resource(bundle, "MessageHeader")["eventCoding"]["code"])
+
+
+def extension_values(res: Mapping[str, Any], url: str) -> list[str]:
+    return [str(e["valueString"]) for e in res.get("extension", []) if e["url"] == url]

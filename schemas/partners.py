@@ -1,0 +1,68 @@
+"""The partner registry: which systems may talk to the hub, as what, and how to reach them."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class PartnerKind(StrEnum):
+    HUISARTS = "huisarts"
+    OJG = "ojg"
+    SCHOOL = "school"
+    VEILIGHEIDSHUIS = "veiligheidshuis"
+    RIGG = "rigg"
+    AANBIEDER = "aanbieder"
+    WIJ = "wij"
+
+
+class Partner(BaseModel):
+    """One partner system; its ``id`` names its topics ``ketenhub.partner.<id>.in|out``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    kind: PartnerKind
+    name: str
+    agb: str | None = Field(default=None, pattern=r"^\d{8}$")
+    area: str | None = None
+    adapter: str | None = None
+
+    @property
+    def adapter_name(self) -> str:
+        """The adapter entry point to use; by default the one named after the partner kind."""
+        return self.adapter or self.kind.value
+
+
+class PartnerRegistry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    partners: tuple[Partner, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> PartnerRegistry:
+        ids = [p.id for p in self.partners]
+        agbs = [p.agb for p in self.partners if p.agb]
+        if len(set(ids)) != len(ids):
+            raise ValueError("partner ids must be unique")
+        if len(set(agbs)) != len(agbs):
+            raise ValueError("AGB codes must be unique")
+        return self
+
+    def get(self, partner_id: str) -> Partner | None:
+        return next((p for p in self.partners if p.id == partner_id), None)
+
+    def by_agb(self, agb: str) -> Partner | None:
+        return next((p for p in self.partners if p.agb == agb), None)
+
+    def of_kind(self, kind: PartnerKind) -> tuple[Partner, ...]:
+        return tuple(p for p in self.partners if p.kind is kind)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> PartnerRegistry:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        return cls.model_validate({"partners": data.get("partner", [])})
