@@ -232,14 +232,26 @@ def inbox(
                 + "\n"
             )
         return
-    table = Table(title=f"inbox of {partner} ({len(messages)} messages)")
-    for column in ("partition:offset", "kind", "hub message id", "body"):
+    table = Table(title=f"inbox of {partner}: {len(messages)} message(s); --json for bodies")
+    for column in ("partition:offset", "kind", "hub message id", "summary"):
         table.add_column(column)
     for m in messages:
-        table.add_row(
-            f"{m.partition}:{m.offset}", m.kind, m.message_id, m.value.decode(errors="replace")
-        )
+        table.add_row(f"{m.partition}:{m.offset}", m.kind, m.message_id, _summary(m.value))
     console.print(table)
+
+
+SUMMARY_FIELDS = ("type", "referral_id", "in_response_to", "reason_code", "care_category")
+
+
+def _summary(value: bytes) -> str:
+    """The routing facts of a message, never its personal data: the table is for a glance."""
+    try:
+        body = json.loads(value)
+    except ValueError:
+        return f"<{len(value)} bytes, not JSON>"
+    if not isinstance(body, dict):
+        return "<JSON, not an object>"
+    return " ".join(f"{k}={body[k]}" for k in SUMMARY_FIELDS if body.get(k) is not None)
 
 
 @app.command()

@@ -33,6 +33,7 @@ class InboxMessage:
     kind: str
     message_id: str
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 async def publish(bootstrap: str, topic: str, payloads: list[bytes]) -> list[Published]:
@@ -78,7 +79,7 @@ async def read_inbox(
                             partition=r.partition, offset=r.offset, timestamp_ms=r.timestamp,
                             kind=header_value(headers, HEADER_KIND) or "?",
                             message_id=header_value(headers, HEADER_MESSAGE_ID) or "",
-                            value=r.value or b"",
+                            value=r.value or b"", headers=tuple(headers),
                         )
                     )  # fmt: skip
                 last_news = time.monotonic()

@@ -1,0 +1,46 @@
+"""`ketenhub kafka start|status|stop` on a real broker: idempotent, and honest about state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hub.local_kafka import free_port
+from tests.e2e.conftest import REPO
+
+pytestmark = pytest.mark.kafka
+
+
+def test_start_is_idempotent_and_stop_stops(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    # Share the jar cache so the test never downloads; everything else is private to the test.
+    (home / "cache").mkdir(parents=True)
+    (home / "cache" / "kafka-4.1.1").symlink_to(REPO / ".ketenhub" / "cache" / "kafka-4.1.1")
+    port = free_port()
+    env = {**os.environ, "KETENHUB_HOME": str(home), "KETENHUB_KAFKA_PORT": str(port)}
+    env.pop("KETENHUB_BOOTSTRAP", None)
+
+    def ketenhub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hub", "kafka", *args],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    try:
+        first = ketenhub("start")
+        assert first.returncode == 0, first.stderr
+        assert f"Kafka is up at 127.0.0.1:{port}" in first.stdout
+        assert "log:" in first.stdout
+        again = ketenhub("start")
+        assert again.returncode == 0 and "already running" in again.stdout
+        status = ketenhub("status")
+        assert status.returncode == 0 and "running" in status.stdout
+    finally:
+        stopped = ketenhub("stop")
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    down = ketenhub("status")
+    assert down.returncode == 1 and "not running" in down.stdout
