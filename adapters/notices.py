@@ -24,6 +24,7 @@ def encode_notice(bundle: Mapping[str, Any]) -> bytes:
             in_response_to=partner_ids[0] if partner_ids else "",
             hub_message_id=header["response"]["identifier"],
             delivered_to=tuple(fhir.extension_values(outcome, fhir.DELIVERED_TO_URL)),
+            duplicate=any(e["url"] == fhir.DUPLICATE_URL for e in outcome.get("extension", [])),
             at=at,
         )
     else:

@@ -202,7 +202,8 @@ def _render(
         "acks in",
         "nacks in",
     ):
-        table.add_column(column, justify="right" if column not in ("partner", "kind") else "left")
+        left = column in ("partner", "kind")
+        table.add_column(column, justify="left" if left else "right", no_wrap=left)
     for p in registry.partners:
         r = traffic.received
         table.add_row(

@@ -105,6 +105,7 @@ def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
         delivered_to=delivery.delivered_to,
         reject=delivery.reject,
         reason=delivery.reason,
+        duplicate=delivery.duplicate,
     )
 
 

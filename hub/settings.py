@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULTS = Path(__file__).parent / "defaults"
 DEVELOPMENT_SECRET = "ketenhub-development-only-not-a-secret"
+MIN_SECRET_BYTES = 16
 
 
 class Environment(StrEnum):
@@ -43,19 +44,34 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
-        if self.env is Environment.PRODUCTION and not (
-            self.pseudonym_secret or self.pseudonym_secret_file
-        ):
-            raise ValueError(
-                "KETENHUB_PSEUDONYM_SECRET or KETENHUB_PSEUDONYM_SECRET_FILE must be set "
-                "when KETENHUB_ENV=production"
-            )
+        if self.env is Environment.PRODUCTION:
+            if not (self.pseudonym_secret or self.pseudonym_secret_file):
+                raise ValueError(
+                    "KETENHUB_PSEUDONYM_SECRET or KETENHUB_PSEUDONYM_SECRET_FILE must be set "
+                    "when KETENHUB_ENV=production"
+                )
+            self.secret_bytes()
         return self
 
     def secret_bytes(self) -> bytes:
-        """The HMAC key for pseudonyms; a fixed development key only outside production."""
+        """The HMAC key for pseudonyms; the fixed development key only outside production.
+
+        A short key would make pseudonyms reversible by trying all ~10^8 valid BSNs, so a
+        configured key must have at least ``MIN_SECRET_BYTES`` bytes.
+        """
         if self.pseudonym_secret is not None:
-            return self.pseudonym_secret.get_secret_value().encode()
-        if self.pseudonym_secret_file is not None:
-            return self.pseudonym_secret_file.read_bytes().strip()
-        return DEVELOPMENT_SECRET.encode()
+            key = self.pseudonym_secret.get_secret_value().encode()
+            source = "KETENHUB_PSEUDONYM_SECRET"
+        elif self.pseudonym_secret_file is not None:
+            try:
+                key = self.pseudonym_secret_file.read_bytes().strip()
+            except OSError as exc:
+                raise ValueError(
+                    f"cannot read KETENHUB_PSEUDONYM_SECRET_FILE: {exc.strerror}"
+                ) from None
+            source = "KETENHUB_PSEUDONYM_SECRET_FILE"
+        else:
+            return DEVELOPMENT_SECRET.encode()
+        if len(key) < MIN_SECRET_BYTES:
+            raise ValueError(f"{source} must hold at least {MIN_SECRET_BYTES} bytes")
+        return key

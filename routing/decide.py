@@ -30,6 +30,7 @@ class Delivery:
     reject: RejectReason | None = None
     reason: str = ""
     delivered_to: tuple[str, ...] = ()
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,13 @@ def decide(
     key = f"{message.sender_id}/{message.partner_message_id}"
     if state.seen(key):
         return _duplicate(state, message, now)
-    remembered = state.remember(key)
     if message.recipient_id is None or message.recipient_kind is None:
-        return _refuse(remembered, message, now, RejectReason.UNKNOWN_RECIPIENT, "no recipient")
+        return _refuse(state, message, now, RejectReason.UNKNOWN_RECIPIENT, "no recipient")
     flow = policy.flow(message.event, message.sender_kind, message.recipient_kind)
     basis = next((b for b in flow.bases if b in DELIVERABLE_BASES), None) if flow else None
     if basis is None:
         return _refuse(
-            remembered,
+            state,
             message,
             now,
             RejectReason.NO_LEGAL_BASIS,
@@ -61,7 +61,7 @@ def decide(
         )
     recipients = (message.recipient_id,)
     return Decision(
-        new_state=remembered,
+        new_state=state.remember(key),
         deliveries=(
             Delivery(DeliveryKind.FORWARD, message.recipient_id, basis=basis),
             Delivery(DeliveryKind.ACK, message.sender_id, delivered_to=recipients),
@@ -74,10 +74,13 @@ def decide(
 
 
 def _duplicate(state: HouseholdState, message: RoutingEnvelope, now: datetime) -> Decision:
-    """A resent message: acknowledge again, deliver nothing new."""
+    """A resent message that was delivered before: acknowledge again, deliver nothing new.
+
+    Only delivered messages are remembered, so a refused message sent again is judged anew.
+    """
     return Decision(
         new_state=state,
-        deliveries=(Delivery(DeliveryKind.ACK, message.sender_id),),
+        deliveries=(Delivery(DeliveryKind.ACK, message.sender_id, duplicate=True),),
         audit=(_audit(message, now, AuditAction.DUPLICATE, message.sender_id),),
     )
 

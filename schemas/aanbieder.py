@@ -5,23 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
+from schemas.base import PrivateModel
 from schemas.bsn import Bsn
 from schemas.codes import CareCategory, Urgency
 
 
-class ReferredClient(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class ReferredClient(PrivateModel):
     bsn: Bsn
     birth_date: date
 
 
-class ReferralReceived(BaseModel):
+class ReferralReceived(PrivateModel):
     """A referral as the provider gets it; ``referrer_agb`` goes into its later JW315 Verwijzer."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["verwijzing-ontvangen"] = "verwijzing-ontvangen"
     hub_message_id: str

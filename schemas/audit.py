@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
+from schemas.base import PrivateModel
 from schemas.codes import MessageEvent, RejectReason
 
 
@@ -27,9 +28,7 @@ class AuditAction(StrEnum):
     DUPLICATE = "duplicate"
 
 
-class AuditRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class AuditRecord(PrivateModel):
     message_id: str
     at: AwareDatetime
     action: AuditAction

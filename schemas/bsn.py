@@ -27,4 +27,8 @@ def _check_bsn(value: str) -> str:
 
 
 Bsn = Annotated[str, AfterValidator(_check_bsn)]
-"""A BSN field: validated with the elfproef, error text never contains the value."""
+"""A BSN field, validated with the elfproef.
+
+Use it only inside a ``schemas.base.PrivateModel``: that config keeps pydantic from putting
+the rejected value into the error text.
+"""

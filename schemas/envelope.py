@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
+from schemas.base import PrivateModel
 from schemas.codes import MessageEvent
 from schemas.partners import PartnerKind
 
 _PREFIX = "kh-"
 
 
-class RoutingEnvelope(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class RoutingEnvelope(PrivateModel):
     message_id: str
     event: MessageEvent
     sender_id: str
@@ -32,11 +31,18 @@ class RoutingEnvelope(BaseModel):
 
     def to_headers(self) -> list[tuple[str, bytes]]:
         fields = self.model_dump(mode="json", exclude_none=True)
-        return [(_PREFIX + name, str(value).encode()) for name, value in fields.items()]
+        return [
+            (_PREFIX + name.replace("_", "-"), str(value).encode())
+            for name, value in fields.items()
+        ]
 
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> RoutingEnvelope:
-        values = {k[len(_PREFIX) :]: v.decode() for k, v in headers if k.startswith(_PREFIX)}
+        values = {
+            k[len(_PREFIX) :].replace("-", "_"): v.decode()
+            for k, v in headers
+            if k.startswith(_PREFIX)
+        }
         return cls.model_validate(values)
 
 

@@ -35,6 +35,7 @@ URGENCY_OF_PRIORITY = {v: k for k, v in PRIORITY_OF_URGENCY.items()}
 HUB_ENDPOINT = "urn:ketenhub:hub"
 PARTNER_MESSAGE_ID_URL = "urn:ketenhub:extension:partner-message-id"
 DELIVERED_TO_URL = "urn:ketenhub:extension:delivered-to"
+DUPLICATE_URL = "urn:ketenhub:extension:duplicate"
 
 
 class FhirInvalidError(ValueError):
@@ -128,6 +129,7 @@ def response_bundle(
     delivered_to: tuple[str, ...] = (),
     reject: RejectReason | None = None,
     reason: str = "",
+    duplicate: bool = False,
 ) -> FhirDict:
     """An acknowledgement (``reject`` None) or a nack with an OperationOutcome.
 
@@ -170,6 +172,11 @@ def response_bundle(
         outcome["extension"] = [
             *outcome.get("extension", []),
             *({"url": DELIVERED_TO_URL, "valueString": d} for d in delivered_to),
+        ]
+    if duplicate:
+        outcome["extension"] = [
+            *outcome.get("extension", []),
+            {"url": DUPLICATE_URL, "valueBoolean": True},
         ]
     return _bundle(hub_message_id, at, [(header_id, header), (outcome_id, outcome)])
 

@@ -5,29 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
+from schemas.base import PrivateModel
 from schemas.bsn import Bsn
 from schemas.codes import CareCategory, Urgency
 
 
-class Referrer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Referrer(PrivateModel):
     agb: str = Field(pattern=r"^\d{8}$", description="AGB code of the referring GP")
 
 
-class Child(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Child(PrivateModel):
     bsn: Bsn
     birth_date: date
 
 
-class HuisartsReferral(BaseModel):
+class HuisartsReferral(PrivateModel):
     """A referral to youth care (Jeugdwet art. 2.6: the GP is a legal referrer)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["verwijzing"]
     message_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")

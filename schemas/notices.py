@@ -4,30 +4,32 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
+from schemas.base import PrivateModel
 from schemas.codes import RejectReason
 
 
-class Ack(BaseModel):
-    """The message was accepted and delivered to every recipient it may reach."""
+class Ack(PrivateModel):
+    """The message was accepted and delivered to every recipient it may reach.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``duplicate`` is true when the partner resent a message the hub had already delivered:
+    nothing was delivered a second time.
+    """
 
     type: Literal["ack"] = "ack"
     in_response_to: str
     hub_message_id: str
     delivered_to: tuple[str, ...]
+    duplicate: bool = False
     at: AwareDatetime
 
 
-class Nack(BaseModel):
+class Nack(PrivateModel):
     """The message was not accepted; ``reason_code`` is stable, ``reason`` is for people.
 
     Neither ever contains personal data from the rejected message.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["nack"] = "nack"
     in_response_to: str | None

@@ -1,0 +1,71 @@
+"""Every command explains itself with --help; user errors are one clear line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from hub.cli import app
+
+runner = CliRunner()
+
+
+def _command_paths(group: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    for command in group.registered_commands:
+        name = command.name or (command.callback.__name__ if command.callback else "")
+        paths.append((*prefix, name.replace("_", "-")))
+    for sub in group.registered_groups:
+        assert sub.typer_instance is not None and sub.name is not None
+        paths.extend(_command_paths(sub.typer_instance, (*prefix, sub.name)))
+    return paths
+
+
+COMMANDS = _command_paths(app)
+
+
+def test_all_commands_are_found() -> None:
+    expected = {("run",), ("send",), ("inbox",), ("demo",), ("partners",),
+                ("kafka", "start"), ("kafka", "stop"), ("kafka", "status"), ("kafka", "fetch"),
+                ("topics", "create"), ("topics", "list")}  # fmt: skip
+    assert expected <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "ketenhub")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_no_kafka_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KETENHUB_BOOTSTRAP", raising=False)
+    monkeypatch.setenv("KETENHUB_HOME", str(tmp_path))
+    result = runner.invoke(app, ["topics", "list"])
+    assert result.exit_code == 2
+    assert "no Kafka to talk to" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_settings_are_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KETENHUB_PARTITIONS", "zero")
+    result = runner.invoke(app, ["partners"])
+    assert result.exit_code == 2
+    assert "configuration error" in result.output and "partitions" in result.output
+
+
+def test_partners_lists_the_registry_and_topics() -> None:
+    result = runner.invoke(app, ["partners"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "huisarts-wijert" in result.output
+    assert "ketenhub.partner.huisarts-wijert.out" in result.output
+
+
+def test_a_missing_file_to_send_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["send", "--as", "huisarts-wijert", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output

@@ -1,0 +1,75 @@
+"""Demo traffic: valid messages decode, deliberate mistakes are rejected by ingest."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.huisarts import HuisartsAdapter
+from hub.context import HubContext
+from hub.demo_traffic import DemoTraffic, Mistake, broken_bsn
+from hub.ingest import IngestStage
+from hub.records import InRecord
+from observability.metrics import HubMetrics
+from schemas.bsn import is_valid_bsn
+from schemas.partners import PartnerKind, PartnerRegistry
+from tests.conftest import decode_context, default_registry
+
+REGISTRY = default_registry()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_good_traffic_always_decodes(seed: int) -> None:
+    traffic = DemoTraffic(REGISTRY, random.Random(seed), bad_share=0)
+    adapter = HuisartsAdapter()
+    for _ in range(20):
+        message = traffic.next_message()
+        assert message.mistake is Mistake.NONE
+        assert message.sender.kind is PartnerKind.HUISARTS
+        decoded = adapter.decode(message.payload, decode_context(REGISTRY, message.sender.id))
+        assert decoded.recipient is not None
+        assert decoded.recipient.kind is PartnerKind.AANBIEDER
+
+
+def test_bad_traffic_is_rejected_except_resends(
+    hub_context: HubContext, metrics: HubMetrics
+) -> None:
+    traffic = DemoTraffic(hub_context.registry, random.Random(20261123), bad_share=1)
+    stage = IngestStage(hub_context, metrics)
+    seen: Counter[Mistake] = Counter()
+    for offset in range(300):
+        message = traffic.next_message()
+        seen[message.mistake] += 1
+        topic = hub_context.names.partner_out(message.sender.id)
+        out = stage.handle(InRecord(topic, 0, offset, message.payload))
+        accepted = [r.topic for r in out] == [hub_context.names.canonical]
+        # A RESEND of a GP that sent nothing before is a fresh valid message (mistake NONE).
+        assert accepted == (message.mistake in (Mistake.NONE, Mistake.RESEND)), message.mistake
+    bad = set(Mistake) - {Mistake.NONE}
+    assert bad <= set(seen), seen
+
+
+def test_needs_gps_and_providers() -> None:
+    only_gps = PartnerRegistry(partners=REGISTRY.of_kind(PartnerKind.HUISARTS))
+    with pytest.raises(ValueError, match="at least one huisarts and one aanbieder"):
+        DemoTraffic(only_gps, random.Random(1))
+
+
+def test_same_seed_gives_the_same_children() -> None:
+    a = DemoTraffic(REGISTRY, random.Random(7))
+    b = DemoTraffic(REGISTRY, random.Random(7))
+    assert a.children == b.children
+    assert all(is_valid_bsn(bsn) for bsn, _ in a.children)
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_broken_bsn_is_never_valid(seed: int) -> None:
+    value = broken_bsn(random.Random(seed))
+    assert len(value) == 9
+    assert value.isdigit()
+    assert not is_valid_bsn(value)

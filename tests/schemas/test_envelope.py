@@ -1,0 +1,101 @@
+"""The routing envelope: Kafka headers there and back, pseudonyms only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from hub.context import HubContext
+from hub.ingest import IngestStage
+from hub.records import InRecord
+from observability.metrics import HubMetrics
+from schemas.codes import MessageEvent
+from schemas.envelope import RoutingEnvelope, header_value
+from schemas.partners import PartnerKind
+from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP
+
+
+def _envelope(**changes: object) -> RoutingEnvelope:
+    values: dict[str, object] = {
+        "message_id": str(uuid.uuid4()),
+        "event": MessageEvent.REFERRAL,
+        "sender_id": "huisarts-wijert",
+        "sender_kind": PartnerKind.HUISARTS,
+        "partner_message_id": "HIS-1",
+        "household": "a" * 32,
+        "child": "b" * 32,
+        "recipient_id": "aanbieder-noorderlicht",
+        "recipient_kind": PartnerKind.AANBIEDER,
+        "received_at": datetime(2026, 11, 23, 9, 15, 30, 123456, tzinfo=UTC),
+    }
+    values.update(changes)
+    return RoutingEnvelope.model_validate(values)
+
+
+def test_header_round_trip() -> None:
+    envelope = _envelope()
+    headers = envelope.to_headers()
+    assert all(name.startswith("kh-") for name, _ in headers)
+    assert all(isinstance(value, bytes) for _, value in headers)
+    assert RoutingEnvelope.from_headers(headers) == envelope
+
+
+def test_header_round_trip_without_recipient() -> None:
+    envelope = _envelope(recipient_id=None, recipient_kind=None)
+    headers = envelope.to_headers()
+    names = {name for name, _ in headers}
+    assert {name for name, _ in _envelope().to_headers()} - names == {
+        "kh-recipient-id",
+        "kh-recipient-kind",
+    }
+    assert RoutingEnvelope.from_headers(headers) == envelope
+
+
+def test_header_round_trip_keeps_the_instant_of_a_non_utc_time() -> None:
+    envelope = _envelope(received_at=datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=1))))
+    assert RoutingEnvelope.from_headers(envelope.to_headers()).received_at == envelope.received_at
+
+
+def test_from_headers_ignores_foreign_headers() -> None:
+    envelope = _envelope()
+    headers = [("traceparent", b"00-abc"), *envelope.to_headers(), ("x-other", b"1")]
+    assert RoutingEnvelope.from_headers(headers) == envelope
+
+
+def test_from_headers_rejects_missing_fields() -> None:
+    headers = [(k, v) for k, v in _envelope().to_headers() if k != "kh-household"]
+    with pytest.raises(ValidationError):
+        RoutingEnvelope.from_headers(headers)
+
+
+def test_received_at_must_be_aware() -> None:
+    with pytest.raises(ValidationError):
+        _envelope(received_at=datetime(2026, 11, 23, 9, 15))
+
+
+def test_header_value_gives_the_first_match() -> None:
+    headers = [("a", b"1"), ("b", b"2"), ("a", b"3")]
+    assert header_value(headers, "a") == "1"
+    assert header_value(headers, "c") is None
+
+
+def test_envelope_built_by_ingest_holds_no_bsn(
+    hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
+) -> None:
+    stage = IngestStage(hub_context, metrics)
+    [record] = stage.handle(InRecord(f"t.partner.{GP}.out", 0, 7, golden_payload))
+    assert record.topic == "t.canonical"
+    for name, value in record.headers:
+        assert GOLDEN_BSN.encode() not in value, name
+        assert GOLDEN_BIRTH_DATE.encode() not in value, name
+        assert GOLDEN_BSN not in name
+    envelope = RoutingEnvelope.from_headers(record.headers)
+    assert envelope.to_headers() == record.headers
+    assert envelope.household == hub_context.pseudonyms.household_of(GOLDEN_BSN)
+    assert envelope.child == hub_context.pseudonyms.child(GOLDEN_BSN)
+    assert envelope.household != envelope.child
+    assert envelope.sender_id == GP
+    assert envelope.partner_message_id == "HIS-WIJERT-2026-000123"
