@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from hub.context import HubContext
 from hub.ingest import IngestStage
-from hub.kafka_io import assign_all, committed_reader
+from hub.kafka_io import KafkaConnection, assign_all, committed_reader
 from hub.processor import StageLoop
 from hub.route import RouteStage, restore_record
 from observability.logging import get_logger
@@ -24,10 +24,10 @@ class StageChoice(StrEnum):
     ROUTE = "route"
 
 
-async def restore_states(bootstrap: str, topic: str) -> dict[str, HouseholdState]:
+async def restore_states(kafka: KafkaConnection, topic: str) -> dict[str, HouseholdState]:
     """Read the compacted state changelog from the start up to its committed end."""
     states: dict[str, HouseholdState] = {}
-    async with committed_reader(bootstrap) as consumer:
+    async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, [topic])
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -51,18 +51,18 @@ async def run_hub(
         ingest = IngestStage(ctx, metrics)
         loops.append(
             StageLoop(
-                ingest, bootstrap=ctx.bootstrap, group_id=f"{names.prefix}-ingest",
+                ingest, kafka=ctx.kafka, group_id=f"{names.prefix}-ingest",
                 transactional_id=f"{names.prefix}-ingest-{settings.instance_id}",
                 dlq_topic=names.dlq, metrics=metrics, pattern=ingest.pattern,
             )
         )  # fmt: skip
     if stage in (StageChoice.ALL, StageChoice.ROUTE):
-        states = await restore_states(ctx.bootstrap, names.state)
+        states = await restore_states(ctx.kafka, names.state)
         log.info("state-restored", households=len(states))
         route = RouteStage(ctx, metrics, states)
         loops.append(
             StageLoop(
-                route, bootstrap=ctx.bootstrap, group_id=f"{names.prefix}-route",
+                route, kafka=ctx.kafka, group_id=f"{names.prefix}-route",
                 transactional_id=f"{names.prefix}-route-{settings.instance_id}",
                 dlq_topic=names.dlq, metrics=metrics, topics=route.topics,
             )

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.app import StageChoice, install_signal_handlers, run_hub
-from hub.context import ConfigError, load_context, load_registry, local_kafka, resolve_bootstrap
+from hub.context import ConfigError, load_context, load_registry, local_kafka, resolve_kafka
 from hub.local_kafka import LocalKafkaError
 from hub.partner_client import publish, read_inbox
 from hub.settings import Settings
@@ -126,7 +126,7 @@ def topics_create() -> None:
         TopicNames(settings.topic_prefix), load_registry(settings),
         settings.partitions, settings.max_payload_bytes,
     )  # fmt: skip
-    created = _run(create_topics(resolve_bootstrap(settings), specs, settings.replication_factor))
+    created = _run(create_topics(resolve_kafka(settings), specs, settings.replication_factor))
     new = [name for name, made in created.items() if made]
     console.print(f"{len(new)} topics created, {len(created) - len(new)} already existed.")
     for name in new:
@@ -137,7 +137,7 @@ def topics_create() -> None:
 @_friendly
 def topics_list() -> None:
     """List the topics on the cluster."""
-    for name in _run(list_topics(resolve_bootstrap(Settings()))):
+    for name in _run(list_topics(resolve_kafka(Settings()))):
         console.print(name)
 
 
@@ -194,7 +194,7 @@ def send(
             raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
     topic = TopicNames(settings.topic_prefix).partner_out(as_partner)
     for file, sent in zip(
-        files, _run(publish(resolve_bootstrap(settings), topic, payloads)), strict=True
+        files, _run(publish(resolve_kafka(settings), topic, payloads)), strict=True
     ):
         console.print(f"{file} -> {sent.topic} partition {sent.partition} offset {sent.offset}")
 
@@ -211,7 +211,7 @@ def inbox(
     """Print what the hub delivered to a partner (its .in topic), oldest first."""
     settings = Settings()
     topic = TopicNames(settings.topic_prefix).partner_in(partner)
-    messages = _run(read_inbox(resolve_bootstrap(settings), topic, idle_timeout_s=timeout))
+    messages = _run(read_inbox(resolve_kafka(settings), topic, idle_timeout_s=timeout))
     if as_json:
         for m in messages:
             body: Any

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.registry import AdapterRegistry, load_adapters
+from hub.kafka_io import KafkaConnection
 from hub.local_kafka import KafkaDistribution, LocalKafka, LocalKafkaError
 from hub.pseudonyms import Pseudonymiser
 from hub.settings import Settings
@@ -28,6 +29,17 @@ def local_kafka(
     )
 
 
+def resolve_kafka(settings: Settings) -> KafkaConnection:
+    """How to reach Kafka: bootstrap servers plus credentials from settings."""
+    return KafkaConnection(
+        bootstrap=resolve_bootstrap(settings),
+        security_protocol=settings.kafka_security_protocol,
+        sasl_mechanism=settings.kafka_sasl_mechanism,
+        username=settings.kafka_username,
+        password=settings.kafka_password.get_secret_value() if settings.kafka_password else None,
+    )
+
+
 def resolve_bootstrap(settings: Settings) -> str:
     """``KETENHUB_BOOTSTRAP`` when set, else the local broker if it runs."""
     if settings.bootstrap:
@@ -44,7 +56,7 @@ def resolve_bootstrap(settings: Settings) -> str:
 @dataclass(frozen=True)
 class HubContext:
     settings: Settings
-    bootstrap: str
+    kafka: KafkaConnection
     names: TopicNames
     registry: PartnerRegistry
     policy: Policy
@@ -73,14 +85,14 @@ def load_policy(settings: Settings) -> Policy:
         raise ConfigError(f"policy {settings.policy_file}: {exc}") from None
 
 
-def load_context(settings: Settings, bootstrap: str | None = None) -> HubContext:
+def load_context(settings: Settings, kafka: KafkaConnection | None = None) -> HubContext:
     registry = load_registry(settings)
     adapters = load_adapters()
     for partner in registry.partners:
         adapters.get(partner.adapter_name)
     return HubContext(
         settings=settings,
-        bootstrap=bootstrap or resolve_bootstrap(settings),
+        kafka=kafka or resolve_kafka(settings),
         names=TopicNames(settings.topic_prefix),
         registry=registry,
         policy=load_policy(settings),

@@ -13,15 +13,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaProducer
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from hub.context import load_registry, local_kafka
+from hub.context import load_registry, local_kafka, resolve_kafka
 from hub.demo_traffic import DemoTraffic, Mistake
-from hub.kafka_io import assign_all, committed_reader
+from hub.kafka_io import KafkaConnection, assign_all, committed_reader
 from hub.local_kafka import free_port
 from hub.records import HEADER_DLQ_REASON, HEADER_KIND
 from hub.settings import Settings
@@ -45,19 +44,15 @@ def run_demo(
     settings: Settings, *, rate: float, duration: float | None, bad_share: float, console: Console
 ) -> int:
     registry = load_registry(settings)
-    kafka = None
-    if not settings.bootstrap:
-        kafka = local_kafka(settings)
-        if kafka.status().running:
-            kafka = None  # not ours to stop
-            bootstrap = local_kafka(settings).bootstrap
-        else:
-            bootstrap = kafka.start(console.print).bootstrap
-    else:
-        bootstrap = settings.bootstrap
+    started = None
+    if not settings.bootstrap and not local_kafka(settings).status().running:
+        started = local_kafka(settings)
+        started.start(console.print)
+    connection = resolve_kafka(settings)
+    bootstrap = connection.bootstrap
     names = TopicNames(settings.topic_prefix)
     specs = topic_specs(names, registry, settings.partitions, settings.max_payload_bytes)
-    created = asyncio.run(create_topics(bootstrap, specs, settings.replication_factor))
+    created = asyncio.run(create_topics(connection, specs, settings.replication_factor))
     console.print(f"Topics ready ({sum(created.values())} created).")
     metrics_port = settings.metrics_port or free_port()
     log_dir = settings.home / "logs"
@@ -78,7 +73,7 @@ def run_demo(
     try:
         return asyncio.run(
             _simulate(
-                bootstrap,
+                connection,
                 names,
                 registry,
                 hub,
@@ -97,12 +92,12 @@ def run_demo(
             except subprocess.TimeoutExpired:
                 hub.kill()
         console.print(f"Hub stopped (exit {hub.returncode}).")
-        if kafka is not None:
-            kafka.stop(console.print)
+        if started is not None:
+            started.stop(console.print)
 
 
 async def _simulate(
-    bootstrap: str,
+    kafka: KafkaConnection,
     names: TopicNames,
     registry: PartnerRegistry,
     hub: subprocess.Popen[bytes],
@@ -118,8 +113,8 @@ async def _simulate(
         loop.add_signal_handler(sig, stop.set)
     traffic = Traffic()
     tasks = [
-        asyncio.create_task(_send(bootstrap, names, registry, rate, bad_share, traffic, stop)),
-        asyncio.create_task(_watch(bootstrap, names, registry, traffic, stop)),
+        asyncio.create_task(_send(kafka, names, registry, rate, bad_share, traffic, stop)),
+        asyncio.create_task(_watch(kafka, names, registry, traffic, stop)),
     ]
     deadline = None if duration is None else time.monotonic() + duration
     with Live(_render(registry, traffic, hub, metrics_url), console=console,
@@ -138,7 +133,7 @@ async def _simulate(
 
 
 async def _send(
-    bootstrap: str,
+    kafka: KafkaConnection,
     names: TopicNames,
     registry: PartnerRegistry,
     rate: float,
@@ -147,7 +142,7 @@ async def _send(
     stop: asyncio.Event,
 ) -> None:
     generator = DemoTraffic(registry, random.Random(), bad_share=bad_share)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = kafka.producer(acks="all", enable_idempotence=True)
     await producer.start()
     try:
         interval = 1.0 / rate if rate > 0 else 1.0
@@ -166,7 +161,7 @@ async def _send(
 
 
 async def _watch(
-    bootstrap: str,
+    kafka: KafkaConnection,
     names: TopicNames,
     registry: PartnerRegistry,
     traffic: Traffic,
@@ -174,7 +169,7 @@ async def _watch(
 ) -> None:
     """Count what lands in every inbox and in the DLQ from now on, as the partners would."""
     topics = {names.partner_in(p.id): p.id for p in registry.partners}
-    async with committed_reader(bootstrap) as consumer:
+    async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, [*topics, names.dlq])
         await consumer.seek_to_end(*partitions)
         while not stop.is_set():

@@ -1,20 +1,57 @@
-"""Small helpers for the group-less readers (inbox, restore, demo) built on aiokafka."""
+"""How the hub connects to Kafka: one place that builds every client, with its auth settings."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Bootstrap servers plus, for an authenticated cluster, SASL credentials."""
+
+    bootstrap: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            kwargs |= {
+                "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": self.password,
+            }
+        return kwargs
+
+    def consumer(self, *topics: str, **kwargs: Any) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(*topics, **self.client_kwargs(), **kwargs)
+
+    def producer(self, **kwargs: Any) -> AIOKafkaProducer:
+        options = {"max_request_size": MAX_REQUEST_BYTES} | kwargs
+        return AIOKafkaProducer(**self.client_kwargs(), **options)
+
+    def admin(self, **kwargs: Any) -> AIOKafkaAdminClient:
+        return AIOKafkaAdminClient(**self.client_kwargs(), client_id="ketenhub-admin", **kwargs)
 
 
 @asynccontextmanager
-async def committed_reader(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
+async def committed_reader(kafka: KafkaConnection) -> AsyncIterator[AIOKafkaConsumer]:
     """A consumer without a group that sees committed records only."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, isolation_level="read_committed"
-    )
+    consumer = kafka.consumer(enable_auto_commit=False, isolation_level="read_committed")
     await consumer.start()
     # aiokafka 0.14 re-raises CancelledError from stop() if its group-less coordinator task
     # has not run yet; one loop turn lets it start.

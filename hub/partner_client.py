@@ -11,9 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaProducer
-
-from hub.kafka_io import assign_all, committed_reader
+from hub.kafka_io import KafkaConnection, assign_all, committed_reader
 from hub.records import HEADER_KIND, HEADER_MESSAGE_ID
 from schemas.envelope import header_value
 
@@ -36,12 +34,9 @@ class InboxMessage:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
-async def publish(bootstrap: str, topic: str, payloads: list[bytes]) -> list[Published]:
+async def publish(kafka: KafkaConnection, topic: str, payloads: list[bytes]) -> list[Published]:
     """Publish native payloads as a partner does (no key: the hub keys by household)."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-        max_request_size=4 * 1024 * 1024,
-    )  # fmt: skip
+    producer = kafka.producer(acks="all", enable_idempotence=True)
     await producer.start()
     try:
         futures = [await producer.send(topic, value=payload) for payload in payloads]
@@ -52,7 +47,7 @@ async def publish(bootstrap: str, topic: str, payloads: list[bytes]) -> list[Pub
 
 
 async def read_inbox(
-    bootstrap: str,
+    kafka: KafkaConnection,
     topic: str,
     *,
     idle_timeout_s: float = 2.0,
@@ -65,7 +60,7 @@ async def read_inbox(
     after ``max_wait_s`` in all.
     """
     messages: list[InboxMessage] = []
-    async with committed_reader(bootstrap) as consumer:
+    async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, [topic])
         await consumer.seek_to_beginning(*partitions)
         started = last_news = time.monotonic()

@@ -13,9 +13,10 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, ProducerFenced
 
+from hub.kafka_io import KafkaConnection
 from hub.records import (
     HEADER_DLQ_AT,
     HEADER_DLQ_DETAIL,
@@ -49,7 +50,7 @@ class StageLoop:
         self,
         stage: Stage,
         *,
-        bootstrap: str,
+        kafka: KafkaConnection,
         group_id: str,
         transactional_id: str,
         dlq_topic: str,
@@ -63,8 +64,7 @@ class StageLoop:
         self.metrics = metrics
         self.topics = topics
         self.pattern = pattern
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self.consumer = kafka.consumer(
             group_id=group_id,
             client_id=f"{group_id}-consumer",
             enable_auto_commit=False,
@@ -72,14 +72,12 @@ class StageLoop:
             isolation_level="read_committed",
             metadata_max_age_ms=10_000,
         )
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
+        self.producer = kafka.producer(
             client_id=f"{group_id}-producer",
             transactional_id=transactional_id,
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
-            max_request_size=4 * 1024 * 1024,
         )
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         default=None,
         description="Kafka bootstrap servers; unset means the project's own local Kafka",
     )
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT", pattern=r"^(PLAINTEXT|SASL_PLAINTEXT|SASL_SSL|SSL)$"
+    )
+    kafka_sasl_mechanism: str | None = Field(default=None, description="e.g. SCRAM-SHA-512")
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
     home: Path = Field(default=Path(".ketenhub"), description="local Kafka, logs, caches")
     kafka_port: int = Field(default=19092, description="port of the local Kafka broker")
     topic_prefix: str = Field(default="ketenhub", pattern=r"^[a-z][a-z0-9-]*$")

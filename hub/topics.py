@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from hub.kafka_io import KafkaConnection
 from schemas.partners import PartnerRegistry
 
 FOREVER = "-1"
@@ -87,10 +88,10 @@ def topic_specs(
 
 
 async def create_topics(
-    bootstrap: str, specs: list[TopicSpec], replication_factor: int
+    kafka: KafkaConnection, specs: list[TopicSpec], replication_factor: int
 ) -> dict[str, bool]:
     """Create what is missing; returns topic name -> True when created now, False if it existed."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="ketenhub-admin")
+    admin = kafka.admin()
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -110,8 +111,8 @@ async def create_topics(
         await admin.close()
 
 
-async def list_topics(bootstrap: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="ketenhub-admin")
+async def list_topics(kafka: KafkaConnection) -> list[str]:
+    admin = kafka.admin()
     await admin.start()
     try:
         return sorted(await admin.list_topics())

@@ -12,6 +12,7 @@ import pytest
 from adapters.base import DecodeContext
 from adapters.registry import AdapterRegistry, load_adapters
 from hub.context import HubContext, load_policy, load_registry
+from hub.kafka_io import KafkaConnection
 from hub.pseudonyms import Pseudonymiser
 from hub.settings import DEFAULTS, Settings
 from hub.topics import TopicNames
@@ -75,7 +76,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 def hub_context(settings: Settings, adapters: AdapterRegistry) -> HubContext:
     return HubContext(
         settings=settings,
-        bootstrap="unused:9092",
+        kafka=KafkaConnection("unused:9092"),
         names=TopicNames("t"),
         registry=load_registry(settings),
         policy=load_policy(settings),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.kafka_io import KafkaConnection
 from hub.local_kafka import KafkaDistribution, LocalKafka, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,6 +53,10 @@ class HubEnv:
     prefix: str
     home: Path
     metrics_port: int
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        return KafkaConnection(self.bootstrap)
 
     @property
     def env(self) -> dict[str, str]:

@@ -77,7 +77,7 @@ async def notices_until(hub_env: HubEnv, kinds: list[str], partner: str = GP) ->
 
     names = TopicNames(hub_env.prefix)
     messages = await read_inbox(
-        hub_env.bootstrap, names.partner_in(partner), until=enough, max_wait_s=60
+        hub_env.kafka, names.partner_in(partner), until=enough, max_wait_s=60
     )
     assert enough(messages), f"timed out waiting for {kinds}; got {[m.kind for m in messages]}"
     return messages
@@ -88,16 +88,14 @@ async def test_valid_referral_reaches_the_provider_once_and_the_gp_gets_an_ack(
 ) -> None:
     names = TopicNames(hub_env.prefix)
     message_id = f"HIS-{uuid.uuid4().hex[:12]}"
-    await publish(hub_env.bootstrap, names.partner_out(GP), [referral(message_id)])
+    await publish(hub_env.kafka, names.partner_out(GP), [referral(message_id)])
 
     gp_inbox = await notices_until(hub_env, ["ack"])
     (ack,) = bodies(gp_inbox, "ack")
     assert ack["in_response_to"] == message_id
     assert ack["delivered_to"] == [PROVIDER]
 
-    provider_inbox = await read_inbox(
-        hub_env.bootstrap, names.partner_in(PROVIDER), idle_timeout_s=2
-    )
+    provider_inbox = await read_inbox(hub_env.kafka, names.partner_in(PROVIDER), idle_timeout_s=2)
     (delivered,) = bodies(provider_inbox, "forward")
     assert len(provider_inbox) == 1
     assert delivered["type"] == "verwijzing-ontvangen"
@@ -106,7 +104,7 @@ async def test_valid_referral_reaches_the_provider_once_and_the_gp_gets_an_ack(
     assert delivered["client"] == {"bsn": "999990019", "birth_date": "2014-03-02"}
     assert delivered["hub_message_id"] == ack["hub_message_id"]
 
-    other = await read_inbox(hub_env.bootstrap, names.partner_in(OTHER_PROVIDER), idle_timeout_s=1)
+    other = await read_inbox(hub_env.kafka, names.partner_in(OTHER_PROVIDER), idle_timeout_s=1)
     assert other == []
 
 
@@ -116,7 +114,7 @@ async def test_garbage_gets_a_nack_and_a_dlq_record_and_the_hub_keeps_running(
     names = TopicNames(hub_env.prefix)
     garbage = b"\x00\x17MSH|^~\\&|HIS|not json"
     message_id = f"HIS-{uuid.uuid4().hex[:12]}"
-    await publish(hub_env.bootstrap, names.partner_out(GP), [garbage, referral(message_id)])
+    await publish(hub_env.kafka, names.partner_out(GP), [garbage, referral(message_id)])
 
     gp_inbox = await notices_until(hub_env, ["nack", "ack"])
     (nack,) = bodies(gp_inbox, "nack")
@@ -125,7 +123,7 @@ async def test_garbage_gets_a_nack_and_a_dlq_record_and_the_hub_keeps_running(
     (ack,) = bodies(gp_inbox, "ack")
     assert ack["in_response_to"] == message_id
 
-    dlq = await read_inbox(hub_env.bootstrap, names.dlq, idle_timeout_s=1)
+    dlq = await read_inbox(hub_env.kafka, names.dlq, idle_timeout_s=1)
     assert [m.value for m in dlq] == [garbage]
     assert header_value(list(dlq[0].headers), HEADER_DLQ_REASON) == "malformed"
     assert running_hub.poll() is None
@@ -136,18 +134,18 @@ async def test_an_invalid_bsn_is_refused_without_echoing_personal_data(
 ) -> None:
     names = TopicNames(hub_env.prefix)
     bad_bsn = "999990018"
-    await publish(hub_env.bootstrap, names.partner_out(GP), [referral("HIS-BAD-BSN", bad_bsn)])
+    await publish(hub_env.kafka, names.partner_out(GP), [referral("HIS-BAD-BSN", bad_bsn)])
 
     gp_inbox = await notices_until(hub_env, ["nack"])
     (nack,) = bodies(gp_inbox, "nack")
     assert nack["reason_code"] == "invalid-bsn"
     assert nack["in_response_to"] == "HIS-BAD-BSN"
-    dlq = await read_inbox(hub_env.bootstrap, names.dlq, idle_timeout_s=1)
+    dlq = await read_inbox(hub_env.kafka, names.dlq, idle_timeout_s=1)
     assert len(dlq) == 1
     exposed = json.dumps(nack) + repr(dlq[0].headers)
     assert bad_bsn not in exposed
     assert "2014-03-02" not in exposed
-    provider = await read_inbox(hub_env.bootstrap, names.partner_in(PROVIDER), idle_timeout_s=1)
+    provider = await read_inbox(hub_env.kafka, names.partner_in(PROVIDER), idle_timeout_s=1)
     assert provider == []
 
 
@@ -156,18 +154,18 @@ async def test_a_resent_referral_is_acknowledged_again_but_not_delivered_twice_a
 ) -> None:
     names = TopicNames(hub_env.prefix)
     payload = referral(f"HIS-{uuid.uuid4().hex[:12]}")
-    await publish(hub_env.bootstrap, names.partner_out(GP), [payload])
+    await publish(hub_env.kafka, names.partner_out(GP), [payload])
     await notices_until(hub_env, ["ack"])
 
     assert stop_hub(running_hub) == 0, "SIGTERM must end the hub cleanly"
     restarted = hub_env.start_hub(hub_log)
     try:
         wait_for_stages(restarted, hub_log)
-        await publish(hub_env.bootstrap, names.partner_out(GP), [payload])
+        await publish(hub_env.kafka, names.partner_out(GP), [payload])
         await notices_until(hub_env, ["ack", "ack"])
     finally:
         assert stop_hub(restarted) == 0
-    provider = await read_inbox(hub_env.bootstrap, names.partner_in(PROVIDER), idle_timeout_s=2)
+    provider = await read_inbox(hub_env.kafka, names.partner_in(PROVIDER), idle_timeout_s=2)
     assert len(bodies(provider, "forward")) == 1
 
 
@@ -205,7 +203,7 @@ async def test_metrics_count_the_flow(
     hub_env: HubEnv, running_hub: subprocess.Popen[bytes]
 ) -> None:
     names = TopicNames(hub_env.prefix)
-    await publish(hub_env.bootstrap, names.partner_out(GP), [referral("HIS-METRICS-1"), b"nope"])
+    await publish(hub_env.kafka, names.partner_out(GP), [referral("HIS-METRICS-1"), b"nope"])
     await notices_until(hub_env, ["ack", "nack"])
     url = f"http://127.0.0.1:{hub_env.metrics_port}/metrics"
     with urllib.request.urlopen(url, timeout=5) as response:
