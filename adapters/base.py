@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import orjson
 from pydantic import BaseModel, ValidationError
 
 from schemas.codes import MessageEvent, RejectReason
+from schemas.envelope import RoutingFacts
 from schemas.fhir import FhirDict
 from schemas.partners import Partner, PartnerRegistry
 
@@ -43,13 +44,23 @@ class DecodeContext:
 
 @dataclass(frozen=True)
 class Decoded:
-    """A decoded message: the validated Bundle plus what ingest needs to route it."""
+    """A decoded message: the validated Bundle plus what ingest needs to route it.
+
+    ``child_bsn`` names the child the message is about (for household messages: one child of
+    the household); ingest turns it, ``child_birth_date`` and ``household_member_bsns`` into
+    pseudonyms and an age before anything leaves ingest. ``facts`` carries the
+    event-specific routing facts (see ``schemas.envelope.RoutingFacts``); ingest fills in
+    ``child_age`` and ``household_members`` itself.
+    """
 
     bundle: FhirDict = field(repr=False)
     event: MessageEvent
     partner_message_id: str
     child_bsn: str = field(repr=False)
     recipient: Partner | None = None
+    child_birth_date: date | None = field(default=None, repr=False)
+    household_member_bsns: tuple[str, ...] = field(default=(), repr=False)
+    facts: RoutingFacts = field(default_factory=RoutingFacts)
 
 
 @runtime_checkable

@@ -55,6 +55,7 @@ class HuisartsAdapter:
             partner_message_id=referral.message_id,
             child_bsn=referral.child.bsn,
             recipient=recipient,
+            child_birth_date=referral.child.birth_date,
         )
 
     def encode(self, bundle: Mapping[str, Any]) -> bytes:

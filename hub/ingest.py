@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 
@@ -36,6 +36,14 @@ from schemas.partners import Partner
 STAGE = "ingest"
 _MESSAGE_NAMESPACE = uuid.UUID("6f1c6f0e-4b7a-4f2e-9a55-0c1f3b1e8a10")
 log = get_logger(__name__)
+
+
+def age_on(birth_date: date | None, today: date) -> int | None:
+    """Age in whole years: the only trace of a birth date that travels past ingest."""
+    if birth_date is None:
+        return None
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return max(0, today.year - birth_date.year - before_birthday)
 
 
 def hub_message_id(topic: str, partition: int, offset: int) -> str:
@@ -122,6 +130,15 @@ class IngestStage:
             recipient_id=decoded.recipient.id if decoded.recipient else None,
             recipient_kind=decoded.recipient.kind if decoded.recipient else None,
             received_at=now,
+            facts=decoded.facts.model_copy(
+                update={
+                    "child_age": age_on(decoded.child_birth_date, now.date()),
+                    "household_members": tuple(
+                        pseudonyms.child(bsn) for bsn in decoded.household_member_bsns
+                    ),
+                    "area": decoded.facts.area or partner.area,
+                }
+            ),
         )
         return OutRecord(
             topic=self.ctx.names.canonical,

@@ -7,14 +7,54 @@ Bundle; the Bundle was validated once, at ingest. Only pseudonyms travel here, n
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
+from enum import StrEnum
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from schemas.base import PrivateModel
 from schemas.codes import MessageEvent
 from schemas.partners import PartnerKind
 
 _PREFIX = "kh-"
+_FACTS = "kh-facts"
+
+
+class ConsentParty(StrEnum):
+    """Who signed a consent; the Dutch age rules in the policy say who must."""
+
+    CHILD = "child"
+    PARENT = "parent"
+    GUARDIAN = "guardian"
+
+
+class ConsentFacts(PrivateModel):
+    """What the router needs of a Consent: scope and signatories, no names."""
+
+    consent_id: str
+    given_by: tuple[ConsentParty, ...] = ()
+    purposes: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = Field(default=(), description="partner ids")
+    recipient_kinds: tuple[PartnerKind, ...] = ()
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class RoutingFacts(PrivateModel):
+    """Event-specific facts for routing, so the router never parses a Bundle.
+
+    Only codes, pseudonyms, partner ids and an age: never a BSN, name or free text.
+    """
+
+    child_age: int | None = Field(default=None, ge=0, le=130)
+    area: str | None = None
+    related_partner_message_id: str | None = None
+    regie_target: str | None = Field(default=None, description="partner id, for transfers")
+    household_members: tuple[str, ...] = Field(
+        default=(), description="child pseudonyms of the household's other children"
+    )
+    concern_category: str | None = None
+    consent: ConsentFacts | None = None
 
 
 class RoutingEnvelope(PrivateModel):
@@ -28,21 +68,27 @@ class RoutingEnvelope(PrivateModel):
     recipient_id: str | None = None
     recipient_kind: PartnerKind | None = None
     received_at: AwareDatetime
+    facts: RoutingFacts = RoutingFacts()
 
     def to_headers(self) -> list[tuple[str, bytes]]:
-        fields = self.model_dump(mode="json", exclude_none=True)
-        return [
+        fields = self.model_dump(mode="json", exclude_none=True, exclude={"facts"})
+        headers = [
             (_PREFIX + name.replace("_", "-"), str(value).encode())
             for name, value in fields.items()
         ]
+        if self.facts != RoutingFacts():
+            headers.append((_FACTS, self.facts.model_dump_json(exclude_defaults=True).encode()))
+        return headers
 
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> RoutingEnvelope:
-        values = {
-            k[len(_PREFIX) :].replace("-", "_"): v.decode()
-            for k, v in headers
-            if k.startswith(_PREFIX)
-        }
+        names = {_PREFIX + name.replace("_", "-"): name for name in cls.model_fields}
+        values: dict[str, object] = {}
+        for key, value in headers:
+            if key == _FACTS:
+                values["facts"] = RoutingFacts.model_validate_json(value)
+            elif key in names:
+                values[names[key]] = value.decode()
         return cls.model_validate(values)
 
 
