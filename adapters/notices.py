@@ -10,7 +10,7 @@ import orjson
 
 from schemas import fhir
 from schemas.codes import RejectReason
-from schemas.notices import Ack, Nack
+from schemas.notices import AboutPartner, Ack, HubNotice, Nack
 
 
 def encode_notice(bundle: Mapping[str, Any]) -> bytes:
@@ -36,4 +36,24 @@ def encode_notice(bundle: Mapping[str, Any]) -> bytes:
             reason=details["text"],
             at=at,
         )
+    return orjson.dumps(notice.model_dump(mode="json"))
+
+
+def encode_notification(bundle: Mapping[str, Any]) -> bytes:
+    """The JSON ``hub-melding`` every partner kind receives for a hub notice Bundle."""
+    comm = fhir.resource(bundle, "Communication")
+    about = [
+        AboutPartner(
+            partner=a["partner"], name=a.get("name", a["partner"]), contact=a.get("contact")
+        )
+        for a in fhir.about_partners(comm)
+    ]
+    regarding = fhir.extension_values(comm, fhir.PARTNER_MESSAGE_ID_URL)
+    notice = HubNotice(
+        hub_message_id=bundle["id"],
+        subject=comm["category"][0]["coding"][0]["code"],
+        regarding=regarding[0] if regarding else None,
+        about=tuple(about),
+        at=datetime.fromisoformat(comm["sent"]),
+    )
     return orjson.dumps(notice.model_dump(mode="json"))

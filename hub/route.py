@@ -7,7 +7,6 @@ Holds router state per household in memory; every change is also written to the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,8 @@ from hub.records import (
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
 from routing.decide import Delivery, DeliveryKind, decide
+from routing.directory import Directory
+from routing.minimise import minimise
 from routing.state import HouseholdState
 from schemas import fhir
 from schemas.envelope import RoutingEnvelope
@@ -45,21 +46,19 @@ class RouteStage:
     def topics(self) -> tuple[str, ...]:
         return (self.ctx.names.canonical,)
 
+    def __post_init__(self) -> None:
+        self.directory = Directory.from_registry(self.ctx.registry)
+
     def handle(self, record: InRecord) -> list[OutRecord]:
-        value, timestamp_ms = record.value or b"{}", record.timestamp_ms
         envelope = RoutingEnvelope.from_headers(record.headers)
         self.metrics.messages_in.labels(STAGE, envelope.sender_id).inc()
         before = self.states.get(envelope.household, HouseholdState())
-        decision = decide(before, envelope, self.ctx.policy, datetime.now(UTC))
+        now = datetime.now(UTC)
+        decision = decide(before, envelope, self.ctx.policy, now, self.directory)
         key = envelope.household.encode()
-        bundle: Mapping[str, Any] | None = None
         out: list[OutRecord] = []
-        for delivery in decision.deliveries:
-            if delivery.kind is DeliveryKind.FORWARD:
-                bundle = bundle or orjson.loads(value)
-                payload = self._encode_for(delivery.recipient_id, bundle)
-            else:
-                payload = self._encode_for(delivery.recipient_id, _response(envelope, delivery))
+        for index, delivery in enumerate(decision.deliveries):
+            payload = self._payload(envelope, delivery, index, record.value or b"{}", now)
             if delivery.reject is not None:
                 self.metrics.rejects.labels(STAGE, delivery.reject.value).inc()
                 log.info("refused", sender=envelope.sender_id, reason=delivery.reject.value,
@@ -76,7 +75,7 @@ class RouteStage:
                         (HEADER_MESSAGE_ID, envelope.message_id.encode()),
                         (HEADER_KIND, delivery.kind.value.encode()),
                         (HEADER_EVENT, envelope.event.value.encode()),
-                        (HEADER_SENT_AT, str(timestamp_ms).encode()),
+                        (HEADER_SENT_AT, str(record.timestamp_ms).encode()),
                     ],
                 )
             )
@@ -89,9 +88,37 @@ class RouteStage:
             )
         return out
 
-    def _encode_for(self, partner_id: str, bundle: Mapping[str, Any]) -> bytes:
-        partner = self.ctx.partner(partner_id)
-        return self.ctx.adapters.get(partner.adapter_name).encode(bundle)
+    def _payload(
+        self,
+        envelope: RoutingEnvelope,
+        delivery: Delivery,
+        index: int,
+        canonical: bytes,
+        now: datetime,
+    ) -> bytes:
+        """The delivery in the recipient's native format, minimised for its kind."""
+        recipient = self.ctx.partner(delivery.recipient_id)
+        adapter = self.ctx.adapters.get(recipient.adapter_name)
+        if delivery.kind is DeliveryKind.FORWARD:
+            drop = self.ctx.policy.minimisation_for(recipient.kind)
+            return adapter.encode(minimise(orjson.loads(canonical), drop))
+        if delivery.kind is DeliveryKind.NOTIFY and delivery.notice is not None:
+            notice = delivery.notice
+            about = tuple(
+                (pid, p.name, p.contact)
+                for pid in notice.about
+                if (p := self.ctx.registry.get(pid)) is not None
+            )
+            bundle = fhir.notification_bundle(
+                hub_message_id=str(uuid.uuid5(uuid.UUID(envelope.message_id), f"notice-{index}")),
+                recipient_id=recipient.id,
+                at=now,
+                subject=notice.subject.value,
+                about=about,
+                regarding=notice.regarding,
+            )
+            return adapter.encode(bundle)
+        return adapter.encode(_response(envelope, delivery))
 
 
 def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:

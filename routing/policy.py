@@ -1,51 +1,167 @@
-"""The routing policy: a reviewable data file, not code branches."""
+"""The routing policy: a reviewable data file, not code branches.
+
+A privacy officer reads ``hub/defaults/policy.toml``; this module only gives it a shape and
+refuses files that are incomplete or contradict the hub's hard rules.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from schemas.audit import LegalBasis
 from schemas.codes import MessageEvent
+from schemas.envelope import ConsentParty
 from schemas.partners import PartnerKind
 
+CLINICAL_ELEMENTS = (
+    "ServiceRequest.reasonCode",
+    "ServiceRequest.reasonReference",
+    "ServiceRequest.note",
+    "ServiceRequest.category",
+    "ServiceRequest.code",
+    "Flag.code",
+    "Condition",
+    "Observation",
+    "DiagnosticReport",
+    "CarePlan.description",
+    "CarePlan.note",
+    "Task.description",
+    "Task.note",
+    "EpisodeOfCare.diagnosis",
+)
+"""What a school may never receive (diagnoses, reasons, clinical codes, free text)."""
 
-class Flow(BaseModel):
+
+class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+class Flow(_Frozen):
     event: MessageEvent
     sender: PartnerKind
     recipient: PartnerKind
     bases: tuple[LegalBasis, ...] = Field(min_length=1)
+    purpose: str | None = Field(
+        default=None, description="what a consent must cover when the basis is consent"
+    )
     why: str = Field(min_length=1, description="the legal ground in words a privacy officer reads")
 
+    @model_validator(mode="after")
+    def _consent_needs_a_purpose(self) -> Flow:
+        if LegalBasis.CONSENT in self.bases and not self.purpose:
+            raise ValueError(
+                f"flow {self.event}/{self.sender}->{self.recipient}: basis consent needs a purpose"
+            )
+        return self
 
-class Policy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    flows: tuple[Flow, ...]
+class NoticeRule(_Frozen):
+    """A notice the hub itself sends (regie, matches, care start/stop to the referrer).
+
+    Notices carry who is involved and how to reach them, never content; their bases are
+    statutory or safety (a consent names recipients, which a notice's recipient is not).
+    """
+
+    subject: str
+    bases: tuple[LegalBasis, ...] = Field(min_length=1)
+    why: str = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _one_entry_per_flow(self) -> Policy:
+    def _no_consent(self) -> NoticeRule:
+        if LegalBasis.CONSENT in self.bases:
+            raise ValueError(f"notice {self.subject}: use statutory or safety, not consent")
+        return self
+
+
+class ConsentRule(_Frozen):
+    """Who must sign a consent for a child of this age (WGBO/Jeugdwet)."""
+
+    min_age: int = Field(ge=0)
+    max_age: int | None = None
+    any_of: tuple[tuple[ConsentParty, ...], ...] = Field(min_length=1)
+    why: str = ""
+
+    def applies(self, age: int) -> bool:
+        return self.min_age <= age and (self.max_age is None or age <= self.max_age)
+
+
+class SignalRules(_Frozen):
+    """Verwijsindex-like signal lifetime and scope."""
+
+    active_days: int = Field(default=730, ge=1)
+    visible_days: int = Field(default=1825, ge=1)
+    max_age: int = Field(default=23, ge=0)
+
+
+class Minimisation(_Frozen):
+    """What a recipient kind never gets: whole resource types or ``Type.field`` elements."""
+
+    recipient: PartnerKind
+    drop: tuple[str, ...] = ()
+    why: str = ""
+
+
+class Policy(_Frozen):
+    flows: tuple[Flow, ...]
+    _index: dict[tuple[MessageEvent, PartnerKind, PartnerKind], Flow] = PrivateAttr(
+        default_factory=dict
+    )
+    notices: tuple[NoticeRule, ...] = ()
+    consent_rules: tuple[ConsentRule, ...] = ()
+    signals: SignalRules = SignalRules()
+    minimisation: tuple[Minimisation, ...] = ()
+
+    def model_post_init(self, context: object, /) -> None:
+        self._index.update({(f.event, f.sender, f.recipient): f for f in self.flows})
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Policy:
         keys = [(f.event, f.sender, f.recipient) for f in self.flows]
         if len(set(keys)) != len(keys):
             raise ValueError("each (event, sender, recipient) may appear only once")
+        if len({n.subject for n in self.notices}) != len(self.notices):
+            raise ValueError("each notice subject may appear only once")
+        if len({m.recipient for m in self.minimisation}) != len(self.minimisation):
+            raise ValueError("each recipient kind may have only one minimisation profile")
+        for age in range(0, 131):
+            if not any(rule.applies(age) for rule in self.consent_rules) and self.consent_rules:
+                raise ValueError(f"no consent rule covers age {age}")
         return self
 
     def flow(self, event: MessageEvent, sender: PartnerKind, recipient: PartnerKind) -> Flow | None:
-        return next(
-            (
-                f
-                for f in self.flows
-                if f.event is event and f.sender is sender and f.recipient is recipient
-            ),
-            None,
-        )
+        return self._index.get((event, sender, recipient))
+
+    def notice(self, subject: str) -> NoticeRule | None:
+        return next((n for n in self.notices if n.subject == subject), None)
+
+    def minimisation_for(self, recipient: PartnerKind) -> tuple[str, ...]:
+        """What to drop for this recipient kind; for schools always every clinical element,
+        whatever the file says, because that rule is not the file's to relax."""
+        drop = next((m.drop for m in self.minimisation if m.recipient is recipient), ())
+        if recipient is PartnerKind.SCHOOL:
+            drop = (*drop, *(e for e in CLINICAL_ELEMENTS if e not in drop))
+        return drop
+
+    def signatories_sufficient(self, age: int | None, given_by: tuple[ConsentParty, ...]) -> bool:
+        """True when the parties who signed are enough for a child of this age."""
+        if age is None:
+            return False
+        rule = next((r for r in self.consent_rules if r.applies(age)), None)
+        return rule is not None and any(set(need) <= set(given_by) for need in rule.any_of)
 
     @classmethod
     def from_toml(cls, path: Path) -> Policy:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-        return cls.model_validate({"flows": data.get("flow", [])})
+        return cls.model_validate(
+            {
+                "flows": data.get("flow", []),
+                "notices": data.get("notice", []),
+                "consent_rules": data.get("consent_rule", []),
+                "signals": data.get("signals", {}),
+                "minimisation": data.get("minimisation", []),
+            }
+        )

@@ -26,6 +26,8 @@ class AuditAction(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
+    NOTIFIED = "notified"
+    RECORDED = "recorded"
 
 
 class AuditRecord(PrivateModel):
@@ -38,3 +40,4 @@ class AuditRecord(PrivateModel):
     household: str
     basis: LegalBasis | None = None
     reason_code: RejectReason | None = None
+    notice: str | None = None

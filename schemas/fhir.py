@@ -36,6 +36,8 @@ HUB_ENDPOINT = "urn:ketenhub:hub"
 PARTNER_MESSAGE_ID_URL = "urn:ketenhub:extension:partner-message-id"
 DELIVERED_TO_URL = "urn:ketenhub:extension:delivered-to"
 DUPLICATE_URL = "urn:ketenhub:extension:duplicate"
+ABOUT_PARTNER_URL = "urn:ketenhub:extension:about-partner"
+NOTICE_SYSTEM = "urn:ketenhub:codesystem:notice-subject"
 
 
 class FhirInvalidError(ValueError):
@@ -181,6 +183,60 @@ def response_bundle(
     return _bundle(hub_message_id, at, [(header_id, header), (outcome_id, outcome)])
 
 
+def notification_bundle(
+    *,
+    hub_message_id: str,
+    recipient_id: str,
+    at: datetime,
+    subject: str,
+    about: tuple[tuple[str, str, str | None], ...] = (),
+    regarding: str | None = None,
+) -> FhirDict:
+    """A hub notice as MessageHeader + Communication.
+
+    ``about`` lists (partner id, organisation name, organisation contact) of the partners the
+    recipient should know of; ``regarding`` is the recipient's own message id it concerns.
+    Nothing in it names or describes a person.
+    """
+    header_id, comm_id = _sub_id(hub_message_id, "mh"), _sub_id(hub_message_id, "cm")
+    header: FhirDict = {
+        "resourceType": "MessageHeader",
+        "id": header_id,
+        "eventCoding": {"system": EVENT_SYSTEM, "code": MessageEvent.NOTIFICATION.value},
+        "source": {"endpoint": HUB_ENDPOINT},
+        "destination": [{"endpoint": partner_endpoint(recipient_id)}],
+        "focus": [{"reference": _urn(comm_id)}],
+    }
+    extensions: list[FhirDict] = [
+        {
+            "url": ABOUT_PARTNER_URL,
+            "extension": [
+                {"url": "partner", "valueString": partner_id},
+                {"url": "name", "valueString": name},
+                *([{"url": "contact", "valueString": contact}] if contact else []),
+            ],
+        }
+        for partner_id, name, contact in about
+    ]
+    if regarding is not None:
+        extensions.append({"url": PARTNER_MESSAGE_ID_URL, "valueString": regarding})
+    communication: FhirDict = {
+        "resourceType": "Communication",
+        "id": comm_id,
+        "status": "completed",
+        "category": [{"coding": [{"system": NOTICE_SYSTEM, "code": subject}]}],
+        "sent": at.isoformat(),
+        "payload": [
+            {"contentString": f"{name} ({contact})" if contact else name}
+            for _, name, contact in about
+        ]
+        or [{"contentString": subject}],
+    }
+    if extensions:
+        communication["extension"] = extensions
+    return _bundle(hub_message_id, at, [(header_id, header), (comm_id, communication)])
+
+
 def _bundle(bundle_id: str, at: datetime, entries: list[tuple[str, FhirDict]]) -> FhirDict:
     return {
         "resourceType": "Bundle",
@@ -206,6 +262,15 @@ def partner_id_of(endpoint: str) -> str:
 
 def event_of(bundle: Mapping[str, Any]) -> str:
     return str(resource(bundle, "MessageHeader")["eventCoding"]["code"])
+
+
+def about_partners(res: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The (partner, name, contact) sub-extensions of a notice's about-partner extensions."""
+    return [
+        {sub["url"]: str(sub["valueString"]) for sub in e.get("extension", [])}
+        for e in res.get("extension", [])
+        if e["url"] == ABOUT_PARTNER_URL
+    ]
 
 
 def extension_values(res: Mapping[str, Any], url: str) -> list[str]:

@@ -39,4 +39,25 @@ class Nack(PrivateModel):
     at: AwareDatetime
 
 
+class AboutPartner(PrivateModel):
+    partner: str
+    name: str
+    contact: str | None = None
+
+
+class HubNotice(PrivateModel):
+    """Something the hub tells a partner: a regie change, a signal match, start of care.
+
+    ``regarding`` is the partner's own message id the notice concerns, so it can find its
+    client without the hub repeating any personal data.
+    """
+
+    type: Literal["hub-melding"] = "hub-melding"
+    hub_message_id: str
+    subject: str
+    regarding: str | None = None
+    about: tuple[AboutPartner, ...] = ()
+    at: AwareDatetime
+
+
 Notice = Ack | Nack

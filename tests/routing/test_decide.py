@@ -5,10 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from routing.decide import DELIVERABLE_BASES, Decision, DeliveryKind, decide
+from routing.decide import Decision, DeliveryKind, decide
 from routing.policy import Policy
 from routing.state import RECENT_MESSAGES_KEPT, HouseholdState
 from schemas.audit import AuditAction, LegalBasis
@@ -92,7 +89,7 @@ def test_flow_without_policy_entry_is_refused() -> None:
     assert refused.recipient_id == GP
 
 
-def test_consent_only_flow_is_not_delivered_yet() -> None:
+def test_consent_flow_without_a_consent_is_not_delivered() -> None:
     policy = Policy.model_validate(
         {
             "flows": [
@@ -101,6 +98,7 @@ def test_consent_only_flow_is_not_delivered_yet() -> None:
                     "sender": "school",
                     "recipient": "aanbieder",
                     "bases": ["consent", "safety"],
+                    "purpose": "verwijzing",
                     "why": "toestemming ouders",
                 }
             ]
@@ -170,50 +168,3 @@ def test_decide_does_not_mutate_the_state() -> None:
     state = HouseholdState()
     decide(state, _envelope(), POLICY, NOW)
     assert state.recent == ()
-
-
-_SENDERS = {"huisarts-a": PartnerKind.HUISARTS, "huisarts-b": PartnerKind.HUISARTS,
-            "aanbieder-a": PartnerKind.AANBIEDER, "school-a": PartnerKind.SCHOOL}  # fmt: skip
-
-
-@st.composite
-def envelopes(draw: st.DrawFn) -> RoutingEnvelope:
-    sender_id = draw(st.sampled_from(sorted(_SENDERS)))
-    recipient_kind = draw(st.none() | st.sampled_from(list(PartnerKind)))
-    return _envelope(
-        partner_message_id=f"M-{draw(st.integers(0, 6))}",
-        sender_id=sender_id,
-        sender_kind=_SENDERS[sender_id],
-        recipient_id=None if recipient_kind is None else f"{recipient_kind.value}-x",
-        recipient_kind=recipient_kind,
-        event=draw(st.sampled_from(list(MessageEvent))),
-    )
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(envelopes(), max_size=60))
-def test_forwards_always_have_a_basis_and_never_repeat(messages: list[RoutingEnvelope]) -> None:
-    state = HouseholdState()
-    forwarded: set[tuple[str, str]] = set()
-    for message in messages:
-        decision = decide(state, message, POLICY, NOW)
-        key = (message.sender_id, message.partner_message_id)
-        forwards = [d for d in decision.deliveries if d.kind is DeliveryKind.FORWARD]
-        for forward in forwards:
-            assert forward.basis in DELIVERABLE_BASES
-            assert message.recipient_kind is not None
-            flow = POLICY.flow(message.event, message.sender_kind, message.recipient_kind)
-            assert flow is not None
-            assert forward.basis in flow.bases
-            assert forward.recipient_id == message.recipient_id
-            assert key not in forwarded
-            forwarded.add(key)
-        # Every message gets exactly one answer to its sender.
-        answers = [d for d in decision.deliveries if d.kind is not DeliveryKind.FORWARD]
-        assert len(answers) == 1
-        assert answers[0].recipient_id == message.sender_id
-        assert len(decision.audit) == len(decision.deliveries)
-        state = decision.new_state
-        # Only what was delivered is remembered: a refused message is judged anew.
-        seen = state.seen(f"{message.sender_id}/{message.partner_message_id}")
-        assert seen == (key in forwarded)

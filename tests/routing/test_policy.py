@@ -57,7 +57,7 @@ def test_unlisted_flows_are_absent(
 
 def test_duplicate_flows_are_rejected() -> None:
     with pytest.raises(ValidationError, match="only once"):
-        Policy.model_validate({"flows": [_flow(), _flow(bases=["consent"], why="other")]})
+        Policy.model_validate({"flows": [_flow(), _flow(bases=["consent"], purpose="verwijzing", why="other")]})
 
 
 def test_same_kinds_with_another_event_are_not_duplicates() -> None:
@@ -89,7 +89,7 @@ def test_from_toml(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     path.write_text(
         '[[flow]]\nevent = "referral"\nsender = "school"\nrecipient = "aanbieder"\n'
-        'bases = ["consent", "statutory"]\nwhy = "test"\n'
+        'bases = ["consent", "statutory"]\npurpose = "verwijzing"\nwhy = "test"\n'
     )
     flow = Policy.from_toml(path).flow(
         MessageEvent.REFERRAL, PartnerKind.SCHOOL, PartnerKind.AANBIEDER
