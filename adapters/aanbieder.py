@@ -1,7 +1,8 @@
-"""Youth-care providers (aanbieder): receive referrals and acknowledgements as JSON.
+"""Youth-care providers (aanbieder): iJw XML with the RIGG, referrals and notices as JSON.
 
-Their own messages to the hub are iJw XML (JW315 request for assignment, JW305/JW307 start
-and end of care); until that adapter lands, anything they send is rejected as unsupported.
+They send iJw 3.2 XML (JW315 request for assignment, JW302 return on an assignment, JW305 and
+JW307 start and end of care) and receive JW301 assignments and JW316 returns on their JW315,
+plus referrals and acknowledgements as JSON. See ``adapters.ijw`` and ``schemas/ijw``.
 """
 
 from __future__ import annotations
@@ -10,28 +11,36 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from adapters import ijw
 from adapters.base import AdapterError, DecodeContext, Decoded
-from adapters.notices import encode_notice
+from adapters.notices import encode_notice, encode_notification
 from schemas import fhir
 from schemas.aanbieder import ReferralReceived, ReferredClient
 from schemas.codes import AGB_SYSTEM, BSN_SYSTEM, MessageEvent, RejectReason
+from schemas.ijw import Bericht
+
+SENDS = (Bericht.JW315, Bericht.JW302, Bericht.JW305, Bericht.JW307)
+"""The iJw messages a provider sends to the hub."""
+RECEIVES = (Bericht.JW301, Bericht.JW316)
+"""The iJw messages a provider receives from the hub."""
 
 
 class AanbiederAdapter:
     name = "aanbieder"
 
     def decode(self, payload: bytes, ctx: DecodeContext) -> Decoded:
-        raise AdapterError(
-            RejectReason.UNSUPPORTED_TYPE,
-            "the hub does not accept iJw messages from providers yet",
-        )
+        return ijw.decode(payload, ctx, SENDS)
 
     def encode(self, bundle: Mapping[str, Any]) -> bytes:
         event = fhir.event_of(bundle)
         if event == MessageEvent.ACKNOWLEDGEMENT:
             return encode_notice(bundle)
+        if event == MessageEvent.NOTIFICATION:
+            return encode_notification(bundle)
         if event == MessageEvent.REFERRAL:
             return _encode_referral(bundle).model_dump_json().encode()
+        if event in {b.event.value for b in RECEIVES}:
+            return ijw.encode(bundle, RECEIVES)
         raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"aanbieder cannot receive {event}")
 
 

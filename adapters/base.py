@@ -117,7 +117,22 @@ def _safe_message_id(value: object) -> str | None:
 
 def _schema_error(exc: ValidationError, message_id: str | None) -> AdapterError:
     errors = exc.errors(include_input=False, include_url=False)
-    if any(e["loc"][-1:] == ("bsn",) for e in errors):
-        return AdapterError(RejectReason.INVALID_BSN, "child.bsn fails the elfproef", message_id)
-    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            # The name of an unexpected field is the sender's text (a BSN, a name, control
+            # characters...): never echo it, say where it was instead.
+            e["loc"] = (*e["loc"][:-1], "(unknown field)")
+    bad_bsn = next(
+        (e for e in errors if e["loc"][-1:] == ("bsn",) and e["type"] != "missing"), None
+    )
+    if bad_bsn is not None:
+        return AdapterError(
+            RejectReason.INVALID_BSN, f"{_path(bad_bsn['loc'])} fails the elfproef", message_id
+        )
+    parts = [f"{_path(e['loc'])}: {e['msg']}" for e in errors[:5]]
     return AdapterError(RejectReason.SCHEMA_INVALID, "; ".join(parts), message_id)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    """A field's dotted path (``household.1.bsn``); ``message`` for a rule on the whole."""
+    return ".".join(str(p) for p in loc) or "message"

@@ -6,6 +6,7 @@ import asyncio
 import signal
 from enum import StrEnum
 
+from hub.backoff import retry_kafka
 from hub.context import HubContext
 from hub.ingest import IngestStage
 from hub.kafka_io import KafkaConnection, assign_all, committed_reader
@@ -46,6 +47,16 @@ async def run_hub(
 ) -> None:
     """Run the chosen stages until ``stop`` is set; in-flight transactions finish first."""
     names, settings = ctx.names, ctx.settings
+    states: dict[str, HouseholdState] | None = None
+    if stage in (StageChoice.ALL, StageChoice.ROUTE):
+        # A broker that is not up yet is waited for (log line kafka-unavailable), not a crash.
+        states = await retry_kafka(
+            lambda: restore_states(ctx.kafka, names.state), stop, stage="route", what="restore"
+        )
+        if states is None:
+            log.info("stopped-before-start")
+            return
+        log.info("state-restored", households=len(states))
     loops: list[StageLoop] = []
     if stage in (StageChoice.ALL, StageChoice.INGEST):
         ingest = IngestStage(ctx, metrics)
@@ -56,9 +67,7 @@ async def run_hub(
                 dlq_topic=names.dlq, metrics=metrics, pattern=ingest.pattern,
             )
         )  # fmt: skip
-    if stage in (StageChoice.ALL, StageChoice.ROUTE):
-        states = await restore_states(ctx.kafka, names.state)
-        log.info("state-restored", households=len(states))
+    if states is not None:
         route = RouteStage(ctx, metrics, states)
         loops.append(
             StageLoop(

@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.app import StageChoice, install_signal_handlers, run_hub
+from hub.cli_adapters import adapters_app
+from hub.cli_dlq import dlq_app
 from hub.context import ConfigError, load_context, load_registry, local_kafka, resolve_kafka
 from hub.local_kafka import LocalKafkaError
 from hub.partner_client import publish, read_inbox
@@ -39,6 +41,8 @@ kafka_app = typer.Typer(help="The project's own single-node Apache Kafka (no Doc
 topics_app = typer.Typer(help="Create and list the hub's topics.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
+app.add_typer(adapters_app, name="adapters")
+app.add_typer(dlq_app, name="dlq")
 
 console = Console()
 err = Console(stderr=True)

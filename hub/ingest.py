@@ -5,8 +5,9 @@ Stateless. Bad input never raises out of ``handle``: it becomes a DLQ record and
 
 from __future__ import annotations
 
+import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import orjson
@@ -22,6 +23,7 @@ from hub.records import (
     HEADER_EVENT,
     HEADER_KIND,
     HEADER_MESSAGE_ID,
+    HEADER_REPLAY_OF,
     InRecord,
     OutRecord,
 )
@@ -36,6 +38,7 @@ from schemas.partners import Partner
 STAGE = "ingest"
 _MESSAGE_NAMESPACE = uuid.UUID("6f1c6f0e-4b7a-4f2e-9a55-0c1f3b1e8a10")
 log = get_logger(__name__)
+_DLQ_REF = re.compile(rb"\d{1,9}:\d{1,19}")
 
 
 def age_on(birth_date: date | None, today: date) -> int | None:
@@ -62,6 +65,36 @@ class IngestStage:
         return self.ctx.names.partner_out_pattern
 
     def handle(self, record: InRecord) -> list[OutRecord]:
+        out = self._handle(record)
+        replay_of = next((v for k, v in record.headers if k == HEADER_REPLAY_OF), None)
+        if replay_of is None or not _DLQ_REF.fullmatch(replay_of):
+            return out
+        # A replayed message that fails again says so in its new DLQ record.
+        tag = (HEADER_REPLAY_OF, replay_of)
+        return [
+            replace(r, headers=[*r.headers, tag]) if r.topic == self.ctx.names.dlq else r
+            for r in out
+        ]
+
+    def unreadable(self, record: InRecord) -> list[OutRecord]:
+        """A record the Kafka client could not parse: a DLQ record (no bytes) and a nack."""
+        topic, partition, offset = record.topic, record.partition, record.offset
+        message_id = hub_message_id(topic, partition, offset)
+        now = datetime.now(UTC)
+        error = AdapterError(
+            RejectReason.MALFORMED,
+            "the Kafka record could not be read: it, or one before it in its record batch, "
+            "has a header name that is not valid UTF-8",
+        )
+        partner_id = self.ctx.names.partner_of_out_topic(topic) or "?"
+        partner = self.ctx.registry.get(partner_id)
+        if partner is None:
+            self.metrics.rejects.labels(STAGE, RejectReason.MALFORMED.value).inc()
+            return [self._dlq(partner_id, b"", error, message_id, now, topic, partition, offset)]
+        self.metrics.messages_in.labels(STAGE, partner.id).inc()
+        return self._reject(partner, b"", error, message_id, now, topic, partition, offset)
+
+    def _handle(self, record: InRecord) -> list[OutRecord]:
         topic, partition, offset, value = (
             record.topic,
             record.partition,

@@ -52,7 +52,11 @@ class KafkaConnection:
 async def committed_reader(kafka: KafkaConnection) -> AsyncIterator[AIOKafkaConsumer]:
     """A consumer without a group that sees committed records only."""
     consumer = kafka.consumer(enable_auto_commit=False, isolation_level="read_committed")
-    await consumer.start()
+    try:
+        await consumer.start()
+    except BaseException:
+        await consumer.stop()  # a failed start still holds a client; close it, then raise
+        raise
     # aiokafka 0.14 re-raises CancelledError from stop() if its group-less coordinator task
     # has not run yet; one loop turn lets it start.
     await asyncio.sleep(0)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.errors import CorruptRecordException, KafkaError, ProducerFenced
 
+from hub.backoff import backoff_delay, pause, retry_kafka
 from hub.kafka_io import KafkaConnection
 from hub.records import (
     HEADER_DLQ_AT,
@@ -31,7 +32,6 @@ from schemas.codes import RejectReason
 
 log = get_logger(__name__)
 MAX_BATCH = 500
-RETRY_BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 class Stage(Protocol):
@@ -41,6 +41,30 @@ class Stage(Protocol):
     def name(self) -> str: ...
 
     def handle(self, record: InRecord) -> list[OutRecord]: ...
+
+
+@runtime_checkable
+class BatchAware(Protocol):
+    """**Protocol:** a stage whose in-memory state must share the fate of its transaction.
+
+    ``handle`` may change memory before the batch commits; if the transaction then aborts,
+    the batch is consumed again and must meet the memory as it was, or a retried message
+    looks like a resend of itself (and is acknowledged as a duplicate instead of delivered).
+    """
+
+    def batch_committed(self) -> None: ...
+
+    def batch_aborted(self) -> None: ...
+
+
+@runtime_checkable
+class ReadsUnreadable(Protocol):
+    """**Protocol:** a stage that answers a record the Kafka client could not parse.
+
+    ``record`` has topic, partition and offset only: the bytes are beyond reach.
+    """
+
+    def unreadable(self, record: InRecord) -> list[OutRecord]: ...
 
 
 class StageLoop:
@@ -79,10 +103,13 @@ class StageLoop:
             acks="all",
             linger_ms=2,
         )
+        self._in_flight: dict[TopicPartition, int] = {}
+        """First offset per partition of the batch whose transaction is open."""
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self._start_with_retry(stop)
         try:
+            if not await self._start_with_retry(stop):
+                return
             if self.pattern:
                 self.consumer.subscribe(pattern=self.pattern)
             else:
@@ -90,61 +117,88 @@ class StageLoop:
             log.info("stage-started", stage=self.stage.name, group=self.group_id)
             failures = 0
             while not stop.is_set():
-                batch = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
-                if not batch:
-                    continue
                 try:
-                    await self._process(batch)
+                    await self._poll_once()
                     failures = 0
                 except ProducerFenced:
                     log.error("fenced", stage=self.stage.name)
                     raise
                 except KafkaError as exc:
                     failures += 1
-                    delay = RETRY_BACKOFF_S[min(failures, len(RETRY_BACKOFF_S)) - 1]
+                    delay = backoff_delay(failures)
                     self.metrics.transactions.labels(self.stage.name, "aborted").inc()
                     log.warning("batch-retry", stage=self.stage.name,
                                 error_type=type(exc).__name__, retry_in_s=delay)  # fmt: skip
-                    await self._rewind(list(batch))
-                    await asyncio.sleep(delay)
+                    self._rewind()
+                    await pause(stop, delay)
         finally:
             await self.consumer.stop()
             await self.producer.stop()
             log.info("stage-stopped", stage=self.stage.name)
 
-    async def _start_with_retry(self, stop: asyncio.Event) -> None:
-        """A broker that is not up yet is waited for, with a clear line, not a crash loop."""
-        attempt = 0
-        while True:
-            try:
+    async def _start_with_retry(self, stop: asyncio.Event) -> bool:
+        """A broker that is not up yet is waited for, with a clear line, not a crash loop.
+
+        True once both clients run; False when asked to stop first (a clean exit, no error).
+        """
+        producer_started = False
+
+        async def start() -> bool:
+            nonlocal producer_started
+            if not producer_started:  # a started client must not be started twice
                 await self.producer.start()
-                await self.consumer.start()
-                return
-            except KafkaError as exc:
-                attempt += 1
-                delay = RETRY_BACKOFF_S[min(attempt, len(RETRY_BACKOFF_S)) - 1]
-                log.warning("kafka-unavailable", stage=self.stage.name,
-                            error_type=type(exc).__name__, retry_in_s=delay)  # fmt: skip
-                if stop.is_set():
-                    raise
-                await asyncio.sleep(delay)
+                producer_started = True
+            await self.consumer.start()
+            return True
+
+        return bool(await retry_kafka(start, stop, stage=self.stage.name, what="start"))
+
+    async def _poll_once(self) -> None:
+        try:
+            batch = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+        except UNREADABLE as exc:
+            await self._recover_unreadable(exc)
+            return
+        if batch:
+            await self._process(batch)
 
     async def _process(
         self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
+        self._in_flight = {tp: records[0].offset for tp, records in batch.items() if records}
+        outputs = [
+            out for records in batch.values() for r in records for out in self._handle_safely(r)
+        ]
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
+        await self._commit(outputs, offsets, sum(len(records) for records in batch.values()))
+
+    async def _commit(
+        self, outputs: list[OutRecord], offsets: dict[TopicPartition, int], count: int
+    ) -> None:
+        """Write ``outputs`` and commit ``offsets`` in one transaction, or neither."""
         started = time.perf_counter()
-        count = sum(len(records) for records in batch.values())
         self.metrics.in_progress.labels(self.stage.name).set(count)
-        offsets: dict[TopicPartition, int] = {}
-        async with self.producer.transaction():
-            for tp, records in batch.items():
-                for record in records:
-                    for out in self._handle_safely(record):
-                        await self.producer.send(
-                            out.topic, value=out.value, key=out.key, headers=out.headers
-                        )
-                offsets[tp] = records[-1].offset + 1
-            await self.producer.send_offsets_to_transaction(offsets, self.group_id)
+        try:
+            async with self.producer.transaction():
+                sent: list[asyncio.Future[Any]] = [
+                    await self.producer.send(
+                        out.topic, value=out.value, key=out.key, headers=out.headers
+                    )
+                    for out in outputs
+                ]
+                # aiokafka commits a transaction even when one of its records failed (say, too
+                # large for its topic): no offset may commit before every output is written.
+                for result in await asyncio.gather(*sent, return_exceptions=True):
+                    if isinstance(result, BaseException):
+                        raise result
+                await self.producer.send_offsets_to_transaction(offsets, self.group_id)
+        except BaseException:
+            if isinstance(self.stage, BatchAware):
+                self.stage.batch_aborted()
+            raise
+        self._in_flight = {}
+        if isinstance(self.stage, BatchAware):
+            self.stage.batch_committed()
         self.metrics.in_progress.labels(self.stage.name).set(0)
         self.metrics.committed(self.stage.name, time.perf_counter() - started)
 
@@ -158,40 +212,128 @@ class StageLoop:
             headers=list(record.headers or ()),
             timestamp_ms=record.timestamp,
         )
-        source = f"{incoming.topic}:{incoming.partition}:{incoming.offset}"
         try:
             return self.stage.handle(incoming)
         except Exception as exc:  # a bug in one message's handling must not stop the stream
             log.error("handler-crash", stage=self.stage.name, error_type=type(exc).__name__,
-                      source=source)  # fmt: skip
+                      source=_source(incoming))  # fmt: skip
             self.metrics.rejects.labels(self.stage.name, RejectReason.INTERNAL_ERROR.value).inc()
-            return [
-                OutRecord(
-                    topic=self.dlq_topic,
-                    value=incoming.value or b"",
-                    key=incoming.key,
-                    headers=[
-                        *incoming.headers,
-                        (HEADER_DLQ_REASON, RejectReason.INTERNAL_ERROR.value.encode()),
-                        (
-                            HEADER_DLQ_DETAIL,
-                            f"{self.stage.name} failed: {type(exc).__name__}".encode(),
-                        ),
-                        (
-                            HEADER_DLQ_SOURCE,
-                            f"{incoming.topic}:{incoming.partition}:{incoming.offset}".encode(),
-                        ),
-                        (HEADER_DLQ_AT, datetime.now(UTC).isoformat().encode()),
-                    ],
-                )
-            ]
+            detail = f"{self.stage.name} failed: {type(exc).__name__}"
+            return [self._dead_letter(incoming, RejectReason.INTERNAL_ERROR, detail)]
 
-    async def _rewind(self, partitions: list[TopicPartition]) -> None:
-        """After an aborted batch, read again from the last committed offsets."""
+    def _dead_letter(self, incoming: InRecord, reason: RejectReason, detail: str) -> OutRecord:
+        return OutRecord(
+            topic=self.dlq_topic,
+            value=incoming.value or b"",
+            key=incoming.key,
+            headers=[
+                *incoming.headers,
+                (HEADER_DLQ_REASON, reason.value.encode()),
+                (HEADER_DLQ_DETAIL, detail.encode()),
+                (HEADER_DLQ_SOURCE, _source(incoming).encode()),
+                (HEADER_DLQ_AT, datetime.now(UTC).isoformat().encode()),
+            ],
+        )
+
+    def _rewind(self) -> None:
+        """After an aborted batch, read it again from its first offsets.
+
+        A local seek, not ``seek_to_committed``: that needs the broker (often away right
+        then) and does nothing for a partition without a committed offset yet, and either
+        way the consumer would read on after the aborted records and a later commit would
+        skip them for good.
+        """
         assigned = self.consumer.assignment()
-        live = [tp for tp in partitions if tp in assigned]
-        if live:
+        for tp, offset in self._in_flight.items():
+            if tp in assigned:  # a partition lost in a rebalance restarts at its commit
+                self.consumer.seek(tp, offset)
+        self._in_flight = {}
+
+    async def _recover_unreadable(self, exc: Exception) -> None:
+        """Dead-letter a record the Kafka client cannot even parse, and read on after it.
+
+        A partner can publish a record whose header name is not UTF-8: the broker accepts
+        it, but every fetch of it raises, so without this the stage would stop for good (and
+        again after each restart). aiokafka also drops what it had drained from other
+        partitions in the failed call, so all partitions go back to their committed offsets
+        and are then read one at a time up to their current end, which finds the record.
+        aiokafka parses a record batch from its start, so records after the bad one in the
+        same batch (same producer, same moment) are unreadable too: each gets its own DLQ
+        record and nack, nothing is skipped silently.
+        """
+        log.warning("unreadable-record", stage=self.stage.name, error_type=type(exc).__name__)
+        partitions = sorted(self.consumer.assignment())
+        for tp in partitions:
+            committed = await self.consumer.committed(tp)
+            if committed is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, committed)
+        for tp in partitions:
+            end = (await self.consumer.end_offsets([tp]))[tp]
+            while (start := await self.consumer.position(tp)) < end:
+                try:
+                    batch = await self.consumer.getmany(tp, timeout_ms=1000, max_records=MAX_BATCH)
+                except UNREADABLE:
+                    if await self._skip_unreadable(tp, start):
+                        continue
+                    break  # nothing read this time: the main loop comes back to it
+                if not batch:
+                    break
+                await self._process(batch)
+
+    async def _skip_unreadable(self, tp: TopicPartition, start: int) -> bool:
+        """Read ``tp`` one record at a time from ``start``: process what reads, dead-letter
+        the first record that does not (if it fails again: a CRC error may not).
+
+        True when it got anywhere (processed or dead-lettered a record).
+        """
+        self.consumer.seek(tp, start)
+        good: list[ConsumerRecord[bytes, bytes]] = []
+        bad: int | None = None
+        while len(good) < MAX_BATCH:
             try:
-                await self.consumer.seek_to_committed(*live)
-            except KafkaError as exc:
-                log.warning("rewind-failed", stage=self.stage.name, error_type=type(exc).__name__)
+                batch = await self.consumer.getmany(tp, timeout_ms=1000, max_records=1)
+            except UNREADABLE:
+                bad = _failed_offset(self.consumer, tp)
+                if bad is None:
+                    bad = await self.consumer.position(tp)
+                break
+            if not batch:
+                break
+            good.extend(batch[tp])
+        if good:
+            await self._process({tp: good})
+        if bad is None:
+            return bool(good)
+        record = InRecord(topic=tp.topic, partition=tp.partition, offset=bad, value=None)
+        self._in_flight = {tp: bad}
+        if isinstance(self.stage, ReadsUnreadable):
+            outputs = self.stage.unreadable(record)
+        else:
+            outputs = [self._dead_letter(record, RejectReason.MALFORMED, UNREADABLE_DETAIL)]
+            self.metrics.rejects.labels(self.stage.name, RejectReason.MALFORMED.value).inc()
+        log.warning("unreadable-record-skipped", stage=self.stage.name, source=_source(record))
+        await self._commit(outputs, {tp: bad + 1}, 1)
+        self.consumer.seek(tp, bad + 1)
+        return True
+
+
+UNREADABLE = (UnicodeDecodeError, CorruptRecordException)
+"""What aiokafka raises for a record it cannot parse (not a broker error: no retry helps)."""
+UNREADABLE_DETAIL = (
+    "the Kafka record could not be read: it, or one before it in its record batch, has a "
+    "header name that is not valid UTF-8"
+)
+
+
+def _source(record: InRecord) -> str:
+    return f"{record.topic}:{record.partition}:{record.offset}"
+
+
+def _failed_offset(consumer: Any, tp: TopicPartition) -> int | None:
+    """Offset of the record aiokafka 0.14 failed to parse in ``tp``, if it still knows it."""
+    result = getattr(consumer, "_fetcher", None)
+    result = getattr(result, "_records", {}).get(tp)
+    offset = getattr(getattr(result, "_partition_records", None), "next_fetch_offset", None)
+    return offset if isinstance(offset, int) else None

@@ -13,6 +13,8 @@ HEADER_DLQ_DETAIL = "kh-dlq-detail"
 HEADER_DLQ_PARTNER = "kh-dlq-partner"
 HEADER_DLQ_SOURCE = "kh-dlq-source"
 HEADER_DLQ_AT = "kh-dlq-at"
+HEADER_REPLAY_OF = "kh-replay-of"
+"""On a message ``ketenhub dlq replay`` re-published: the DLQ record it came from."""
 
 
 @dataclass(frozen=True)

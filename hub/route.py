@@ -41,6 +41,8 @@ class RouteStage:
     metrics: HubMetrics
     states: dict[str, HouseholdState] = field(default_factory=dict)
     name: str = STAGE
+    _undo: dict[str, HouseholdState | None] = field(default_factory=dict, repr=False)
+    """State of each household before the batch in flight changed it (None: unknown then)."""
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -82,11 +84,25 @@ class RouteStage:
         for audit in decision.audit:
             out.append(OutRecord(self.ctx.names.audit, audit.model_dump_json().encode(), key))
         if decision.new_state != before:
+            self._undo.setdefault(envelope.household, self.states.get(envelope.household))
             self.states[envelope.household] = decision.new_state
             out.append(
                 OutRecord(self.ctx.names.state, decision.new_state.model_dump_json().encode(), key)
             )
         return out
+
+    def batch_committed(self) -> None:
+        """The batch's transaction committed: its state changes are durable now."""
+        self._undo.clear()
+
+    def batch_aborted(self) -> None:
+        """The transaction aborted and the batch comes again: undo its state changes."""
+        for household, state in self._undo.items():
+            if state is None:
+                self.states.pop(household, None)
+            else:
+                self.states[household] = state
+        self._undo.clear()
 
     def _payload(
         self,

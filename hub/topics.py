@@ -38,6 +38,11 @@ class TopicNames:
     def dlq(self) -> str:
         return f"{self.prefix}.dlq"
 
+    @property
+    def dlq_replays(self) -> str:
+        """Compacted: which DLQ records ``ketenhub dlq replay`` re-published, keyed by ref."""
+        return f"{self.prefix}.dlq-replays"
+
     def partner_out(self, partner_id: str) -> str:
         return f"{self.prefix}.partner.{partner_id}.out"
 
@@ -80,6 +85,7 @@ def topic_specs(
             partitions,
             {"retention.ms": FOREVER, "max.message.bytes": str(max_payload_bytes * 3)},
         ),
+        TopicSpec(names.dlq_replays, partitions, {"cleanup.policy": "compact"}),
     ]
     for partner in registry.partners:
         specs.append(TopicSpec(names.partner_out(partner.id), partitions, outbox))

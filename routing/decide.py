@@ -446,6 +446,10 @@ def _require_regisseur(b: _Builder) -> Decision | None:
 def _transfer_offer(b: _Builder) -> Decision:
     if (refused := _require_regisseur(b)) is not None:
         return refused
+    if b.state.escalation is not None:
+        return b.refuse(
+            RejectReason.NOT_REGISSEUR, "an escalated household returns regie by de-escalation"
+        )
     m = b.message
     target = m.facts.regie_target
     kind = b.directory.kind(target) if target else None
@@ -555,7 +559,9 @@ def _deescalation(b: _Builder) -> Decision:
             about=(m.sender_id,),
             regarding=previous.partner_message_id,
         )
-    return b.accept(b.state.model_copy(update={"escalation": None, "regie": previous}))
+    return b.accept(
+        b.state.model_copy(update={"escalation": None, "regie": previous, "transfer": None})
+    )
 
 
 def _plan_update(b: _Builder) -> Decision:

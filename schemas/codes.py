@@ -91,3 +91,55 @@ class RejectReason(StrEnum):
     SENDER_MISMATCH = "sender-mismatch"
     NO_LEGAL_BASIS = "no-legal-basis"
     INTERNAL_ERROR = "internal-error"
+    OUT_OF_SCOPE = "out-of-scope"
+    CONSENT_INCOMPLETE = "consent-incomplete"
+    UNKNOWN_CONSENT = "unknown-consent"
+    REGIE_CONFLICT = "regie-conflict"
+    NOT_REGISSEUR = "not-regisseur"
+    NO_PENDING_TRANSFER = "no-pending-transfer"
+    XML_UNSAFE = "xml-unsafe"
+    """XML with a DOCTYPE or ENTITY declaration (entity expansion, external entities)."""
+
+
+CONCERN_CATEGORY_SYSTEM = "urn:ketenhub:codesystem:concern-category"
+CONSENT_PURPOSE_SYSTEM = "urn:ketenhub:codesystem:consent-purpose"
+ESCALATION_REASON_SYSTEM = "urn:ketenhub:codesystem:escalation-reason"
+
+
+class ConcernCategory(StrEnum):
+    """What a concern signal (zorgsignaal) is about, in the hub's concern CodeSystem.
+
+    A category, never a diagnosis: it is what a school may say and what the router may drop.
+    """
+
+    VERZUIM = "verzuim"
+    GEDRAG = "gedrag"
+    THUISSITUATIE = "thuissituatie"
+    ONTWIKKELING = "ontwikkeling"
+    WELZIJN = "welzijn"
+    OPVOEDING = "opvoeding"
+    VEILIGHEID = "veiligheid"
+
+
+class ConsentPurpose(StrEnum):
+    """What a consent allows sharing for; the policy's ``purpose`` of a consent flow."""
+
+    VERWIJZING = "verwijzing"
+    REGIE = "regie"
+    SIGNAAL_DELEN = "signaal-delen"
+    ZORGCOORDINATIE = "zorgcoordinatie"
+
+
+class EscalationReason(StrEnum):
+    """Why the Veiligheidshuis takes a household up (opschalen)."""
+
+    HUISELIJK_GEWELD = "huiselijk-geweld"
+    KINDERMISHANDELING = "kindermishandeling"
+    ZORGEN_VEILIGHEID = "zorgen-veiligheid"
+    JEUGDCRIMINALITEIT = "jeugdcriminaliteit"
+
+
+BRIN_SYSTEM = "urn:ketenhub:naming:brin"
+"""A school's BRIN number (DUO); the hub's own URI, as no fhir.nl NamingSystem exists for it."""
+ORGANISATION_CODE_SYSTEM = "urn:ketenhub:naming:organisation-code"
+"""The organisation code the hub registers for partners without an AGB or BRIN (OJG, WIJ, ...)."""

@@ -55,6 +55,11 @@ class RoutingFacts(PrivateModel):
     )
     concern_category: str | None = None
     consent: ConsentFacts | None = None
+    referrer_agb: str | None = Field(
+        default=None,
+        pattern=r"^\d{8}$",
+        description="AGB of the GP behind an iJw JW315 (its Verwijzer), to link it to the referral",
+    )
 
 
 class RoutingEnvelope(PrivateModel):

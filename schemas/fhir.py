@@ -7,8 +7,9 @@ the dict. That keeps full FHIR validity without paying for model objects twice p
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,27 @@ def validate_bundle(bundle: Mapping[str, Any]) -> None:
     except ValidationError as exc:
         paths = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
         raise FhirInvalidError("invalid FHIR at " + ", ".join(paths[:5])) from None
+    # fhir.resources does not enforce this rule of FHIR's string type; a NUL byte in a
+    # referral's text would reach the provider's system (and break many databases there).
+    bad = sorted(_control_character_paths(bundle, ""))
+    if bad:
+        raise FhirInvalidError("control characters in FHIR strings at " + ", ".join(bad[:5]))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Characters FHIR strings must not hold: below U+0020 except tab, line feed, carriage return."""
+
+
+def _control_character_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            yield path or "(bundle)"
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _control_character_paths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _control_character_paths(item, f"{path}.{index}")
 
 
 def _urn(resource_id: str) -> str:
@@ -63,7 +85,12 @@ def _sub_id(hub_message_id: str, part: str) -> str:
 
 
 def _agb(value: str) -> FhirDict:
-    return {"identifier": {"system": AGB_SYSTEM, "value": value}}
+    return identified(AGB_SYSTEM, value)
+
+
+def identified(system: str, value: str) -> FhirDict:
+    """A logical Reference by identifier, e.g. to an organisation by its AGB code."""
+    return {"identifier": {"system": system, "value": value}}
 
 
 def referral_bundle(
@@ -80,15 +107,20 @@ def referral_bundle(
     urgency: Urgency,
     care_category: str,
     reason: str,
+    referrer_system: str = AGB_SYSTEM,
 ) -> FhirDict:
-    """MessageHeader + ServiceRequest + Patient for a referral to youth care."""
+    """MessageHeader + ServiceRequest + Patient for a referral to youth care.
+
+    ``referrer_agb`` is the referrer's identifier in ``referrer_system``: an AGB code for a GP,
+    an organisation code for an OJG or a WIJ team.
+    """
     header_id, request_id, patient_id = (_sub_id(hub_message_id, n) for n in ("mh", "sr", "pt"))
     header = {
         "resourceType": "MessageHeader",
         "id": header_id,
         "eventCoding": {"system": EVENT_SYSTEM, "code": MessageEvent.REFERRAL.value},
         "source": {"endpoint": partner_endpoint(sender_id)},
-        "sender": _agb(referrer_agb),
+        "sender": identified(referrer_system, referrer_agb),
         "destination": [
             {"endpoint": partner_endpoint(recipient_id), "receiver": _agb(recipient_agb)}
         ],
@@ -106,7 +138,7 @@ def referral_bundle(
         "priority": PRIORITY_OF_URGENCY[urgency],
         "subject": {"reference": _urn(patient_id)},
         "authoredOn": sent_at.isoformat(),
-        "requester": _agb(referrer_agb),
+        "requester": identified(referrer_system, referrer_agb),
         "performer": [_agb(recipient_agb)],
         "reasonCode": [{"text": reason}],
     }

@@ -1,37 +1,22 @@
-"""What a GP practice's system (HIS) publishes: a referral to youth care (verwijzing)."""
+"""What a GP practice's system (HIS) publishes: a referral to youth care (verwijzing) and a
+concern signal (signaal)."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from schemas.native import AgbParty, Child, Referral, Signal
 
-from pydantic import AwareDatetime, Field
+Referrer = AgbParty
+"""The referring GP, by AGB code."""
 
-from schemas.base import PrivateModel
-from schemas.bsn import Bsn
-from schemas.codes import CareCategory, Urgency
+__all__ = ["INBOUND", "Child", "HuisartsReferral", "HuisartsSignal", "Referrer"]
 
 
-class Referrer(PrivateModel):
-    agb: str = Field(pattern=r"^\d{8}$", description="AGB code of the referring GP")
-
-
-class Child(PrivateModel):
-    bsn: Bsn
-    birth_date: date
-
-
-class HuisartsReferral(PrivateModel):
+class HuisartsReferral(Referral[AgbParty]):
     """A referral to youth care (Jeugdwet art. 2.6: the GP is a legal referrer)."""
 
-    type: Literal["verwijzing"]
-    message_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
-    sent_at: AwareDatetime
-    referrer: Referrer
-    child: Child
-    urgency: Urgency
-    care_category: CareCategory
-    addressed_to_agb: str = Field(
-        pattern=r"^\d{8}$", description="AGB code of the youth-care provider referred to"
-    )
-    reason: str = Field(min_length=1, max_length=4000)
+
+class HuisartsSignal(Signal[AgbParty]):
+    """A concern signal about a child, from the GP practice named by ``sender.agb``."""
+
+
+INBOUND = (HuisartsReferral, HuisartsSignal)

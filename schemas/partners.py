@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,6 +31,25 @@ class Partner(BaseModel):
     agb: str | None = Field(default=None, pattern=r"^\d{8}$")
     area: str | None = None
     adapter: str | None = None
+    contact: str | None = Field(
+        default=None, description="the organisation's desk phone or e-mail, shared in notices"
+    )
+    brin: str | None = Field(
+        default=None, pattern=r"^\d{2}[A-Z0-9]{2}$", description="a school's BRIN number"
+    )
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$",
+        description="the organisation code partners without an AGB or BRIN use in messages",
+    )
+    municipality_codes: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
+        default=(),
+        description="CBS gemeentecodes a RIGG acts for; its iJw messages name one as sender",
+    )
+
+    def sender_codes(self) -> frozenset[str]:
+        """The identifiers this partner may name itself by in its messages (AGB, BRIN, code)."""
+        return frozenset(c for c in (self.agb, self.brin, self.code) if c)
 
     @property
     def adapter_name(self) -> str:
@@ -50,6 +70,9 @@ class PartnerRegistry(BaseModel):
             raise ValueError("partner ids must be unique")
         if len(set(agbs)) != len(agbs):
             raise ValueError("AGB codes must be unique")
+        codes = [c for p in self.partners for c in (p.brin, p.code) if c]
+        if len(set(codes)) != len(codes):
+            raise ValueError("BRIN numbers and organisation codes must be unique")
         return self
 
     def get(self, partner_id: str) -> Partner | None:

@@ -16,8 +16,9 @@ from adapters.base import AdapterError
 from adapters.huisarts import HuisartsAdapter
 from hub.demo_traffic import random_bsn
 from schemas import fhir
-from schemas.codes import BSN_SYSTEM, CareCategory, MessageEvent, RejectReason, Urgency
-from schemas.huisarts import Child, HuisartsReferral, Referrer
+from schemas.codes import AGB_SYSTEM, BSN_SYSTEM, CareCategory, MessageEvent, RejectReason, Urgency
+from schemas.huisarts import Child, HuisartsReferral, HuisartsSignal, Referrer
+from schemas.native import SignalReceived
 from schemas.notices import Ack, Nack
 from schemas.partners import PartnerRegistry
 from tests.conftest import (
@@ -301,3 +302,60 @@ def test_encoding_an_unknown_event_is_unsupported() -> None:
     with pytest.raises(AdapterError) as caught:
         ADAPTER.encode(bundle)
     assert caught.value.code is RejectReason.UNSUPPORTED_TYPE
+
+
+# The concern signal (signaal).
+
+GOLDEN_SIGNAL = GOLDEN_REFERRAL.with_name("huisarts-signaal.json")
+
+
+def _signal_with(**changes: Any) -> bytes:
+    data = orjson.loads(GOLDEN_SIGNAL.read_bytes())
+    data.update(changes)
+    return orjson.dumps(data)
+
+
+def test_golden_signal_decodes_to_a_flag(registry: PartnerRegistry) -> None:
+    decoded = ADAPTER.decode(GOLDEN_SIGNAL.read_bytes(), decode_context(registry))
+    fhir.validate_bundle(decoded.bundle)
+    assert decoded.event is MessageEvent.SIGNAL
+    assert decoded.partner_message_id == "HIS-WIJERT-2026-000124"
+    assert decoded.child_bsn == GOLDEN_BSN
+    assert decoded.recipient is None
+    assert decoded.facts.concern_category == "welzijn"
+    flag = fhir.resource(decoded.bundle, "Flag")
+    assert flag["author"] == {"identifier": {"system": AGB_SYSTEM, "value": "01000001"}}
+    assert flag["code"]["coding"][0]["code"] == "welzijn"
+
+
+def test_golden_signal_round_trips(registry: PartnerRegistry) -> None:
+    original = HuisartsSignal.model_validate_json(GOLDEN_SIGNAL.read_bytes())
+    decoded = ADAPTER.decode(GOLDEN_SIGNAL.read_bytes(), decode_context(registry))
+    assert ADAPTER.to_native(decoded.bundle) == original
+    assert HuisartsSignal.model_validate_json(ADAPTER.encode_native(decoded.bundle)) == original
+
+
+def test_signal_sender_mismatch() -> None:
+    error = _decode_error(_signal_with(sender={"agb": "01000002"}))
+    assert error.code is RejectReason.SENDER_MISMATCH
+    assert error.message == "sender.agb is not the identifier registered for the sending partner"
+    assert _decode_error(GOLDEN_SIGNAL.read_bytes(), "huisarts-hoogkerk").code is (
+        RejectReason.SENDER_MISMATCH
+    )
+
+
+def test_signal_with_invalid_bsn_or_category() -> None:
+    bad_bsn = _decode_error(_signal_with(child={"bsn": "999990018", "birth_date": "2014-03-02"}))
+    assert bad_bsn.code is RejectReason.INVALID_BSN
+    assert "999990018" not in bad_bsn.message
+    bad_category = _decode_error(_signal_with(concern_category="depressie"))
+    assert bad_category.code is RejectReason.SCHEMA_INVALID
+    assert "depressie" not in bad_category.message
+
+
+def test_a_gp_receives_a_signal_as_signaal_ontvangen(registry: PartnerRegistry) -> None:
+    decoded = ADAPTER.decode(GOLDEN_SIGNAL.read_bytes(), decode_context(registry))
+    received = SignalReceived.model_validate_json(ADAPTER.encode(decoded.bundle))
+    assert received.signaller == GP
+    assert received.signal_id == "HIS-WIJERT-2026-000124"
+    assert received.concern_category == "welzijn"

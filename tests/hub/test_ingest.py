@@ -26,6 +26,7 @@ from observability.metrics import HubMetrics
 from schemas import fhir
 from schemas.envelope import RoutingEnvelope, header_value
 from schemas.notices import Nack
+from tests.adapters.ijw_cases import EXAMPLES
 from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER
 
 INVALID_BSN = "999990018"
@@ -161,11 +162,34 @@ def test_rejections_carry_their_reason_code(
     _assert_rejected(records, payload, reason)
 
 
-def test_provider_messages_are_unsupported(
+def test_provider_json_is_not_ijw_xml(
     hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
 ) -> None:
     records = IngestStage(hub_context, metrics).handle(_record(golden_payload, partner=PROVIDER))
-    _assert_rejected(records, golden_payload, "unsupported-type", partner=PROVIDER)
+    _assert_rejected(records, golden_payload, "malformed", partner=PROVIDER)
+
+
+def test_provider_jw315_becomes_a_canonical_record_for_the_rigg(
+    hub_context: HubContext, metrics: HubMetrics
+) -> None:
+    payload = (EXAMPLES / "aanbieder-jw315.xml").read_bytes()
+    [record] = IngestStage(hub_context, metrics).handle(_record(payload, partner=PROVIDER))
+    assert record.topic == "t.canonical"
+    assert record.key == hub_context.pseudonyms.household_of(GOLDEN_BSN).encode()
+    for name, value in record.headers:
+        assert GOLDEN_BSN.encode() not in value, name
+    envelope = RoutingEnvelope.from_headers(record.headers)
+    assert envelope.event.value == "assignment-request"
+    assert envelope.partner_message_id == "JW315:NL2026000042"
+    assert envelope.recipient_id == "rigg-groningen"
+    assert envelope.facts.referrer_agb == "01000001"
+    fhir.validate_bundle(orjson.loads(record.value))
+
+
+def test_ijw_entity_declarations_are_unsafe(hub_context: HubContext, metrics: HubMetrics) -> None:
+    payload = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    records = IngestStage(hub_context, metrics).handle(_record(payload, partner=PROVIDER))
+    _assert_rejected(records, payload, "xml-unsafe", partner=PROVIDER)
 
 
 def test_empty_value_is_malformed(hub_context: HubContext, metrics: HubMetrics) -> None:

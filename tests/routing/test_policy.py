@@ -57,7 +57,9 @@ def test_unlisted_flows_are_absent(
 
 def test_duplicate_flows_are_rejected() -> None:
     with pytest.raises(ValidationError, match="only once"):
-        Policy.model_validate({"flows": [_flow(), _flow(bases=["consent"], purpose="verwijzing", why="other")]})
+        Policy.model_validate(
+            {"flows": [_flow(), _flow(bases=["consent"], purpose="verwijzing", why="other")]}
+        )
 
 
 def test_same_kinds_with_another_event_are_not_duplicates() -> None:

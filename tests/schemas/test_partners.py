@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from adapters.registry import load_adapters
 from hub.settings import DEFAULTS
 from schemas.partners import Partner, PartnerKind, PartnerRegistry
 
@@ -32,11 +33,88 @@ def test_default_registry_loads_with_gps_and_providers() -> None:
     assert len(gps) + len(providers) <= len(registry.partners)
 
 
-def test_default_partners_all_have_an_agb_and_a_known_adapter() -> None:
+IDENTIFIED_BY = {
+    PartnerKind.HUISARTS: "agb",
+    PartnerKind.AANBIEDER: "agb",
+    PartnerKind.OJG: "code",
+    PartnerKind.SCHOOL: "brin",
+    PartnerKind.VEILIGHEIDSHUIS: "code",
+    PartnerKind.WIJ: "code",
+}
+
+
+def test_default_partners_have_their_identifier_and_a_known_adapter() -> None:
     registry = PartnerRegistry.from_toml(DEFAULTS / "partners.toml")
+    installed = set(load_adapters().adapters)
     for partner in registry.partners:
-        assert partner.agb is not None
-        assert partner.adapter_name in {"huisarts", "aanbieder"}
+        assert partner.adapter_name in installed, partner.id
+        if partner.kind in IDENTIFIED_BY:
+            value = getattr(partner, IDENTIFIED_BY[partner.kind])
+            assert value is not None, partner.id
+            assert value in partner.sender_codes()
+
+
+def test_default_registry_has_the_social_domain_chain() -> None:
+    registry = PartnerRegistry.from_toml(DEFAULTS / "partners.toml")
+    for kind in (PartnerKind.OJG, PartnerKind.VEILIGHEIDSHUIS):
+        assert len(registry.of_kind(kind)) >= 1
+    assert len(registry.of_kind(PartnerKind.SCHOOL)) >= 2
+    wij = registry.of_kind(PartnerKind.WIJ)
+    wij_areas = [p.area for p in wij]
+    assert len(set(wij_areas)) == len(wij_areas), "one WIJ team per area"
+    gp_areas = {p.area for p in registry.of_kind(PartnerKind.HUISARTS)}
+    assert gp_areas <= set(wij_areas), "every GP area has its WIJ team"
+    direct = registry.get("aanbieder-hoogkerk-direct")
+    assert direct is not None
+    assert direct.kind is PartnerKind.AANBIEDER
+    assert direct.area == "west"
+    for partner in (*wij, *registry.of_kind(PartnerKind.SCHOOL), direct):
+        assert partner.contact, partner.id
+
+
+def test_sender_codes_are_whichever_identifiers_are_set() -> None:
+    gp = Partner.model_validate(_partner("huisarts-a", agb="01000009"))
+    school = Partner.model_validate(_partner("school-a", "school", brin="12AB"))
+    wij = Partner.model_validate(_partner("wij-a", "wij", code="WIJ-A"))
+    both = Partner.model_validate(_partner("ojg-a", "ojg", agb="01000010", code="OJG-A"))
+    assert gp.sender_codes() == {"01000009"}
+    assert school.sender_codes() == {"12AB"}
+    assert wij.sender_codes() == {"WIJ-A"}
+    assert both.sender_codes() == {"01000010", "OJG-A"}
+    assert Partner.model_validate(_partner("rigg-a", "rigg")).sender_codes() == frozenset()
+
+
+@pytest.mark.parametrize("brin", ["1AB", "12ABC", "AB12", "12ab", ""])
+def test_bad_brin_is_rejected(brin: str) -> None:
+    with pytest.raises(ValidationError):
+        Partner.model_validate(_partner("school-a", "school", brin=brin))
+
+
+@pytest.mark.parametrize("code", ["wij-zuid", "-WIJ", "W", "WIJ ZUID", "X" * 33])
+def test_bad_organisation_code_is_rejected(code: str) -> None:
+    with pytest.raises(ValidationError):
+        Partner.model_validate(_partner("wij-a", "wij", code=code))
+
+
+def test_duplicate_brin_or_code_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="organisation codes must be unique"):
+        PartnerRegistry.model_validate(
+            {
+                "partners": [
+                    _partner("wij-a", "wij", code="WIJ-A"),
+                    _partner("ojg-a", "ojg", code="WIJ-A"),
+                ]
+            }
+        )
+    with pytest.raises(ValidationError, match="BRIN numbers"):
+        PartnerRegistry.model_validate(
+            {
+                "partners": [
+                    _partner("school-a", "school", brin="12AB"),
+                    _partner("school-b", "school", brin="12AB"),
+                ]
+            }
+        )
 
 
 def test_by_agb_and_get(registry: PartnerRegistry) -> None:
@@ -51,7 +129,8 @@ def test_by_agb_and_get(registry: PartnerRegistry) -> None:
     assert registry.get("nobody") is None
 
 
-def test_of_kind_with_no_partners_is_empty(registry: PartnerRegistry) -> None:
+def test_of_kind_with_no_partners_is_empty() -> None:
+    registry = PartnerRegistry.model_validate({"partners": [_partner("huisarts-a")]})
     assert registry.of_kind(PartnerKind.VEILIGHEIDSHUIS) == ()
 
 

@@ -1,0 +1,379 @@
+"""iJw (Jeugdwet) XML for the provider and RIGG adapters: safe parsing, XSD validation, the
+mapping to and from the models in ``schemas.ijw.models``, and the routing checks.
+
+Parsing is defensive, in this order: a size cap of our own (on top of ingest's), UTF-8 only,
+any DOCTYPE or ENTITY declaration refused outright (``xml-unsafe``), then lxml with entity
+resolution, DTD loading and network access off, then the message's XSD. Error texts name
+elements and rules, never a value from the message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from adapters.base import AdapterError, DecodeContext, Decoded
+from schemas import fhir, fhir_ijw
+from schemas.codes import RejectReason
+from schemas.envelope import RoutingFacts
+from schemas.ijw import BASIS_NS, XSD_DIR, Bericht
+from schemas.ijw.models import (
+    Header,
+    IjwModel,
+    Jw302,
+    Jw315,
+    Jw316,
+    RetourHeader,
+    TypeVerwijzer,
+    model_of,
+)
+from schemas.partners import Partner, PartnerKind, PartnerRegistry
+
+MAX_IJW_BYTES = 256 * 1024
+"""iJw messages are small (a JW301 with dozens of products is a few kB); ingest's
+``KETENHUB_MAX_PAYLOAD_BYTES`` applies as well, whichever is lower wins."""
+
+WRAPPERS = {
+    "AangevraagdeProducten": "AangevraagdProduct",
+    "ToegewezenProducten": "ToegewezenProduct",
+    "Contactgegevens": "Contact",
+    "StartProducten": "StartProduct",
+    "StopProducten": "StopProduct",
+    "RetourCodes": "RetourCode",
+}
+"""Elements that only wrap a repeated child: they become tuples in the models."""
+NOT_CARRIED = frozenset({"Commentaar", "BerichtCode", "BerichtVersie", "BerichtSubversie"})
+"""Validated by the XSD but not carried: free text (minimisation), and header constants."""
+
+_UNSAFE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,40}(\[[0-9]{1,4}\])?$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,12}$")
+
+
+def _parser() -> etree.XMLParser:
+    """A fresh parser per message: lxml parsers are not thread-safe."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+@cache
+def schema_of(bericht: Bericht) -> etree.XMLSchema:
+    """The compiled XSD of a message (our own files, imported from ``schemas/ijw``)."""
+    return etree.XMLSchema(etree.parse(str(XSD_DIR / f"{bericht.value}.xsd"), _parser()))
+
+
+# ---- parsing ------------------------------------------------------------------------------
+
+
+def parse(payload: bytes, accepted: Iterable[Bericht]) -> tuple[Bericht, IjwModel]:
+    """Safely parse and validate iJw XML into its model, or raise a specific AdapterError."""
+    allowed = tuple(accepted)
+    if len(payload) > MAX_IJW_BYTES:
+        raise AdapterError(
+            RejectReason.PAYLOAD_TOO_LARGE, f"iJw message exceeds {MAX_IJW_BYTES} bytes"
+        )
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AdapterError(RejectReason.MALFORMED, "payload is not UTF-8 XML") from None
+    if any(marker in payload for marker in _UNSAFE_MARKERS):
+        raise AdapterError(
+            RejectReason.XML_UNSAFE, "DOCTYPE and ENTITY declarations are not accepted"
+        )
+    try:
+        root = etree.fromstring(payload, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = f" (line {exc.lineno})" if isinstance(exc.lineno, int) else ""
+        raise AdapterError(
+            RejectReason.MALFORMED, f"payload is not well-formed XML{line}"
+        ) from None
+    tree = root.getroottree()
+    if tree.docinfo.internalDTD is not None or tree.docinfo.externalDTD is not None:
+        raise AdapterError(RejectReason.XML_UNSAFE, "DTDs are not accepted")
+    qname = etree.QName(root)
+    bericht = Bericht.of_namespace(qname.namespace)
+    if bericht is None or qname.localname != "Bericht" or bericht not in allowed:
+        names = ", ".join(f"{b.prefix}:Bericht" for b in allowed)
+        raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"root element must be one of: {names}")
+    message_id = _message_id(root, bericht)
+    schema = schema_of(bericht)
+    if not schema.validate(tree):
+        raise _schema_error(schema.error_log, message_id)
+    try:
+        model = model_of(bericht).model_validate(_element_data(root))
+    except ValidationError as exc:
+        raise _model_error(exc, message_id) from None
+    return bericht, model
+
+
+def partner_message_id(bericht: Bericht, header: Header) -> str:
+    """The hub-wide id of a message: iJw ids are unique per message type and sender only."""
+    own = header.identificatie_retour if isinstance(header, RetourHeader) else None
+    return f"{bericht.value}:{own or header.bericht_identificatie.identificatie}"
+
+
+def _message_id(root: etree._Element, bericht: Bericht) -> str | None:
+    """The message's own id, for the nack, when it is there and sane; before validation."""
+    ns = {"m": bericht.namespace, "b": BASIS_NS}
+    path = (
+        "m:Header/m:IdentificatieRetour"
+        if bericht.is_retour
+        else ("m:Header/m:BerichtIdentificatie/b:Identificatie")
+    )
+    found = root.find(path, ns)
+    text = (found.text or "").strip() if found is not None else ""
+    return f"{bericht.value}:{text}" if _SAFE_ID.match(text) else None
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _element_data(element: etree._Element) -> Any:
+    """Element -> plain data keyed by element name (the models' aliases)."""
+    children = [c for c in element if isinstance(c.tag, str)]
+    if not children:
+        return (element.text or "").strip()
+    if _local(element) in WRAPPERS:
+        return [_element_data(c) for c in children]
+    return {_local(c): _element_data(c) for c in children if _local(c) not in NOT_CARRIED}
+
+
+_RULES = {
+    "SCHEMAV_CVC_PATTERN_VALID": "does not have the required format",
+    "SCHEMAV_CVC_ENUMERATION_VALID": "is not a code of its code list",
+    "SCHEMAV_CVC_MAXLENGTH_VALID": "is too long",
+    "SCHEMAV_CVC_MINLENGTH_VALID": "is empty",
+    "SCHEMAV_CVC_MININCLUSIVE_VALID": "is below its minimum",
+    "SCHEMAV_CVC_MAXINCLUSIVE_VALID": "is above its maximum",
+    "SCHEMAV_CVC_TOTALDIGITS_VALID": "has too many digits",
+    "SCHEMAV_CVC_DATATYPE_VALID_1_2_1": "is not a valid value of its type",
+    "SCHEMAV_CVC_COMPLEX_TYPE_2_4": "misses a required element",
+    "SCHEMAV_ELEMENT_CONTENT": "is not expected here",
+    "SCHEMAV_CVC_ELT_1": "is not a known message",
+}
+
+
+def _path(raw: str | None) -> str:
+    """An error path with namespace prefixes stripped; odd names become '?'."""
+    parts = [p.split(":")[-1] for p in (raw or "").split("/") if p]
+    return "/".join(p if _NAME.match(p) else "?" for p in parts) or "?"
+
+
+def _schema_error(log: Any, message_id: str | None) -> AdapterError:
+    errors = list(log)
+    if any(_path(e.path).split("/")[-1] == "Bsn" for e in errors):
+        return AdapterError(
+            RejectReason.INVALID_BSN,
+            "Client/Bsn is not a valid BSN (nine digits passing the elfproef)",
+            message_id,
+        )
+    texts = []
+    for error in errors[:3]:
+        rule = _RULES.get(error.type_name, "violates the schema")
+        expected = re.search(r"Expected is (?:one of )?\( ([^)]*) \)", error.message or "")
+        if expected:
+            names = [n.rsplit("}", 1)[-1] for n in expected.group(1).split(", ")]
+            safe = [n for n in names if _NAME.match(n)]
+            if safe:
+                rule += "; expected " + " or ".join(safe)
+        texts.append(f"{_path(error.path)} {rule}")
+    return AdapterError(RejectReason.SCHEMA_INVALID, "; ".join(texts), message_id)
+
+
+def _model_error(exc: ValidationError, message_id: str | None) -> AdapterError:
+    errors = exc.errors(include_input=False, include_url=False)
+    if any(e["loc"][-1:] == ("Bsn",) for e in errors):
+        return AdapterError(RejectReason.INVALID_BSN, "Client/Bsn fails the elfproef", message_id)
+    parts = [
+        f"{'/'.join(str(p) for p in e['loc'] if isinstance(p, str))}: {e['msg']}"
+        for e in errors[:3]
+    ]
+    return AdapterError(RejectReason.SCHEMA_INVALID, "; ".join(parts), message_id)
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def render(bericht: Bericht, message: IjwModel) -> bytes:
+    """The model as iJw XML, checked against the message's XSD before it leaves the hub."""
+    ns = bericht.namespace
+    root = etree.Element(f"{{{ns}}}Bericht", nsmap={bericht.prefix: ns, "ijw": BASIS_NS})
+    header_element = etree.SubElement(root, f"{{{ns}}}Header")
+    for name, value in (
+        ("BerichtCode", bericht.code),
+        ("BerichtVersie", 3),
+        ("BerichtSubversie", 2),
+    ):
+        etree.SubElement(header_element, f"{{{ns}}}{name}").text = str(value)
+    _write(header_element, message.header, ns)  # type: ignore[attr-defined]
+    _write(etree.SubElement(root, f"{{{ns}}}Client"), message.client, ns)  # type: ignore[attr-defined]
+    schema = schema_of(bericht)
+    if not schema.validate(root.getroottree()):
+        raise _schema_error(schema.error_log, None)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _write(parent: etree._Element, model: IjwModel, ns: str) -> None:
+    child_ns = BASIS_NS if type(model).basis else ns
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is None or value == ():
+            continue
+        tag = f"{{{child_ns}}}{field.alias}"
+        if isinstance(value, tuple):
+            wrapper = etree.SubElement(parent, tag)
+            item_tag = f"{{{ns}}}{WRAPPERS[str(field.alias)]}"
+            for item in value:
+                element = etree.SubElement(wrapper, item_tag)
+                if isinstance(item, IjwModel):
+                    _write(element, item, ns)
+                else:
+                    element.text = _text(item)
+        elif isinstance(value, IjwModel):
+            _write(etree.SubElement(parent, tag), value, ns)
+        else:
+            etree.SubElement(parent, tag).text = _text(value)
+
+
+# ---- decode and encode --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Which header element names the sending and the receiving party of a message.
+
+    A retourbericht copies the header of the message it answers, so its sender is that
+    message's Ontvanger and its addressee that message's Afzender.
+    """
+
+    sender_element: str
+    sender_code: str
+    recipient_element: str
+    recipient_code: str
+
+
+def parties(header: Header) -> Parties:
+    if isinstance(header, RetourHeader):
+        return Parties("Ontvanger", header.ontvanger, "Afzender", header.afzender)
+    return Parties("Afzender", header.afzender, "Ontvanger", header.ontvanger)
+
+
+def rigg_for(registry: PartnerRegistry, gemeentecode: str) -> Partner | None:
+    """The one RIGG partner acting for a municipality; None when none or several do."""
+    riggs = [p for p in registry.of_kind(PartnerKind.RIGG) if gemeentecode in p.municipality_codes]
+    return riggs[0] if len(riggs) == 1 else None
+
+
+def _check_sender(sides: Parties, sender: Partner, message_id: str) -> None:
+    if len(sides.sender_code) == 8:
+        ok, what = sender.agb == sides.sender_code, "the AGB code registered for"
+    else:
+        ok, what = sides.sender_code in sender.municipality_codes, "a municipality served by"
+    if not ok:
+        raise AdapterError(
+            RejectReason.SENDER_MISMATCH,
+            f"Header/{sides.sender_element} is not {what} the sending partner",
+            message_id,
+        )
+
+
+def _recipient(sides: Parties, registry: PartnerRegistry, message_id: str) -> Partner:
+    if len(sides.recipient_code) == 8:
+        found = registry.by_agb(sides.recipient_code)
+        recipient = found if found is not None and found.kind is PartnerKind.AANBIEDER else None
+        what = "a youth-care provider known to the hub"
+    else:
+        recipient = rigg_for(registry, sides.recipient_code)
+        what = "a municipality served by exactly one RIGG known to the hub"
+    if recipient is None:
+        raise AdapterError(
+            RejectReason.UNKNOWN_RECIPIENT,
+            f"Header/{sides.recipient_element} is not {what}",
+            message_id,
+        )
+    return recipient
+
+
+def decode(payload: bytes, ctx: DecodeContext, accepted: Iterable[Bericht]) -> Decoded:
+    """iJw XML from a partner -> validated canonical Bundle and its routing facts."""
+    bericht, message = parse(payload, accepted)
+    header: Header = message.header  # type: ignore[attr-defined]
+    message_id = partner_message_id(bericht, header)
+    sides = parties(header)
+    _check_sender(sides, ctx.sender, message_id)
+    recipient = _recipient(sides, ctx.registry, message_id)
+    bundle = fhir_ijw.to_bundle(
+        message,
+        bericht,
+        hub_message_id=ctx.hub_message_id,
+        sender_id=ctx.sender.id,
+        recipient_id=recipient.id,
+        partner_message_id=message_id,
+        at=ctx.received_at,
+    )
+    fhir.validate_bundle(bundle)
+    client = message.client  # type: ignore[attr-defined]
+    return Decoded(
+        bundle=bundle,
+        event=bericht.event,
+        partner_message_id=message_id,
+        child_bsn=client.bsn,
+        recipient=recipient,
+        child_birth_date=client.geboortedatum.datum,
+        facts=_facts(message),
+    )
+
+
+def _facts(message: IjwModel) -> RoutingFacts:
+    """Codes for the router: the GP behind a JW315, the message a retour answers."""
+    if isinstance(message, Jw315):
+        gp = next(
+            (
+                p.verwijzer.zorgverlener_code
+                for p in message.client.aangevraagde_producten
+                if p.verwijzer.type is TypeVerwijzer.HUISARTS and p.verwijzer.zorgverlener_code
+            ),
+            None,
+        )
+        return RoutingFacts(referrer_agb=gp)
+    if isinstance(message, Jw316 | Jw302):
+        answered = Bericht.JW315 if isinstance(message, Jw316) else Bericht.JW301
+        original = message.header.bericht_identificatie.identificatie
+        return RoutingFacts(related_partner_message_id=f"{answered.value}:{original}")
+    return RoutingFacts()
+
+
+def encode(bundle: Mapping[str, Any], produced: Iterable[Bericht]) -> bytes:
+    """A canonical Bundle -> the iJw XML a partner of this kind receives."""
+    try:
+        bericht, message = fhir_ijw.from_bundle(bundle)
+    except fhir_ijw.IjwMappingError as exc:
+        raise AdapterError(RejectReason.SCHEMA_INVALID, str(exc)) from None
+    if bericht not in tuple(produced):
+        raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"cannot receive {bericht.value}")
+    return render(bericht, message)

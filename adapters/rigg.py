@@ -1,0 +1,39 @@
+"""RIGG (regional purchasing of specialist youth care, acting for its municipalities): iJw XML.
+
+A RIGG sends JW301 assignments and JW316 returns on a provider's JW315, naming the
+municipality it acts for (a CBS gemeentecode in its registry entry's ``municipality_codes``);
+it receives JW315 requests for assignment, JW302 returns and JW305/JW307 start and end of
+care, and acknowledgements as JSON like every partner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adapters import ijw
+from adapters.base import AdapterError, DecodeContext, Decoded
+from adapters.notices import encode_notice
+from schemas import fhir
+from schemas.codes import MessageEvent, RejectReason
+from schemas.ijw import Bericht
+
+SENDS = (Bericht.JW301, Bericht.JW316)
+"""The iJw messages a RIGG sends to the hub."""
+RECEIVES = (Bericht.JW315, Bericht.JW302, Bericht.JW305, Bericht.JW307)
+"""The iJw messages a RIGG receives from the hub."""
+
+
+class RiggAdapter:
+    name = "rigg"
+
+    def decode(self, payload: bytes, ctx: DecodeContext) -> Decoded:
+        return ijw.decode(payload, ctx, SENDS)
+
+    def encode(self, bundle: Mapping[str, Any]) -> bytes:
+        event = fhir.event_of(bundle)
+        if event == MessageEvent.ACKNOWLEDGEMENT:
+            return encode_notice(bundle)
+        if event in {b.event.value for b in RECEIVES}:
+            return ijw.encode(bundle, RECEIVES)
+        raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"rigg cannot receive {event}")

@@ -1,0 +1,96 @@
+"""The Veiligheidshuis: escalation (opschalen) and de-escalation (afschalen) in.
+
+It receives acknowledgements, hub notices, signals (``signaal-ontvangen``) and referrals
+(``verwijzing-ontvangen``) for the households it is involved with, on a safety basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.base import DecodeContext, Decoded
+from adapters.json_adapter import (
+    Inbound,
+    JsonAdapter,
+    household_decoded,
+    identity,
+    referral_notice,
+    regie_task,
+    signal_received,
+)
+from schemas import fhir_social as fs
+from schemas.codes import ESCALATION_REASON_SYSTEM, MessageEvent
+from schemas.native import children
+from schemas.veiligheidshuis import Deescalation, Escalation
+
+
+def _escalation_to_fhir(m: Escalation, ctx: DecodeContext) -> Decoded:
+    bundle = fs.regie_bundle(
+        hub_message_id=ctx.hub_message_id,
+        event=MessageEvent.ESCALATION,
+        sender_id=ctx.sender.id,
+        sender=identity(m.sender),
+        partner_message_id=m.message_id,
+        sent_at=m.sent_at,
+        household=children(m.household),
+        casus_id=m.casus_id,
+        escalation_reason=m.reason.value,
+    )
+    return household_decoded(
+        bundle=bundle, event=MessageEvent.ESCALATION, message_id=m.message_id, household=m.household
+    )
+
+
+def _escalation_from_fhir(bundle: Mapping[str, Any]) -> Escalation:
+    task, fields = regie_task(bundle)
+    return Escalation(
+        type="opschalen",
+        **fields,
+        casus_id=fs.identifier_value(task, fs.CASUS_ID_SYSTEM),
+        reason=fs.code_in(task["reasonCode"], ESCALATION_REASON_SYSTEM),
+    )
+
+
+def _deescalation_to_fhir(m: Deescalation, ctx: DecodeContext) -> Decoded:
+    bundle = fs.regie_bundle(
+        hub_message_id=ctx.hub_message_id,
+        event=MessageEvent.DEESCALATION,
+        sender_id=ctx.sender.id,
+        sender=identity(m.sender),
+        partner_message_id=m.message_id,
+        sent_at=m.sent_at,
+        household=children([m.child]),
+        casus_id=m.casus_id,
+    )
+    return household_decoded(
+        bundle=bundle, event=MessageEvent.DEESCALATION, message_id=m.message_id, household=[m.child]
+    )
+
+
+def _deescalation_from_fhir(bundle: Mapping[str, Any]) -> Deescalation:
+    task, fields = regie_task(bundle)
+    (child,) = fields.pop("household")
+    return Deescalation(
+        type="afschalen",
+        **fields,
+        casus_id=fs.identifier_value(task, fs.CASUS_ID_SYSTEM),
+        child=child,
+    )
+
+
+ESCALATION = Inbound(
+    Escalation, MessageEvent.ESCALATION, _escalation_to_fhir, _escalation_from_fhir
+)
+DEESCALATION = Inbound(
+    Deescalation, MessageEvent.DEESCALATION, _deescalation_to_fhir, _deescalation_from_fhir
+)
+
+
+class VeiligheidshuisAdapter(JsonAdapter):
+    def __init__(self) -> None:
+        super().__init__(
+            "veiligheidshuis",
+            inbound=(ESCALATION, DEESCALATION),
+            outbound={MessageEvent.SIGNAL: signal_received, MessageEvent.REFERRAL: referral_notice},
+        )

@@ -1,0 +1,374 @@
+"""The transactional loop with a fake broker: what commits, what is retried, nothing lost.
+
+The fakes model what matters of aiokafka: a transaction that commits outputs and offsets
+together or not at all, consumer positions that move as records are drained (also when a
+later partition in the same call fails), and commits that can fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
+from structlog.testing import capture_logs
+
+from hub.context import HubContext
+from hub.ingest import IngestStage
+from hub.kafka_io import KafkaConnection
+from hub.processor import StageLoop
+from hub.records import HEADER_DLQ_REASON, HEADER_KIND, InRecord, OutRecord
+from hub.route import RouteStage
+from observability.metrics import HubMetrics
+from schemas.envelope import header_value
+from tests.conftest import GP, PROVIDER
+
+TP0 = TopicPartition("in", 0)
+TP1 = TopicPartition("in", 1)
+
+
+def _record(tp: TopicPartition, offset: int, value: bytes,
+            headers: Iterable[tuple[str, bytes]] = ()) -> ConsumerRecord[bytes, bytes]:  # fmt: skip
+    return ConsumerRecord(tp.topic, tp.partition, offset, 1_700_000_000_000 + offset, 0, None,
+                          value, None, 0, len(value), list(headers))  # fmt: skip
+
+
+@dataclass
+class FakeConsumer:
+    logs: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    poison: set[tuple[TopicPartition, int]] = field(default_factory=set)
+    committed_offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    positions: dict[TopicPartition, int] = field(default_factory=dict)
+    start_failures: int = 0
+    started: bool = False
+    stopped: bool = False
+
+    async def start(self) -> None:
+        if self.start_failures:
+            self.start_failures -= 1
+            raise KafkaConnectionError("broker away")
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def subscribe(self, topics: list[str] | None = None, pattern: str | None = None) -> None:
+        self.positions = {tp: self.committed_offsets.get(tp, 0) for tp in self.logs}
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.logs)
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int = 0, max_records: int | None = None
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        limit = max_records or 10**9
+        out: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
+        for tp in partitions or sorted(self.logs):
+            position, got = self.positions[tp], []
+            while position < len(self.logs[tp]) and limit > 0:
+                if (tp, position) in self.poison:
+                    # Like aiokafka: what other partitions gave in this call is gone, and
+                    # their positions have moved on anyway.
+                    raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+                got.append(self.logs[tp][position])
+                position += 1
+                limit -= 1
+            self.positions[tp] = position
+            if got:
+                out[tp] = got
+        if not out:
+            await asyncio.sleep(0.001)
+        return out
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.positions[tp] = offset
+
+    async def committed(self, tp: TopicPartition) -> int | None:
+        return self.committed_offsets.get(tp)
+
+    async def seek_to_committed(self, *partitions: TopicPartition) -> None:
+        for tp in partitions:
+            offset = self.committed_offsets.get(tp)
+            if offset and offset > 0:  # as aiokafka 0.14: no seek without a committed offset
+                self.positions[tp] = offset
+
+    async def seek_to_beginning(self, *partitions: TopicPartition) -> None:
+        for tp in partitions:
+            self.positions[tp] = 0
+
+    async def position(self, tp: TopicPartition) -> int:
+        return self.positions[tp]
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return {tp: len(self.logs[tp]) for tp in partitions}
+
+
+@dataclass
+class FakeProducer:
+    consumer: FakeConsumer
+    fail_commits: int = 0
+    fail_send: Callable[[str, bytes], bool] = lambda topic, value: False
+    visible: list[OutRecord] = field(default_factory=list)
+    aborted: int = 0
+    pending: list[OutRecord] = field(default_factory=list)
+    pending_offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    start_failures: int = 0
+    starts: int = 0
+    stopped: bool = False
+
+    async def start(self) -> None:
+        self.starts += 1
+        if self.start_failures:
+            self.start_failures -= 1
+            raise KafkaConnectionError("broker away")
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def transaction(self) -> FakeProducer:
+        return self
+
+    async def __aenter__(self) -> FakeProducer:
+        self.pending, self.pending_offsets = [], {}
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None and self.fail_commits:
+            self.fail_commits -= 1
+            self.aborted += 1
+            raise KafkaTimeoutError("commit timed out")
+        if kind is not None:
+            self.aborted += 1
+            return
+        self.visible.extend(self.pending)
+        self.consumer.committed_offsets.update(self.pending_offsets)
+
+    async def send(
+        self, topic: str, value: bytes, key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> asyncio.Future[Any]:  # fmt: skip
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.fail_send(topic, value):
+            future.set_exception(MessageSizeTooLargeError())
+        else:
+            self.pending.append(OutRecord(topic, value, key, list(headers or [])))
+            future.set_result(None)
+        return future
+
+    async def send_offsets_to_transaction(
+        self, offsets: dict[TopicPartition, int], group_id: str
+    ) -> None:
+        self.pending_offsets = dict(offsets)
+
+
+@dataclass
+class Echo:
+    """A stage that answers each record with one output carrying its value."""
+
+    name: str = "echo"
+
+    def handle(self, record: InRecord) -> list[OutRecord]:
+        return [OutRecord("out", record.value or b"")]
+
+
+async def _loop(stage: Any, consumer: FakeConsumer, producer: FakeProducer) -> StageLoop:
+    loop = StageLoop(
+        stage, kafka=KafkaConnection("unused:9092"), group_id="g", transactional_id="t",
+        dlq_topic="t.dlq", metrics=HubMetrics(), topics=("in",),
+    )  # fmt: skip
+    loop.consumer, loop.producer = consumer, producer
+    return loop
+
+
+async def _run_until(loop: StageLoop, done: Callable[[], bool], timeout: float = 20) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    try:
+        async with asyncio.timeout(timeout):
+            while not done():
+                if task.done():
+                    task.result()
+                    pytest.fail("the loop ended by itself")
+                await asyncio.sleep(0.005)
+    finally:
+        stop.set()
+        await task
+
+
+def _values(records: list[OutRecord], topic: str = "out") -> list[bytes]:
+    return [r.value for r in records if r.topic == topic]
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hub.backoff.RETRY_BACKOFF_S", (0.01,))
+
+
+async def test_a_failed_commit_is_retried_and_every_output_is_written_once() -> None:
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(5)]})
+    producer = FakeProducer(consumer, fail_commits=1)
+    loop = await _loop(Echo(), consumer, producer)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 5)
+    assert _values(producer.visible) == [b"m%d" % i for i in range(5)]
+    assert producer.aborted == 1
+    assert consumer.stopped and producer.stopped
+
+
+async def test_a_failed_first_batch_is_read_again_although_nothing_was_committed_yet() -> None:
+    """seek_to_committed does nothing without a committed offset: the rewind must not rely
+    on it, or the next batch commits past the aborted records and they are lost."""
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    producer = FakeProducer(consumer, fail_commits=2)
+    loop = await _loop(Echo(), consumer, producer)
+    assert consumer.committed_offsets == {}
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
+    assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
+
+
+async def test_an_output_that_fails_to_send_aborts_the_batch_and_commits_no_offset() -> None:
+    """aiokafka would commit a transaction although one of its records failed."""
+    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"ok"), _record(TP0, 1, b"too big")]})
+    failures = iter([True, True])
+    producer = FakeProducer(
+        consumer, fail_send=lambda topic, value: value == b"too big" and next(failures, False)
+    )
+    loop = await _loop(Echo(), consumer, producer)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 2)
+    assert producer.aborted == 2
+    assert _values(producer.visible) == [b"ok", b"too big"]
+
+
+async def test_route_state_follows_an_aborted_transaction(
+    hub_context: HubContext, golden_payload: bytes
+) -> None:
+    """The router's memory must not keep what an aborted batch changed: a retried referral
+    would look like a resend of itself, be acknowledged as a duplicate and never delivered."""
+    [canonical] = IngestStage(hub_context, HubMetrics()).handle(
+        InRecord(f"t.partner.{GP}.out", 0, 0, golden_payload)
+    )
+    tp = TopicPartition(hub_context.names.canonical, 0)
+    done_before = _record(tp, 0, b"{}")  # committed earlier: the retry has an offset to go to
+    record = _record(tp, 1, canonical.value, canonical.headers)
+    consumer = FakeConsumer({tp: [done_before, record]}, committed_offsets={tp: 1})
+    producer = FakeProducer(consumer, fail_commits=1)
+    route = RouteStage(hub_context, HubMetrics())
+    loop = await _loop(route, consumer, producer)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(tp) == 2)
+    kinds = {
+        r.topic: header_value(r.headers, HEADER_KIND)
+        for r in producer.visible
+        if r.topic.endswith(".in")
+    }
+    assert kinds[f"t.partner.{PROVIDER}.in"] == "forward"
+    assert kinds[f"t.partner.{GP}.in"] == "ack"
+    acks = [r for r in producer.visible if r.topic == f"t.partner.{GP}.in"]
+    assert len(acks) == 1 and b'"duplicate":true' not in acks[0].value
+
+
+def test_route_stage_undoes_only_the_aborted_batch(
+    hub_context: HubContext, golden_payload: bytes
+) -> None:
+    [canonical] = IngestStage(hub_context, HubMetrics()).handle(
+        InRecord(f"t.partner.{GP}.out", 0, 0, golden_payload)
+    )
+    record = InRecord(hub_context.names.canonical, 0, 0, canonical.value, canonical.key,
+                      canonical.headers)  # fmt: skip
+    route = RouteStage(hub_context, HubMetrics())
+    route.handle(record)
+    route.batch_committed()
+    committed = dict(route.states)
+    assert committed
+    route.handle(record)  # a resend: no state change
+    route.batch_aborted()
+    assert route.states == committed
+
+
+async def test_a_record_the_client_cannot_parse_is_dead_lettered_and_nothing_else_lost() -> None:
+    """One hostile record (a header name that is not UTF-8) used to stop the stage for good."""
+    consumer = FakeConsumer(
+        {
+            TP0: [_record(TP0, i, b"a%d" % i) for i in range(4)],
+            TP1: [_record(TP1, i, b"b%d" % i) for i in range(4)],
+        },
+        poison={(TP1, 2)},
+    )
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    await _run_until(
+        loop,
+        lambda: (
+            consumer.committed_offsets.get(TP0) == 4 and consumer.committed_offsets.get(TP1) == 4
+        ),
+    )
+    assert sorted(_values(producer.visible)) == [b"a0", b"a1", b"a2", b"a3", b"b0", b"b1", b"b3"]
+    [dlq] = [r for r in producer.visible if r.topic == "t.dlq"]
+    assert header_value(dlq.headers, HEADER_DLQ_REASON) == "malformed"
+    assert dlq.value == b""
+
+
+async def test_ingest_answers_an_unparseable_record_with_a_nack(
+    hub_context: HubContext, golden_payload: bytes
+) -> None:
+    tp = TopicPartition(f"t.partner.{GP}.out", 0)
+    consumer = FakeConsumer(
+        {tp: [_record(tp, 0, golden_payload), _record(tp, 1, b"x")]}, poison={(tp, 1)}
+    )
+    producer = FakeProducer(consumer)
+    loop = await _loop(IngestStage(hub_context, HubMetrics()), consumer, producer)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(tp) == 2)
+    topics = sorted(r.topic for r in producer.visible)
+    assert topics == ["t.canonical", "t.dlq", f"t.partner.{GP}.in"]
+
+
+async def test_a_broker_that_is_away_at_start_is_waited_for() -> None:
+    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"m")]}, start_failures=2)
+    producer = FakeProducer(consumer, start_failures=1)
+    loop = await _loop(Echo(), consumer, producer)
+    with capture_logs() as logs:
+        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 1)
+    unavailable = [e for e in logs if e["event"] == "kafka-unavailable"]
+    assert len(unavailable) == 3
+    assert unavailable[0]["error_type"] == "KafkaConnectionError"
+    assert producer.starts == 2, "a started producer is not started twice"
+    assert _values(producer.visible) == [b"m"]
+
+
+async def test_stop_while_waiting_for_the_broker_ends_cleanly() -> None:
+    consumer = FakeConsumer({TP0: []}, start_failures=10**6)
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop.run(stop))
+    await asyncio.sleep(0.1)
+    assert not task.done()
+    stop.set()
+    async with asyncio.timeout(5):
+        await task  # no exception: a clean exit
+    assert consumer.stopped and producer.stopped
+
+
+async def test_stop_lets_the_batch_in_flight_commit() -> None:
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    producer = FakeProducer(consumer)
+    stop = asyncio.Event()
+
+    @dataclass
+    class StopsMidBatch:
+        name: str = "stops"
+
+        def handle(self, record: InRecord) -> list[OutRecord]:
+            stop.set()  # SIGTERM arrives while the batch is being handled
+            return [OutRecord("out", record.value or b"")]
+
+    loop = await _loop(StopsMidBatch(), consumer, producer)
+    async with asyncio.timeout(5):
+        await loop.run(stop)
+    assert consumer.committed_offsets == {TP0: 3}
+    assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
