@@ -5,21 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Coroutine
-from functools import wraps
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
+from adapters.base import AdapterError, DecodeContext
+from adapters.registry import load_adapters
 from hub.app import StageChoice, install_signal_handlers, run_hub
 from hub.cli_adapters import adapters_app
 from hub.cli_dlq import dlq_app
+from hub.cli_policy import policy_app
+from hub.cli_state import state_app
+from hub.cli_support import console, err, friendly, run_async
 from hub.context import ConfigError, load_context, load_registry, local_kafka, resolve_kafka
-from hub.local_kafka import LocalKafkaError
 from hub.partner_client import publish, read_inbox
 from hub.settings import Settings
 from hub.topics import TopicNames, create_topics, list_topics, topic_specs
@@ -43,40 +45,12 @@ app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(dlq_app, name="dlq")
-
-console = Console()
-err = Console(stderr=True)
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _friendly(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the errors a user can fix into one red line and exit code 2, not a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except (LocalKafkaError, ConfigError, LookupError) as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(2) from None
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-                for e in exc.errors(include_input=False)
-            )
-            err.print(f"[red]configuration error:[/red] {problems}")
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _run(coro: Coroutine[Any, Any, R]) -> R:
-    return asyncio.run(coro)
+app.add_typer(policy_app, name="policy")
+app.add_typer(state_app, name="state")
 
 
 @kafka_app.command("fetch")
-@_friendly
+@friendly
 def kafka_fetch() -> None:
     """Download the Kafka jars from Maven Central into the local cache (once)."""
     kafka = local_kafka(Settings())
@@ -88,7 +62,7 @@ def kafka_fetch() -> None:
 
 
 @kafka_app.command("start")
-@_friendly
+@friendly
 def kafka_start() -> None:
     """Start local Kafka on 127.0.0.1:$KETENHUB_KAFKA_PORT (default 19092); idempotent.
 
@@ -99,14 +73,14 @@ def kafka_start() -> None:
 
 
 @kafka_app.command("stop")
-@_friendly
+@friendly
 def kafka_stop() -> None:
     """Stop local Kafka (SIGTERM, then SIGKILL after 30 s). Data is kept for the next start."""
     local_kafka(Settings()).stop(console.print)
 
 
 @kafka_app.command("status")
-@_friendly
+@friendly
 def kafka_status() -> None:
     """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down."""
     status = local_kafka(Settings()).status()
@@ -118,7 +92,7 @@ def kafka_status() -> None:
 
 
 @topics_app.command("create")
-@_friendly
+@friendly
 def topics_create() -> None:
     """Create every topic of the design that does not exist yet (idempotent).
 
@@ -130,7 +104,7 @@ def topics_create() -> None:
         TopicNames(settings.topic_prefix), load_registry(settings),
         settings.partitions, settings.max_payload_bytes,
     )  # fmt: skip
-    created = _run(create_topics(resolve_kafka(settings), specs, settings.replication_factor))
+    created = run_async(create_topics(resolve_kafka(settings), specs, settings.replication_factor))
     new = [name for name, made in created.items() if made]
     console.print(f"{len(new)} topics created, {len(created) - len(new)} already existed.")
     for name in new:
@@ -138,15 +112,15 @@ def topics_create() -> None:
 
 
 @topics_app.command("list")
-@_friendly
+@friendly
 def topics_list() -> None:
     """List the topics on the cluster."""
-    for name in _run(list_topics(resolve_kafka(Settings()))):
+    for name in run_async(list_topics(resolve_kafka(Settings()))):
         console.print(name)
 
 
 @app.command()
-@_friendly
+@friendly
 def run(
     stage: Annotated[
         StageChoice, typer.Option(help="Run both stages, or only one to scale them apart.")
@@ -174,11 +148,11 @@ def run(
         install_signal_handlers(stop)
         await run_hub(ctx, stage, metrics, stop)
 
-    _run(main())
+    run_async(main())
 
 
 @app.command()
-@_friendly
+@friendly
 def send(
     files: Annotated[list[Path], typer.Argument(help="Native message files to publish.")],
     as_partner: Annotated[str, typer.Option("--as", help="Partner id to publish as.")],
@@ -198,13 +172,13 @@ def send(
             raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
     topic = TopicNames(settings.topic_prefix).partner_out(as_partner)
     for file, sent in zip(
-        files, _run(publish(resolve_kafka(settings), topic, payloads)), strict=True
+        files, run_async(publish(resolve_kafka(settings), topic, payloads)), strict=True
     ):
         console.print(f"{file} -> {sent.topic} partition {sent.partition} offset {sent.offset}")
 
 
 @app.command()
-@_friendly
+@friendly
 def inbox(
     partner: Annotated[str, typer.Argument(help="Partner id whose inbox to read.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
@@ -215,7 +189,7 @@ def inbox(
     """Print what the hub delivered to a partner (its .in topic), oldest first."""
     settings = Settings()
     topic = TopicNames(settings.topic_prefix).partner_in(partner)
-    messages = _run(read_inbox(resolve_kafka(settings), topic, idle_timeout_s=timeout))
+    messages = run_async(read_inbox(resolve_kafka(settings), topic, idle_timeout_s=timeout))
     if as_json:
         for m in messages:
             body: Any
@@ -259,7 +233,39 @@ def _summary(value: bytes) -> str:
 
 
 @app.command()
-@_friendly
+@friendly
+def validate(
+    file: Annotated[Path, typer.Argument(help="A native message file.")],
+    as_partner: Annotated[str, typer.Option("--as", help="Partner id whose format it is in.")],
+) -> None:
+    """Decode a native message as that partner would send it, without Kafka.
+
+    Prints the canonical FHIR Bundle (exit 0), or the reason code and message the partner
+    would get in its nack (exit 1).
+    """
+    settings = Settings()
+    registry = load_registry(settings)
+    partner = registry.get(as_partner)
+    if partner is None:
+        raise ConfigError(
+            f"unknown partner {as_partner!r}; known: {', '.join(p.id for p in registry.partners)}"
+        )
+    try:
+        payload = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    adapter = load_adapters().get(partner.adapter_name)
+    context = DecodeContext(partner, registry, str(uuid.uuid4()), datetime.now(UTC))
+    try:
+        decoded = adapter.decode(payload, context)
+    except AdapterError as error:
+        err.print(f"[red]{error.code.value}[/red]: {error.message}", highlight=False)
+        raise typer.Exit(1) from None
+    sys.stdout.write(json.dumps(decoded.bundle, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+@friendly
 def partners() -> None:
     """List the partners in the registry (KETENHUB_PARTNERS_FILE) and their topics."""
     settings = Settings()
@@ -274,7 +280,7 @@ def partners() -> None:
 
 
 @app.command()
-@_friendly
+@friendly
 def demo(
     rate: Annotated[float, typer.Option(help="Messages per second from all GPs together.")] = 5.0,
     duration: Annotated[

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import wraps
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from adapters.base import Adapter
 from adapters.registry import ENTRY_POINT_GROUP
-from hub.context import ConfigError, load_registry
-from hub.scaffold import NAME_PATTERN, AdapterPackage, ScaffoldError, create
+from hub.cli_support import console, err, friendly
+from hub.context import load_registry
+from hub.scaffold import NAME_PATTERN, AdapterPackage, create
 from hub.settings import Settings
 from schemas.partners import PartnerKind, PartnerRegistry
 
@@ -27,31 +24,6 @@ adapters_app = typer.Typer(
     help="Partner adapters: list the installed ones, scaffold a new adapter package.",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True)
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _friendly(func: Callable[P, R]) -> Callable[P, R]:
-    """Errors a user can fix: one red line and exit code 2, as in ``hub.cli``."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except (ConfigError, ScaffoldError) as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-                for e in exc.errors(include_input=False)
-            )
-            err.print(f"[red]configuration error:[/red] {problems}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 @dataclass(frozen=True)
@@ -100,7 +72,7 @@ def _load_status(ep: EntryPoint) -> str:
 
 
 @adapters_app.command("list")
-@_friendly
+@friendly
 def list_adapters(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = (
         False
@@ -137,6 +109,8 @@ def list_adapters(
 
 
 def _check_name(name: str) -> str:
+    """Accept Python-style names too: ``demo_partner`` becomes ``demo-partner``."""
+    name = name.replace("_", "-")
     if not NAME_PATTERN.fullmatch(name):
         raise typer.BadParameter(
             f"must match {NAME_PATTERN.pattern}: lower-case letters, digits and hyphens, "
@@ -146,7 +120,7 @@ def _check_name(name: str) -> str:
 
 
 @adapters_app.command("new")
-@_friendly
+@friendly
 def new_adapter(
     name: Annotated[
         str,

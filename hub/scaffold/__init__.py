@@ -14,6 +14,7 @@ from importlib.resources import files
 from pathlib import Path, PurePosixPath
 from string import Template
 
+from hub.context import ConfigError
 from schemas.partners import PartnerKind
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
@@ -33,7 +34,7 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
 """(path in the new package, template file) pairs; paths are templates too."""
 
 
-class ScaffoldError(ValueError):
+class ScaffoldError(ConfigError):
     """The package cannot be created as asked; the message says why and what to do."""
 
 

@@ -69,3 +69,51 @@ def test_a_missing_file_to_send_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["send", "--as", "huisarts-wijert", str(tmp_path / "nope.json")])
     assert result.exit_code == 2
     assert "cannot read" in result.output
+
+
+def test_policy_check_lists_the_flows() -> None:
+    result = runner.invoke(app, ["policy", "check"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "policy OK" in result.output
+    assert "referral" in result.output and "statutory" in result.output
+
+
+def test_policy_check_refuses_an_invalid_file(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text('[[flow]]\nevent = "referral"\nsender = "ojg"\nrecipient = "aanbieder"\n'
+                   'bases = ["consent"]\nwhy = "no purpose given"\n')  # fmt: skip
+    result = runner.invoke(app, ["policy", "check", str(bad)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "basis consent needs a purpose" in result.output
+
+
+def test_policy_explain_says_why_and_what_consent_needs() -> None:
+    result = runner.invoke(
+        app, ["policy", "explain", "referral", "ojg", "aanbieder"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "An referral" not in result.output and "A referral from an ojg" in result.output
+    assert "only with consent" in result.output and "age 12-15: child and parent" in result.output
+
+
+def test_policy_explain_of_an_unlisted_flow_says_never() -> None:
+    result = runner.invoke(app, ["policy", "explain", "referral", "school", "aanbieder"])
+    assert result.exit_code == 0
+    assert "never delivered" in result.output
+
+
+def test_validate_prints_the_bundle_or_the_nack_reason() -> None:
+    golden = "schemas/examples/huisarts-verwijzing.json"
+    ok = runner.invoke(app, ["validate", "--as", "huisarts-wijert", golden])
+    assert ok.exit_code == 0
+    assert '"resourceType": "Bundle"' in ok.output
+    spoofed = runner.invoke(app, ["validate", "--as", "huisarts-hoogkerk", golden])
+    assert spoofed.exit_code == 1
+    assert "sender-mismatch" in spoofed.output
+    assert "999990019" not in spoofed.output
+
+
+def test_state_show_needs_exactly_one_key() -> None:
+    result = runner.invoke(app, ["state", "show"])
+    assert result.exit_code == 2
+    assert "exactly one of --household or --bsn" in result.output
