@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from hub.backoff import retry_kafka
 from hub.context import HubContext
+from hub.households import HouseholdTable
 from hub.ingest import IngestStage
 from hub.kafka_io import KafkaConnection, assign_all, committed_reader
 from hub.processor import StageLoop
@@ -58,8 +59,12 @@ async def run_hub(
             return
         log.info("state-restored", households=len(states))
     loops: list[StageLoop] = []
+    background: list[asyncio.Task[None]] = []
     if stage in (StageChoice.ALL, StageChoice.INGEST):
-        ingest = IngestStage(ctx, metrics)
+        households = HouseholdTable()
+        background.append(asyncio.create_task(households.follow(ctx.kafka, names.households, stop)))
+        await _until_ready(households.ready, stop, background[-1])
+        ingest = IngestStage(ctx, metrics, households=households)
         loops.append(
             StageLoop(
                 ingest, kafka=ctx.kafka, group_id=f"{names.prefix}-ingest",
@@ -86,7 +91,15 @@ async def run_hub(
                 raise task.exception()  # type: ignore[misc]
     finally:
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *background, return_exceptions=True)
+
+
+async def _until_ready(ready: asyncio.Event, stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+    """Wait for a table to load; a failure of its task surfaces here, not silently later."""
+    while not ready.is_set() and not stop.is_set():
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 import orjson
 
 from adapters.base import AdapterError, DecodeContext, Decoded
 from hub.context import HubContext
+from hub.households import HouseholdTable
 from hub.records import (
     HEADER_DLQ_AT,
     HEADER_DLQ_DETAIL,
@@ -59,6 +60,7 @@ class IngestStage:
     ctx: HubContext
     metrics: HubMetrics
     name: str = STAGE
+    households: HouseholdTable = field(default_factory=HouseholdTable)
 
     @property
     def pattern(self) -> str:
@@ -129,7 +131,7 @@ class IngestStage:
             return self._reject(
                 partner, value or b"", crash, message_id, now, topic, partition, offset
             )
-        return [self._canonical(partner, decoded, message_id, now)]
+        return self._canonical(partner, decoded, message_id, now)
 
     def _decode(
         self, partner: Partner, value: bytes | None, message_id: str, now: datetime
@@ -150,35 +152,44 @@ class IngestStage:
 
     def _canonical(
         self, partner: Partner, decoded: Decoded, message_id: str, now: datetime
-    ) -> OutRecord:
+    ) -> list[OutRecord]:
         pseudonyms = self.ctx.pseudonyms
+        child = pseudonyms.child(decoded.child_bsn)
+        siblings = tuple(pseudonyms.child(bsn) for bsn in decoded.household_member_bsns)
+        household = self.households.household_for(
+            child, siblings, default=pseudonyms.household_of(decoded.child_bsn)
+        )
+        placed = self.households.join(household, (child, *siblings))
         envelope = RoutingEnvelope(
             message_id=message_id,
             event=decoded.event,
             sender_id=partner.id,
             sender_kind=partner.kind,
             partner_message_id=decoded.partner_message_id,
-            household=pseudonyms.household_of(decoded.child_bsn),
-            child=pseudonyms.child(decoded.child_bsn),
+            household=household,
+            child=child,
             recipient_id=decoded.recipient.id if decoded.recipient else None,
             recipient_kind=decoded.recipient.kind if decoded.recipient else None,
             received_at=now,
             facts=decoded.facts.model_copy(
                 update={
                     "child_age": age_on(decoded.child_birth_date, now.date()),
-                    "household_members": tuple(
-                        pseudonyms.child(bsn) for bsn in decoded.household_member_bsns
-                    ),
+                    "household_members": siblings,
                     "area": decoded.facts.area or partner.area,
                 }
             ),
         )
-        return OutRecord(
+        memberships = [
+            OutRecord(self.ctx.names.households, household.encode(), member.encode())
+            for member in placed
+        ]
+        canonical = OutRecord(
             topic=self.ctx.names.canonical,
             key=envelope.household.encode(),
             value=orjson.dumps(decoded.bundle),
             headers=envelope.to_headers(),
         )
+        return [*memberships, canonical]
 
     def _reject(
         self,

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Sequence
 from datetime import date
 from typing import Annotated, ClassVar, Generic, Literal, Self, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
 from schemas.base import PrivateModel
 from schemas.bsn import Bsn
@@ -40,6 +40,17 @@ OrganisationCode = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
 H = TypeVar("H", bound=Hashable)
 
 
+def _iso_text(value: object) -> object:
+    """Dates and times come as ISO 8601 text: pydantic would read 42 as 1970-01-01T00:00:42Z."""
+    if isinstance(value, int | float):
+        raise ValueError("must be ISO 8601 text, not a number")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+
+
 def _distinct(values: tuple[H, ...]) -> tuple[H, ...]:
     if len(set(values)) != len(values):
         raise ValueError("must not name the same value twice")
@@ -50,7 +61,7 @@ class Child(PrivateModel):
     """A child (or pupil, or client) as every partner names one: BSN and birth date."""
 
     bsn: Bsn
-    birth_date: date
+    birth_date: IsoDate
 
 
 def _distinct_children(children: tuple[Child, ...]) -> tuple[Child, ...]:
@@ -124,7 +135,7 @@ class NativeMessage(PrivateModel):
 
     type: str
     message_id: MessageId
-    sent_at: AwareDatetime
+    sent_at: IsoDateTime
 
     def sender_identity(self) -> tuple[str, Party]:
         """The field naming the sender (its path, for error messages) and its value."""
@@ -185,8 +196,8 @@ class ConsentGiven(CodeMessage):
         tuple[PartnerId, ...], Field(description="partner ids"), AfterValidator(_distinct)
     ] = ()
     recipient_kinds: Annotated[tuple[PartnerKind, ...], AfterValidator(_distinct)] = ()
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: IsoDate
+    valid_until: IsoDate | None = None
 
     @model_validator(mode="after")
     def _scope(self) -> Self:

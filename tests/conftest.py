@@ -14,6 +14,7 @@ from adapters.registry import AdapterRegistry, load_adapters
 from hub.context import HubContext, load_policy, load_registry
 from hub.kafka_io import KafkaConnection
 from hub.pseudonyms import Pseudonymiser
+from hub.records import OutRecord
 from hub.settings import DEFAULTS, Settings
 from hub.topics import TopicNames
 from observability.metrics import HubMetrics
@@ -93,3 +94,8 @@ def metrics() -> HubMetrics:
 @pytest.fixture
 def golden_payload() -> bytes:
     return GOLDEN_REFERRAL.read_bytes()
+
+
+def without_memberships(records: list[OutRecord]) -> list[OutRecord]:
+    """Ingest's output minus household-table records, for tests about the message itself."""
+    return [r for r in records if not r.topic.endswith(".households")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from adapters.base import Adapter, AdapterError
@@ -74,3 +76,16 @@ def test_identifier_in_refuses_other_systems() -> None:
         with pytest.raises(AdapterError) as caught:
             identifier_in(reference, AGB_SYSTEM)
         assert caught.value.code is RejectReason.SCHEMA_INVALID
+
+
+@pytest.mark.parametrize("name", JSON_KINDS)
+def test_adapter_and_schema_module_list_the_same_inbound_models(name: str) -> None:
+    adapter = load_adapters().get(name)
+    assert isinstance(adapter, JsonAdapter)
+    module = importlib.import_module(f"schemas.{name}")
+    models = module.INBOUND
+    assert {i.model for i in adapter.inbound.values()} == set(models)
+    for model in models:
+        schema = model.model_json_schema()
+        assert schema["additionalProperties"] is False
+        assert {"type", "message_id", "sent_at"} <= set(schema["required"])

@@ -224,7 +224,7 @@ _WRONG_FOR_OBJECTS: tuple[tuple[str, Any], ...] = (
     ("list", [{}]),
     ("true", True),
 )
-LAX_DATES = {(("sent_at",), "int"), (("sent_at",), "float"), (("child", "birth_date"), "int")}
+LAX_DATES = {(("sent_at",), "int"), (("sent_at",), "float")}
 """Numbers pydantic's lax mode turns into dates (1970-01-01...): accepted today, see below."""
 
 
@@ -247,9 +247,11 @@ WRONG_TYPES = [
     if (path, label) not in LAX_DATES
 ]
 LAX_DATE_CASES = [
-    Hostile(f"{'.'.join(path)}-as-{label}", referral(setting(path, value)), R.SCHEMA_INVALID)
-    for path, label in sorted(LAX_DATES)
-    for value in [dict(_WRONG_SCALARS)[label]]
+    Hostile("sent_at-as-int", referral(setting(("sent_at",), 42)), R.SCHEMA_INVALID),
+    Hostile("sent_at-as-float", referral(setting(("sent_at",), 4.2)), R.SCHEMA_INVALID),
+    Hostile(
+        "child.birth_date-as-zero", referral(setting(("child", "birth_date"), 0)), R.SCHEMA_INVALID
+    ),
 ]
 MISSING = [
     Hostile(
@@ -586,11 +588,6 @@ def test_hostile_input_is_refused_specifically(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pydantic's lax mode turns a number into a date (sent_at 42 -> 1970-01-01T00:00:42Z, "
-    "birth_date 0 -> 1970-01-01); schemas/native.py should take dates as ISO text only",
-)
 @pytest.mark.parametrize("case", LAX_DATE_CASES, ids=lambda c: c.id)
 def test_numbers_for_dates_are_refused(
     hub_context: HubContext, metrics: HubMetrics, case: Hostile
@@ -615,9 +612,11 @@ def test_a_partners_message_id_is_echoed_only_when_tame(
     nack = assert_refused(_ingest(hub_context, tame, metrics), tame)
     assert nack is not None and nack.in_response_to == GOLDEN["message_id"]
     for case in ODD:
-        if case.id.startswith("message-id-"):
-            nack = assert_refused(_ingest(hub_context, case, HubMetrics()), case)
-            assert nack is not None and nack.in_response_to is None, case.id
+        message_id = orjson.loads(case.payload or b"{}")["message_id"]
+        if message_id.isascii() and message_id.isprintable():
+            continue  # "HIS 1": wrong, but tame enough to name in the nack
+        nack = assert_refused(_ingest(hub_context, case, HubMetrics()), case)
+        assert nack is not None and nack.in_response_to is None, case.id
 
 
 def test_unknown_field_names_are_never_echoed(hub_context: HubContext, metrics: HubMetrics) -> None:

@@ -27,7 +27,7 @@ from schemas import fhir
 from schemas.envelope import RoutingEnvelope, header_value
 from schemas.notices import Nack
 from tests.adapters.ijw_cases import EXAMPLES
-from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER
+from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER, without_memberships
 
 INVALID_BSN = "999990018"
 
@@ -61,7 +61,9 @@ def _count(metrics: HubMetrics, name: str, **labels: str) -> float:
 def test_valid_referral_becomes_one_canonical_record(
     hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
 ) -> None:
-    [record] = IngestStage(hub_context, metrics).handle(_record(golden_payload, offset=3))
+    [record] = without_memberships_handle(
+        IngestStage(hub_context, metrics), _record(golden_payload, offset=3)
+    )
     assert record.topic == "t.canonical"
     household = hub_context.pseudonyms.household_of(GOLDEN_BSN)
     assert record.key == household.encode()
@@ -85,8 +87,8 @@ def test_household_key_depends_on_the_pseudonym_key(
     hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
 ) -> None:
     other = replace(hub_context, pseudonyms=Pseudonymiser(b"another-key"))
-    [a] = IngestStage(hub_context, metrics).handle(_record(golden_payload))
-    [b] = IngestStage(other, HubMetrics()).handle(_record(golden_payload))
+    [a] = without_memberships_handle(IngestStage(hub_context, metrics), _record(golden_payload))
+    [b] = without_memberships_handle(IngestStage(other, HubMetrics()), _record(golden_payload))
     assert a.key != b.key
 
 
@@ -113,7 +115,7 @@ def _assert_rejected(
 
 def test_garbage_becomes_dlq_and_nack(hub_context: HubContext, metrics: HubMetrics) -> None:
     payload = b"\x00\x17MSH|^~\\&|HIS|not json"
-    records = IngestStage(hub_context, metrics).handle(_record(payload))
+    records = without_memberships_handle(IngestStage(hub_context, metrics), _record(payload))
     nack = _assert_rejected(records, payload, "malformed")
     assert nack.in_response_to is None
     assert _count(metrics, "ketenhub_rejects_total", stage="ingest", reason="malformed") == 1
@@ -126,7 +128,7 @@ def test_invalid_bsn_never_leaks_into_nack_or_dlq_headers(
     hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
 ) -> None:
     payload = _invalid_bsn(golden_payload)
-    records = IngestStage(hub_context, metrics).handle(_record(payload))
+    records = without_memberships_handle(IngestStage(hub_context, metrics), _record(payload))
     nack = _assert_rejected(records, payload, "invalid-bsn")
     assert nack.in_response_to == "HIS-WIJERT-2026-000123"
     by_topic = _by_topic(records)
@@ -158,14 +160,16 @@ def test_rejections_carry_their_reason_code(
     reason: str,
 ) -> None:
     payload = _with(golden_payload, **changes)
-    records = IngestStage(hub_context, metrics).handle(_record(payload))
+    records = without_memberships_handle(IngestStage(hub_context, metrics), _record(payload))
     _assert_rejected(records, payload, reason)
 
 
 def test_provider_json_is_not_ijw_xml(
     hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
 ) -> None:
-    records = IngestStage(hub_context, metrics).handle(_record(golden_payload, partner=PROVIDER))
+    records = without_memberships_handle(
+        IngestStage(hub_context, metrics), _record(golden_payload, partner=PROVIDER)
+    )
     _assert_rejected(records, golden_payload, "malformed", partner=PROVIDER)
 
 
@@ -173,7 +177,9 @@ def test_provider_jw315_becomes_a_canonical_record_for_the_rigg(
     hub_context: HubContext, metrics: HubMetrics
 ) -> None:
     payload = (EXAMPLES / "aanbieder-jw315.xml").read_bytes()
-    [record] = IngestStage(hub_context, metrics).handle(_record(payload, partner=PROVIDER))
+    [record] = without_memberships_handle(
+        IngestStage(hub_context, metrics), _record(payload, partner=PROVIDER)
+    )
     assert record.topic == "t.canonical"
     assert record.key == hub_context.pseudonyms.household_of(GOLDEN_BSN).encode()
     for name, value in record.headers:
@@ -188,12 +194,14 @@ def test_provider_jw315_becomes_a_canonical_record_for_the_rigg(
 
 def test_ijw_entity_declarations_are_unsafe(hub_context: HubContext, metrics: HubMetrics) -> None:
     payload = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
-    records = IngestStage(hub_context, metrics).handle(_record(payload, partner=PROVIDER))
+    records = without_memberships_handle(
+        IngestStage(hub_context, metrics), _record(payload, partner=PROVIDER)
+    )
     _assert_rejected(records, payload, "xml-unsafe", partner=PROVIDER)
 
 
 def test_empty_value_is_malformed(hub_context: HubContext, metrics: HubMetrics) -> None:
-    records = IngestStage(hub_context, metrics).handle(_record(None))
+    records = without_memberships_handle(IngestStage(hub_context, metrics), _record(None))
     _assert_rejected(records, None, "malformed")
 
 
@@ -204,7 +212,9 @@ def test_empty_value_is_malformed(hub_context: HubContext, metrics: HubMetrics) 
 def test_unknown_partner_topic_goes_to_dlq_only(
     hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes, topic: str, partner: str
 ) -> None:
-    [dlq] = IngestStage(hub_context, metrics).handle(InRecord(topic, 2, 5, golden_payload))
+    [dlq] = without_memberships_handle(
+        IngestStage(hub_context, metrics), InRecord(topic, 2, 5, golden_payload)
+    )
     assert dlq.topic == "t.dlq"
     assert dlq.value == golden_payload
     assert header_value(dlq.headers, HEADER_DLQ_REASON) == "unknown-partner"
@@ -219,7 +229,7 @@ def test_oversized_payload_is_too_large(hub_context: HubContext, metrics: HubMet
     limit = hub_context.settings.max_payload_bytes
     payload = b"{" + b" " * limit
     assert len(payload) == limit + 1
-    records = IngestStage(hub_context, metrics).handle(_record(payload))
+    records = without_memberships_handle(IngestStage(hub_context, metrics), _record(payload))
     _assert_rejected(records, payload, "payload-too-large")
 
 
@@ -227,7 +237,7 @@ def test_payload_of_exactly_the_limit_is_not_too_large(
     hub_context: HubContext, metrics: HubMetrics
 ) -> None:
     payload = b" " * hub_context.settings.max_payload_bytes
-    records = IngestStage(hub_context, metrics).handle(_record(payload))
+    records = without_memberships_handle(IngestStage(hub_context, metrics), _record(payload))
     _assert_rejected(records, payload, "malformed")
 
 
@@ -237,7 +247,7 @@ def test_hub_message_id_is_deterministic(
     stage = IngestStage(hub_context, metrics)
     ids = {
         RoutingEnvelope.from_headers(
-            stage.handle(_record(golden_payload, offset=9))[0].headers
+            without_memberships(stage.handle(_record(golden_payload, offset=9)))[0].headers
         ).message_id
         for _ in range(2)
     }
@@ -269,3 +279,7 @@ def test_pattern_matches_partner_outboxes_only(
     assert not pattern.match(f"t.partner.{GP}.in")
     assert not pattern.match("t.canonical")
     assert not pattern.match(f"txpartner.{GP}.out")
+
+
+def without_memberships_handle(stage: IngestStage, record: InRecord) -> list[OutRecord]:
+    return without_memberships(stage.handle(record))

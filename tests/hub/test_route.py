@@ -14,7 +14,7 @@ from schemas.aanbieder import ReferralReceived
 from schemas.audit import AuditAction, AuditRecord, LegalBasis
 from schemas.envelope import RoutingEnvelope, header_value
 from schemas.notices import Ack, Nack
-from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER
+from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER, without_memberships
 
 GP_IN = f"t.partner.{GP}.in"
 PROVIDER_IN = f"t.partner.{PROVIDER}.in"
@@ -23,8 +23,8 @@ PROVIDER_IN = f"t.partner.{PROVIDER}.in"
 def _canonical(
     ctx: HubContext, payload: bytes, offset: int = 0, timestamp_ms: int = 1_700_000_000_000
 ) -> InRecord:
-    [out] = IngestStage(ctx, HubMetrics()).handle(
-        InRecord(f"t.partner.{GP}.out", 0, offset, payload)
+    [out] = without_memberships_handle(
+        IngestStage(ctx, HubMetrics()), InRecord(f"t.partner.{GP}.out", 0, offset, payload)
     )
     assert out.topic == ctx.names.canonical
     return InRecord(
@@ -185,3 +185,7 @@ def test_forward_payload_equals_a_direct_encode(
     [forward] = _on(RouteStage(hub_context, metrics).handle(record), PROVIDER_IN)
     direct = hub_context.adapters.get("aanbieder").encode(orjson.loads(record.value or b""))
     assert forward.value == direct
+
+
+def without_memberships_handle(stage: IngestStage, record: InRecord) -> list[OutRecord]:
+    return without_memberships(stage.handle(record))
