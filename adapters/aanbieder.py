@@ -50,12 +50,12 @@ def _encode_referral(bundle: Mapping[str, Any]) -> ReferralReceived:
     patient = fhir.resource(bundle, "Patient")
     bsn = next(i["value"] for i in patient["identifier"] if i["system"] == BSN_SYSTEM)
     requester = request["requester"]["identifier"]
-    if requester["system"] != AGB_SYSTEM:
-        raise AdapterError(RejectReason.SCHEMA_INVALID, "requester is not identified by AGB")
+    by_agb = requester["system"] == AGB_SYSTEM
     return ReferralReceived(
         hub_message_id=bundle["id"],
         referral_id=request["identifier"][0]["value"],
-        referrer_agb=requester["value"],
+        referrer_agb=requester["value"] if by_agb else None,
+        referrer_code=None if by_agb else requester["value"],
         referrer_partner=fhir.partner_id_of(header["source"]["endpoint"]),
         referred_at=datetime.fromisoformat(bundle["timestamp"]),
         client=ReferredClient(bsn=bsn, birth_date=date.fromisoformat(patient["birthDate"])),

@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters import ijw
 from adapters.base import AdapterError, DecodeContext, Decoded
-from adapters.notices import encode_notice
+from adapters.notices import encode_notice, encode_notification
 from schemas import fhir
 from schemas.codes import MessageEvent, RejectReason
 from schemas.ijw import Bericht
@@ -34,6 +34,8 @@ class RiggAdapter:
         event = fhir.event_of(bundle)
         if event == MessageEvent.ACKNOWLEDGEMENT:
             return encode_notice(bundle)
+        if event == MessageEvent.NOTIFICATION:
+            return encode_notification(bundle)
         if event in {b.event.value for b in RECEIVES}:
             return ijw.encode(bundle, RECEIVES)
         raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"rigg cannot receive {event}")

@@ -18,12 +18,16 @@ class ReferredClient(PrivateModel):
 
 
 class ReferralReceived(PrivateModel):
-    """A referral as the provider gets it; ``referrer_agb`` goes into its later JW315 Verwijzer."""
+    """A referral as the provider gets it; ``referrer_agb`` goes into its later JW315 Verwijzer.
+
+    A GP is named by AGB; an OJG or WIJ team, which have none, by ``referrer_code``.
+    """
 
     type: Literal["verwijzing-ontvangen"] = "verwijzing-ontvangen"
     hub_message_id: str
     referral_id: str = Field(description="the referrer's own message id")
-    referrer_agb: str
+    referrer_agb: str | None = None
+    referrer_code: str | None = None
     referrer_partner: str = Field(description="the referrer's partner id in the hub")
     referred_at: AwareDatetime
     client: ReferredClient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 
@@ -64,15 +65,16 @@ def test_referral_bundle_encodes_to_referral_received(registry: PartnerRegistry)
     assert received.referred_at == datetime(2026, 11, 23, 8, 15, tzinfo=UTC)
 
 
-def test_requester_not_identified_by_agb_is_schema_invalid(registry: PartnerRegistry) -> None:
+def test_a_requester_without_agb_is_named_by_its_code(registry: PartnerRegistry) -> None:
+    """OJG and WIJ teams refer too; they have an organisation code, not an AGB."""
     bundle = _referral_bundle(registry, str(uuid.uuid4()))
     request = next(
         e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ServiceRequest"
     )
-    request["requester"]["identifier"]["system"] = "urn:oid:2.16.528.1.1007.3.1"
-    with pytest.raises(AdapterError) as caught:
-        ADAPTER.encode(bundle)
-    assert caught.value.code is RejectReason.SCHEMA_INVALID
+    request["requester"]["identifier"] = {"system": "urn:ketenhub:partner-code", "value": "OJG-X"}
+    received = json.loads(ADAPTER.encode(bundle))
+    assert received["referrer_agb"] is None
+    assert received["referrer_code"] == "OJG-X"
 
 
 def test_notices_encode_to_json() -> None:
