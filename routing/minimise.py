@@ -7,6 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 ALWAYS_KEPT = frozenset({"MessageHeader"})
+WITHHELD = {"coding": [{"system": "urn:ketenhub:codesystem:withheld", "code": "withheld"}]}
+REQUIRED = frozenset({"Flag.code"})
+"""Elements FHIR R4 requires (1..1): replaced by a 'withheld' code instead of removed, so the
+minimised Bundle stays valid FHIR and says honestly that something was held back."""
 
 
 def minimise(bundle: Mapping[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
@@ -31,7 +35,10 @@ def minimise(bundle: Mapping[str, Any], drop: tuple[str, ...]) -> dict[str, Any]
         if resource_type in types:
             continue
         for name in fields.get(resource_type, ()):
-            resource.pop(name, None)
+            if f"{resource_type}.{name}" in REQUIRED and name in resource:
+                resource[name] = copy.deepcopy(WITHHELD)
+            else:
+                resource.pop(name, None)
         entries.append(entry)
     result["entry"] = entries
     return result

@@ -75,7 +75,11 @@ async def _publish(kafka: KafkaConnection, records: list[tuple[str, bytes | None
     producer = kafka.producer(acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        sent = [await producer.send_and_wait(topic, value=value) for topic, value in records]
+        sent = [
+            # A null value needs a key (a tombstone), as on a compacted topic.
+            await producer.send_and_wait(topic, value=value, key=None if value else b"k")
+            for topic, value in records
+        ]
     finally:
         await producer.stop()
     return [f"{s.topic}:{s.partition}:{s.offset}" for s in sent]

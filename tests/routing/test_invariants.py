@@ -369,3 +369,15 @@ def test_consent_is_honoured_exactly_while_in_force(
         delivered = any(d.kind is DeliveryKind.FORWARD for d in decision.deliveries)
         assert delivered == expected, (day, right, in_window, revoked_at)
         state = decision.new_state
+
+
+def test_minimised_bundles_stay_valid_fhir() -> None:
+    """Dropping a required element (Flag.code) leaves a 'withheld' code, not a hole."""
+    from schemas.fhir import validate_bundle
+    from tests.routing.test_policy_adapters import DECODED
+
+    for (kind, event), decoded in DECODED.items():
+        for recipient in (PartnerKind.SCHOOL, PartnerKind.WIJ, PartnerKind.RIGG):
+            minimised = minimise(decoded.bundle, POLICY.minimisation_for(recipient))
+            validate_bundle(minimised)
+            assert kind and event
