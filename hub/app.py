@@ -62,7 +62,11 @@ async def run_hub(
     background: list[asyncio.Task[None]] = []
     if stage in (StageChoice.ALL, StageChoice.INGEST):
         households = HouseholdTable()
-        background.append(asyncio.create_task(households.follow(ctx.kafka, names.households, stop)))
+        follow = retry_kafka(  # a broker that is not up yet is waited for here too
+            lambda: households.follow(ctx.kafka, names.households, stop),
+            stop, stage="ingest", what="households",
+        )  # fmt: skip
+        background.append(asyncio.create_task(follow))
         await _until_ready(households.ready, stop, background[-1])
         ingest = IngestStage(ctx, metrics, households=households)
         loops.append(

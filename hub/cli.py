@@ -17,6 +17,7 @@ from adapters.base import AdapterError, DecodeContext
 from adapters.registry import load_adapters
 from hub.app import StageChoice, install_signal_handlers, run_hub
 from hub.cli_adapters import adapters_app
+from hub.cli_bench import bench
 from hub.cli_dlq import dlq_app
 from hub.cli_policy import policy_app
 from hub.cli_state import state_app
@@ -45,6 +46,7 @@ app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(dlq_app, name="dlq")
+app.command()(bench)
 app.add_typer(policy_app, name="policy")
 app.add_typer(state_app, name="state")
 

@@ -21,6 +21,8 @@ log = get_logger(__name__)
 class HouseholdTable:
     members: dict[str, str] = field(default_factory=dict)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _joined: list[str] = field(default_factory=list, repr=False)
+    """Children placed by the batch in flight, forgotten again if its transaction aborts."""
 
     def household_for(self, child: str, siblings: Iterable[str], default: str) -> str:
         """The child's known household, else a known sibling's, else ``default``."""
@@ -42,7 +44,19 @@ class HouseholdTable:
             if child not in self.members:
                 self.members[child] = household
                 placed.append(child)
+        self._joined.extend(placed)
         return placed
+
+    def commit(self) -> None:
+        """The batch's membership records are written: keep what it placed."""
+        self._joined.clear()
+
+    def rollback(self) -> None:
+        """The batch aborted and comes again: forget what it placed, so the retry places
+        (and writes) the same children again instead of finding them known already."""
+        for child in self._joined:
+            self.members.pop(child, None)
+        self._joined.clear()
 
     async def follow(self, kafka: KafkaConnection, topic: str, stop: asyncio.Event) -> None:
         """Read the table from the start, set ``ready`` once caught up, then keep following."""

@@ -78,6 +78,12 @@ class IngestStage:
             for r in out
         ]
 
+    def batch_committed(self) -> None:
+        self.households.commit()
+
+    def batch_aborted(self) -> None:
+        self.households.rollback()
+
     def unreadable(self, record: InRecord) -> list[OutRecord]:
         """A record the Kafka client could not parse: a DLQ record (no bytes) and a nack."""
         topic, partition, offset = record.topic, record.partition, record.offset

@@ -104,6 +104,7 @@ class StageLoop:
             linger_ms=2,
         )
         self._in_flight: dict[TopicPartition, int] = {}
+        self._recovering = False
         """First offset per partition of the batch whose transaction is open."""
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -154,10 +155,15 @@ class StageLoop:
         return bool(await retry_kafka(start, stop, stage=self.stage.name, what="start"))
 
     async def _poll_once(self) -> None:
+        if self._recovering:  # a recovery that a Kafka error broke off starts over
+            await self._recover_unreadable()
+            return
         try:
             batch = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
         except UNREADABLE as exc:
-            await self._recover_unreadable(exc)
+            log.warning("unreadable-record", stage=self.stage.name, error_type=type(exc).__name__)
+            self._recovering = True
+            await self._recover_unreadable()
             return
         if batch:
             await self._process(batch)
@@ -249,7 +255,7 @@ class StageLoop:
                 self.consumer.seek(tp, offset)
         self._in_flight = {}
 
-    async def _recover_unreadable(self, exc: Exception) -> None:
+    async def _recover_unreadable(self) -> None:
         """Dead-letter a record the Kafka client cannot even parse, and read on after it.
 
         A partner can publish a record whose header name is not UTF-8: the broker accepts
@@ -261,7 +267,6 @@ class StageLoop:
         same batch (same producer, same moment) are unreadable too: each gets its own DLQ
         record and nack, nothing is skipped silently.
         """
-        log.warning("unreadable-record", stage=self.stage.name, error_type=type(exc).__name__)
         partitions = sorted(self.consumer.assignment())
         for tp in partitions:
             committed = await self.consumer.committed(tp)
@@ -281,6 +286,7 @@ class StageLoop:
                 if not batch:
                     break
                 await self._process(batch)
+        self._recovering = False
 
     async def _skip_unreadable(self, tp: TopicPartition, start: int) -> bool:
         """Read ``tp`` one record at a time from ``start``: process what reads, dead-letter

@@ -7,6 +7,7 @@ import random
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -40,18 +41,30 @@ def _wait_for(log: Path, pattern: str, count: int, hub: subprocess.Popen[bytes],
     pytest.fail(f"no {count}x {pattern} within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def test_a_broker_that_is_down_at_start_gives_retries_not_a_crash_loop(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stage", ["all", "ingest", "route"])
+def test_a_broker_that_is_down_at_start_gives_retries_not_a_crash_loop(
+    tmp_path: Path, stage: str
+) -> None:
     nobody = HubEnv(f"127.0.0.1:{free_port()}", "t" + uuid.uuid4().hex[:10],
                     tmp_path / "home", free_port())  # fmt: skip
     log = tmp_path / "hub.log"
-    hub = nobody.start_hub(log)
+    with log.open("ab") as handle:
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "hub", "run", "--stage", stage],
+            env=nobody.env, stdout=handle, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
         _wait_for(log, '"kafka-unavailable"', 3, hub)
         assert hub.poll() is None, "still running, still trying"
         lines = [json.loads(line) for line in log.read_text().splitlines()
                  if '"kafka-unavailable"' in line]  # fmt: skip
-        assert lines[0]["error_type"] == "KafkaConnectionError"
-        assert [line["retry_in_s"] for line in lines[:3]] == [0.5, 1.0, 2.0]
+        assert {line["error_type"] for line in lines} == {"KafkaConnectionError"}
+        first = [
+            ln
+            for ln in lines
+            if (ln["stage"], ln["during"]) == (lines[0]["stage"], lines[0]["during"])
+        ]
+        assert [line["retry_in_s"] for line in first[:3]] == [0.5, 1.0, 2.0], "backoff grows"
     finally:
         started = time.monotonic()
         hub.send_signal(signal.SIGTERM)

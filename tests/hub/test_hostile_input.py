@@ -655,9 +655,8 @@ def test_legitimate_unicode_in_free_text_is_delivered_unchanged(
 ) -> None:
     """Not hostile: free text may be in any script (FHIR only forbids C0 controls)."""
     payload = referral(setting(("reason",), reason))
-    [canonical] = IngestStage(hub_context, metrics).handle(
-        InRecord(f"t.partner.{GP}.out", 0, 1, payload)
-    )
+    out = IngestStage(hub_context, metrics).handle(InRecord(f"t.partner.{GP}.out", 0, 1, payload))
+    [canonical] = [r for r in out if r.topic != "t.households"]
     assert canonical.topic == "t.canonical"
     bundle = orjson.loads(canonical.value)
     texts = [
@@ -681,7 +680,7 @@ def test_a_replayed_message_id_is_acknowledged_again_and_delivered_once(
     forwards: list[OutRecord] = []
     acks: list[Ack] = []
     for send in sends:
-        [canonical] = ingest.handle(send)
+        [canonical] = [r for r in ingest.handle(send) if r.topic == "t.canonical"]
         out = route.handle(
             InRecord(
                 canonical.topic, 0, send.offset, canonical.value, canonical.key, canonical.headers
@@ -760,7 +759,7 @@ def test_any_value_in_any_field_is_accepted_or_refused_specifically(
     records = IngestStage(hub_context, HubMetrics()).handle(
         InRecord(f"t.partner.{GP}.out", 0, 7, payload)
     )
-    if records[0].topic == "t.canonical":
+    if any(r.topic == "t.canonical" for r in records):
         return  # a value that happens to be valid (e.g. another urgency code)
     assert _refusal(records, payload) in {
         R.UNSUPPORTED_TYPE,

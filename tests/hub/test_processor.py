@@ -202,6 +202,12 @@ async def _run_until(loop: StageLoop, done: Callable[[], bool], timeout: float =
         await task
 
 
+def _canonical(ctx: HubContext, payload: bytes) -> OutRecord:
+    out = IngestStage(ctx, HubMetrics()).handle(InRecord(f"t.partner.{GP}.out", 0, 0, payload))
+    [canonical] = [r for r in out if r.topic == ctx.names.canonical]
+    return canonical
+
+
 def _values(records: list[OutRecord], topic: str = "out") -> list[bytes]:
     return [r.value for r in records if r.topic == topic]
 
@@ -250,9 +256,7 @@ async def test_route_state_follows_an_aborted_transaction(
 ) -> None:
     """The router's memory must not keep what an aborted batch changed: a retried referral
     would look like a resend of itself, be acknowledged as a duplicate and never delivered."""
-    [canonical] = IngestStage(hub_context, HubMetrics()).handle(
-        InRecord(f"t.partner.{GP}.out", 0, 0, golden_payload)
-    )
+    canonical = _canonical(hub_context, golden_payload)
     tp = TopicPartition(hub_context.names.canonical, 0)
     done_before = _record(tp, 0, b"{}")  # committed earlier: the retry has an offset to go to
     record = _record(tp, 1, canonical.value, canonical.headers)
@@ -275,9 +279,7 @@ async def test_route_state_follows_an_aborted_transaction(
 def test_route_stage_undoes_only_the_aborted_batch(
     hub_context: HubContext, golden_payload: bytes
 ) -> None:
-    [canonical] = IngestStage(hub_context, HubMetrics()).handle(
-        InRecord(f"t.partner.{GP}.out", 0, 0, golden_payload)
-    )
+    canonical = _canonical(hub_context, golden_payload)
     record = InRecord(hub_context.names.canonical, 0, 0, canonical.value, canonical.key,
                       canonical.headers)  # fmt: skip
     route = RouteStage(hub_context, HubMetrics())
@@ -323,8 +325,21 @@ async def test_ingest_answers_an_unparseable_record_with_a_nack(
     producer = FakeProducer(consumer)
     loop = await _loop(IngestStage(hub_context, HubMetrics()), consumer, producer)
     await _run_until(loop, lambda: consumer.committed_offsets.get(tp) == 2)
-    topics = sorted(r.topic for r in producer.visible)
+    topics = sorted(r.topic for r in producer.visible if r.topic != "t.households")
     assert topics == ["t.canonical", "t.dlq", f"t.partner.{GP}.in"]
+
+
+async def test_ingest_household_memory_follows_an_aborted_transaction(
+    hub_context: HubContext, golden_payload: bytes
+) -> None:
+    """A child placed in a household by an aborted batch must be placed (and its membership
+    record written) again by the retry, or no other instance ever learns of it."""
+    tp = TopicPartition(f"t.partner.{GP}.out", 0)
+    consumer = FakeConsumer({tp: [_record(tp, 0, golden_payload)]})
+    producer = FakeProducer(consumer, fail_commits=1)
+    loop = await _loop(IngestStage(hub_context, HubMetrics()), consumer, producer)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(tp) == 1)
+    assert sorted(r.topic for r in producer.visible) == ["t.canonical", "t.households"]
 
 
 async def test_a_broker_that_is_away_at_start_is_waited_for() -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from routing.decide import Decision, DeliveryKind, decide
 from routing.directory import Directory
-from routing.minimise import minimise
+from routing.minimise import REQUIRED, WITHHELD, minimise
 from routing.policy import CLINICAL_ELEMENTS, Policy
 from routing.state import HouseholdState
 from schemas.audit import LegalBasis
@@ -280,6 +280,8 @@ def test_no_clinical_element_ever_reaches_a_school(
         resource_type, _, name = element.partition(".")
         if not name:
             assert resource_type not in kept
+        elif resource_type in kept and element in REQUIRED:
+            assert kept[resource_type][name] == WITHHELD, "required elements are only withheld"
         elif resource_type in kept:
             assert name not in kept[resource_type]
     assert "MessageHeader" in kept

@@ -1,0 +1,40 @@
+"""What the benchmark reads about a process (Linux ``/proc``): CPU time and memory.
+
+Measured from outside, so the figures are the process's own: none of the load generator's
+or the observer's work is in them. Elsewhere than Linux the functions return 0.0.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User plus system CPU seconds the process has used so far."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return 0.0
+    # The command name (field 2) may hold spaces; everything after its ')' is space-separated.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def memory_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """A ``/proc/<pid>/status`` memory field in MB: ``VmRSS`` now, ``VmHWM`` the peak."""
+    try:
+        status = (PROC / str(pid) / "status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    return memory_mb(pid, "VmHWM")

@@ -1,0 +1,304 @@
+"""Statistics and reports of ``ketenhub bench``: pure functions over what a run measured.
+
+Nothing here talks to Kafka, so the numbers a report shows are testable on their own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STEADY_FROM = 0.10
+"""Throughput counts from the moment 10 % of the messages were done: startup (imports,
+group join, the first transaction) is not the steady state being compared."""
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) with linear interpolation between closest ranks.
+
+    Same definition as numpy's default and as the spreadsheet PERCENTILE function.
+    """
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is not within 0..100")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def ratio(part: float, whole: float) -> float:
+    """``part / whole``; 0 when there is no whole to compare with."""
+    return part / whole if whole > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One observation: at ``at`` (seconds), ``done`` messages were complete and the worker
+    process had used ``cpu_s`` CPU seconds."""
+
+    at: float
+    done: int
+    cpu_s: float
+
+
+@dataclass(frozen=True)
+class Throughput:
+    messages: int
+    seconds: float
+    msgs_per_s: float
+    cpu_s_per_1000: float
+    peak_rss_mb: float
+
+    @classmethod
+    def of(
+        cls, samples: Sequence[Progress], total: int, peak_rss_mb: float, started: float
+    ) -> Throughput:
+        """Steady throughput from progress samples (ordered by time) of ``total`` messages.
+
+        Counts from the first sample at or past ``STEADY_FROM`` of the total to the last one;
+        if everything was done at once (a tiny run), from ``started`` instead.
+        """
+        if not samples or samples[-1].done <= 0:
+            raise ValueError("no message was processed")
+        last = samples[-1]
+        first = next((s for s in samples if s.done >= total * STEADY_FROM), samples[0])
+        if first.done >= last.done or last.at <= first.at:
+            first = Progress(started, 0, 0.0)
+        messages = last.done - first.done
+        seconds = max(last.at - first.at, 1e-6)
+        cpu = max(last.cpu_s - first.cpu_s, 0.0) if first.cpu_s else last.cpu_s
+        return cls(
+            messages=messages,
+            seconds=seconds,
+            msgs_per_s=messages / seconds,
+            cpu_s_per_1000=1000 * cpu / messages,
+            peak_rss_mb=peak_rss_mb,
+        )
+
+
+@dataclass(frozen=True)
+class Latency:
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @classmethod
+    def of(cls, values_ms: Sequence[float]) -> Latency:
+        if not values_ms:
+            raise ValueError("no latency was measured")
+        return cls(
+            count=len(values_ms),
+            p50_ms=percentile(values_ms, 50),
+            p95_ms=percentile(values_ms, 95),
+            p99_ms=percentile(values_ms, 99),
+            max_ms=max(values_ms),
+        )
+
+
+@dataclass(frozen=True)
+class LoadLevel:
+    """End-to-end latency while partners offer a steady ``offered_msgs_per_s``."""
+
+    share: float
+    """Of the pipeline's measured maximum."""
+    offered_msgs_per_s: float
+    achieved_msgs_per_s: float
+    latency: Latency
+
+
+@dataclass
+class BenchResult:
+    messages: int
+    partitions: int
+    passthrough: Throughput
+    pipeline: Throughput
+    half_load: LoadLevel
+    levels: list[LoadLevel] = field(default_factory=list)
+    mix: dict[str, int] = field(default_factory=dict)
+    hub_mode: str = "subprocess: python -m hub run"
+    profile: list[str] = field(default_factory=list)
+    """Top lines of the pipeline profile, when one was taken."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return ratio(self.pipeline.msgs_per_s, self.passthrough.msgs_per_s)
+
+    def to_json(self) -> dict[str, Any]:
+        """One flat object with the headline figures first, details after."""
+        half = self.half_load
+        return {
+            "messages": self.messages,
+            "passthrough_msgs_per_s": round(self.passthrough.msgs_per_s, 1),
+            "pipeline_msgs_per_s": round(self.pipeline.msgs_per_s, 1),
+            "ratio": round(self.ratio, 4),
+            "offered_msgs_per_s": round(half.offered_msgs_per_s, 1),
+            "p50_ms": round(half.latency.p50_ms, 2),
+            "p95_ms": round(half.latency.p95_ms, 2),
+            "p99_ms": round(half.latency.p99_ms, 2),
+            "peak_rss_mb": round(self.pipeline.peak_rss_mb, 1),
+            "cpu_s_per_1000": round(self.pipeline.cpu_s_per_1000, 3),
+            "passthrough_cpu_s_per_1000": round(self.passthrough.cpu_s_per_1000, 3),
+            "passthrough_peak_rss_mb": round(self.passthrough.peak_rss_mb, 1),
+            "partitions": self.partitions,
+            "hub": self.hub_mode,
+            "mix": dict(self.mix),
+            "load_levels": [
+                {
+                    "share": level.share,
+                    "offered_msgs_per_s": round(level.offered_msgs_per_s, 1),
+                    "achieved_msgs_per_s": round(level.achieved_msgs_per_s, 1),
+                    "p50_ms": round(level.latency.p50_ms, 2),
+                    "p95_ms": round(level.latency.p95_ms, 2),
+                    "p99_ms": round(level.latency.p99_ms, 2),
+                    "max_ms": round(level.latency.max_ms, 2),
+                    "count": level.latency.count,
+                }
+                for level in self.levels or [half]
+            ],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class StateResult:
+    households: int
+    record_bytes: float
+    """Average size of one state record on the topic."""
+    write_s: float
+    restore_s: float
+    rss_before_mb: float
+    rss_after_mb: float
+    peak_rss_mb: float
+    restored: int
+
+    @property
+    def bytes_per_household(self) -> float:
+        grown = (self.rss_after_mb - self.rss_before_mb) * 1024 * 1024
+        return grown / self.households if self.households else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "households": self.households,
+            "restored": self.restored,
+            "record_bytes": round(self.record_bytes, 1),
+            "write_s": round(self.write_s, 2),
+            "restore_s": round(self.restore_s, 2),
+            "restore_households_per_s": round(ratio(self.restored, self.restore_s), 1),
+            "rss_before_mb": round(self.rss_before_mb, 1),
+            "rss_after_mb": round(self.rss_after_mb, 1),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "bytes_per_household": round(self.bytes_per_household, 1),
+        }
+
+
+def summary_lines(result: BenchResult) -> list[str]:
+    """The figures in a few lines, for the terminal and the report."""
+    j = result.to_json()
+    return [
+        f"raw passthrough   {j['passthrough_msgs_per_s']:>10,.1f} msg/s",
+        f"full pipeline     {j['pipeline_msgs_per_s']:>10,.1f} msg/s   (ratio {j['ratio']:.3f})",
+        f"latency at {j['offered_msgs_per_s']:,.1f} msg/s (half the pipeline's maximum): "
+        f"p50 {j['p50_ms']:.1f} ms, p95 {j['p95_ms']:.1f} ms, p99 {j['p99_ms']:.1f} ms",
+        f"hub process       {j['cpu_s_per_1000']:.3f} CPU s per 1,000 messages, "
+        f"peak RSS {j['peak_rss_mb']:.1f} MB",
+    ]
+
+
+def write_report(result: BenchResult, directory: Path) -> list[Path]:
+    """``report.md``, ``result.json`` and ``latency.png`` (latency against offered load)."""
+    import json
+
+    directory.mkdir(parents=True, exist_ok=True)
+    plot = directory / "latency.png"
+    plot_latency(result.levels or [result.half_load], result.pipeline.msgs_per_s, plot)
+    data = result.to_json()
+    (directory / "result.json").write_text(json.dumps(data, indent=2) + "\n")
+    lines = [
+        "# ketenhub benchmark",
+        "",
+        f"{result.messages:,} messages of the realistic mix, {result.partitions} partitions per "
+        f"topic, on one broker. The hub ran as {result.hub_mode}.",
+        "",
+        "```",
+        *summary_lines(result),
+        "```",
+        "",
+        "| | raw passthrough | full pipeline |",
+        "|---|---:|---:|",
+        f"| messages/s | {result.passthrough.msgs_per_s:,.1f} | "
+        f"{result.pipeline.msgs_per_s:,.1f} |",
+        f"| CPU s per 1,000 messages | {result.passthrough.cpu_s_per_1000:.3f} | "
+        f"{result.pipeline.cpu_s_per_1000:.3f} |",
+        f"| peak RSS (MB) | {result.passthrough.peak_rss_mb:.1f} | "
+        f"{result.pipeline.peak_rss_mb:.1f} |",
+        "",
+        "## Latency against offered load",
+        "",
+        "Partner publish time (the record's timestamp, carried to `kh-sent-at`) to the moment the "
+        "delivery is committed and readable in the recipient's inbox.",
+        "",
+        "![latency against offered load](latency.png)",
+        "",
+        "| offered (msg/s) | share of max | achieved (msg/s) | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *(
+            f"| {lv.offered_msgs_per_s:,.1f} | {lv.share:.2f} | {lv.achieved_msgs_per_s:,.1f} | "
+            f"{lv.latency.p50_ms:.1f} | {lv.latency.p95_ms:.1f} | {lv.latency.p99_ms:.1f} | "
+            f"{lv.latency.max_ms:.1f} |"
+            for lv in result.levels or [result.half_load]
+        ),
+        "",
+        "## Message mix",
+        "",
+        "| kind | messages |",
+        "|---|---:|",
+        *(f"| {kind} | {count:,} |" for kind, count in sorted(result.mix.items())),
+    ]
+    if result.profile:
+        lines += ["", "## Profile of the hub process", "", "```", *result.profile, "```"]
+    if result.notes:
+        lines += ["", "## Notes", "", *(f"- {note}" for note in result.notes)]
+    report = directory / "report.md"
+    report.write_text("\n".join(lines) + "\n")
+    return [report, directory / "result.json", plot]
+
+
+def plot_latency(levels: Sequence[LoadLevel], maximum: float, path: Path) -> None:
+    """A PNG of p50/p95/p99 latency against offered load (needs the ``bench`` extra)."""
+    try:
+        import matplotlib
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise RuntimeError(
+            "the report's plot needs matplotlib: pip install 'ketenhub[bench]'"
+        ) from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ordered = sorted(levels, key=lambda lv: lv.offered_msgs_per_s)
+    offered = [lv.offered_msgs_per_s for lv in ordered]
+    figure, axes = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for name, values in (
+        ("p50", [lv.latency.p50_ms for lv in ordered]),
+        ("p95", [lv.latency.p95_ms for lv in ordered]),
+        ("p99", [lv.latency.p99_ms for lv in ordered]),
+    ):
+        axes.plot(offered, values, marker="o", label=name)
+    axes.axvline(maximum, color="grey", linestyle="--", linewidth=1, label="measured maximum")
+    axes.set_xlabel("offered load (messages/s)")
+    axes.set_ylabel("end-to-end latency (ms)")
+    axes.set_title("ketenhub: latency against offered load")
+    axes.set_xlim(left=0)
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
