@@ -128,7 +128,9 @@ async def _simulate(
             live.update(_render(registry, traffic, hub, metrics_url))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(result, Exception):
+            console.print(f"[red]a simulated partner failed: {result}[/red]")
     return 0 if hub.poll() is None else 1
 
 
@@ -193,7 +195,8 @@ def _render(
         "kind",
         "sent",
         "of which bad",
-        "referrals in",
+        "deliveries in",
+        "notices in",
         "acks in",
         "nacks in",
     ):
@@ -203,7 +206,8 @@ def _render(
         r = traffic.received
         table.add_row(
             p.id, p.kind.value, str(traffic.sent[p.id]), str(traffic.sent_bad[p.id]),
-            str(r[(p.id, "forward")]), str(r[(p.id, "ack")]), str(r[(p.id, "nack")]),
+            str(r[(p.id, "forward")]), str(r[(p.id, "notify")]), str(r[(p.id, "ack")]),
+            str(r[(p.id, "nack")]),
         )  # fmt: skip
     elapsed = time.monotonic() - traffic.started
     dlq = ", ".join(f"{reason} {n}" for reason, n in sorted(traffic.dlq.items())) or "empty"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from schemas.codes import CareCategory, Urgency
 from schemas.huisarts import Child, HuisartsReferral, Referrer
@@ -36,6 +39,26 @@ def broken_bsn(rng: random.Random) -> str:
     return valid[:8] + str((int(valid[8]) + rng.randint(1, 9)) % 10)
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "schemas" / "examples"
+OTHER_MESSAGES: tuple[tuple[int, str, PartnerKind], ...] = (
+    (12, "huisarts-signaal.json", PartnerKind.HUISARTS),
+    (14, "school-zorgsignaal.json", PartnerKind.SCHOOL),
+    (8, "ojg-signaal.json", PartnerKind.OJG),
+    (6, "ojg-verwijzing.json", PartnerKind.OJG),
+    (8, "wij-regie-claim.json", PartnerKind.WIJ),
+    (4, "wij-toestemming.json", PartnerKind.WIJ),
+    (6, "aanbieder-jw315.xml", PartnerKind.AANBIEDER),
+    (2, "veiligheidshuis-opschalen.json", PartnerKind.VEILIGHEIDSHUIS),
+)
+"""(weight, golden example, sender kind): the everyday mix besides GP referrals."""
+
+
+def _names_itself(partner: Partner, text: str) -> bool:
+    """Whether an example was written as this partner (its AGB, BRIN or code appears)."""
+    codes = [partner.agb, getattr(partner, "brin", None), getattr(partner, "code", None)]
+    return any(code and code in text for code in codes)
+
+
 class Mistake(StrEnum):
     NONE = "valid"
     INVALID_BSN = "invalid-bsn"
@@ -60,6 +83,7 @@ class DemoTraffic:
     children: list[tuple[str, date]] = field(default_factory=list)
     counter: int = 0
     last_sent: dict[str, bytes] = field(default_factory=dict)
+    other_share: float = 0.45
 
     def __post_init__(self) -> None:
         today = date(2026, 11, 23)
@@ -71,8 +95,41 @@ class DemoTraffic:
         self.providers = self.registry.of_kind(PartnerKind.AANBIEDER)
         if not self.gps or not self.providers:
             raise ValueError("the demo needs at least one huisarts and one aanbieder partner")
+        self.others = [
+            (weight, template, partner)
+            for weight, template, kind in OTHER_MESSAGES
+            if (EXAMPLES / template).exists()
+            for partner in self.registry.of_kind(kind)
+            if _names_itself(partner, (EXAMPLES / template).read_text())
+        ]
+
+    def _other(self) -> DemoMessage:
+        weights = [w for w, _, _ in self.others]
+        _, template, partner = self.rng.choices(self.others, weights=weights)[0]
+        self.counter += 1
+        (bsn, born), (sibling, sibling_born) = self.rng.sample(self.children, 2)
+        text = (EXAMPLES / template).read_text()
+        if template.endswith(".xml"):
+            text = re.sub(
+                r"<ijw:Identificatie>[^<]*<", f"<ijw:Identificatie>D{self.counter:010d}<", text
+            )
+            return DemoMessage(partner, text.replace("999990019", bsn).encode(), Mistake.NONE)
+        body = json.loads(text)
+        body["message_id"] = f"{partner.id.upper()}-{self.counter:07d}"
+        body["sent_at"] = datetime.now(UTC).isoformat()
+        kid = {"bsn": bsn, "birth_date": born.isoformat()}
+        for key in ("child", "pupil"):
+            if key in body:
+                body[key] = kid
+        if "household" in body:
+            body["household"] = [kid, {"bsn": sibling, "birth_date": sibling_born.isoformat()}]
+        return DemoMessage(partner, json.dumps(body).encode(), Mistake.NONE)
 
     def next_message(self) -> DemoMessage:
+        """A GP referral most of the time (the only kind with deliberate mistakes), else one
+        of the other partners' everyday messages, built from the golden examples."""
+        if self.others and self.rng.random() < self.other_share:
+            return self._other()
         gp = self.rng.choice(self.gps)
         mistake = Mistake.NONE
         if self.rng.random() < self.bad_share:

@@ -66,13 +66,26 @@ async def committed_reader(kafka: KafkaConnection) -> AsyncIterator[AIOKafkaCons
         await consumer.stop()
 
 
-async def assign_all(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
-    """Assign every partition of ``topics``; LookupError names a topic that does not exist."""
+async def assign_all(
+    consumer: AIOKafkaConsumer, topics: Iterable[str], wait_s: float = 10.0
+) -> list[TopicPartition]:
+    """Assign every partition of ``topics``; LookupError names a topic that does not exist.
+
+    A topic created a moment ago may not be in the broker's metadata yet, so a missing topic
+    is asked for again for up to ``wait_s`` seconds before it counts as absent.
+    """
     partitions: list[TopicPartition] = []
+    loop = asyncio.get_running_loop()
     for topic in topics:
-        # A consumer only fetches metadata for topics it tracks; this asks for this one.
-        await consumer._client.add_topic(topic)
-        ids = consumer.partitions_for_topic(topic)
+        deadline = loop.time() + wait_s
+        while True:
+            # A consumer only fetches metadata for topics it tracks; this asks for this one.
+            await consumer._client.add_topic(topic)
+            ids = consumer.partitions_for_topic(topic)
+            if ids or loop.time() > deadline:
+                break
+            await consumer._client.force_metadata_update()
+            await asyncio.sleep(0.2)
         if not ids:
             raise LookupError(f"topic {topic} does not exist; run `ketenhub topics create`")
         partitions.extend(TopicPartition(topic, p) for p in sorted(ids))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.huisarts import HuisartsAdapter
+from adapters.registry import load_adapters
 from hub.context import HubContext
 from hub.demo_traffic import DemoTraffic, Mistake, broken_bsn
 from hub.ingest import IngestStage
@@ -17,7 +17,7 @@ from hub.records import InRecord
 from observability.metrics import HubMetrics
 from schemas.bsn import is_valid_bsn
 from schemas.partners import PartnerKind, PartnerRegistry
-from tests.conftest import decode_context, default_registry
+from tests.conftest import decode_context, default_registry, without_memberships
 
 REGISTRY = default_registry()
 
@@ -25,28 +25,36 @@ REGISTRY = default_registry()
 @settings(max_examples=20, deadline=None)
 @given(st.integers(min_value=0, max_value=2**32 - 1))
 def test_good_traffic_always_decodes(seed: int) -> None:
+    """Every message of the mix, from every kind, is accepted by its sender's adapter."""
     traffic = DemoTraffic(REGISTRY, random.Random(seed), bad_share=0)
-    adapter = HuisartsAdapter()
-    for _ in range(20):
+    adapters = load_adapters()
+    for _ in range(30):
         message = traffic.next_message()
         assert message.mistake is Mistake.NONE
-        assert message.sender.kind is PartnerKind.HUISARTS
+        adapter = adapters.get(message.sender.adapter_name)
         decoded = adapter.decode(message.payload, decode_context(REGISTRY, message.sender.id))
-        assert decoded.recipient is not None
-        assert decoded.recipient.kind is PartnerKind.AANBIEDER
+        if message.sender.kind is PartnerKind.HUISARTS and decoded.recipient is not None:
+            assert decoded.recipient.kind is PartnerKind.AANBIEDER
+
+
+def test_the_mix_covers_the_chain() -> None:
+    traffic = DemoTraffic(REGISTRY, random.Random(3), bad_share=0)
+    kinds = Counter(traffic.next_message().sender.kind for _ in range(400))
+    assert {PartnerKind.HUISARTS, PartnerKind.SCHOOL, PartnerKind.OJG, PartnerKind.WIJ,
+            PartnerKind.AANBIEDER} <= set(kinds)  # fmt: skip
 
 
 def test_bad_traffic_is_rejected_except_resends(
     hub_context: HubContext, metrics: HubMetrics
 ) -> None:
-    traffic = DemoTraffic(hub_context.registry, random.Random(20261123), bad_share=1)
+    traffic = DemoTraffic(hub_context.registry, random.Random(20261123), bad_share=1, other_share=0)
     stage = IngestStage(hub_context, metrics)
     seen: Counter[Mistake] = Counter()
     for offset in range(300):
         message = traffic.next_message()
         seen[message.mistake] += 1
         topic = hub_context.names.partner_out(message.sender.id)
-        out = stage.handle(InRecord(topic, 0, offset, message.payload))
+        out = without_memberships(stage.handle(InRecord(topic, 0, offset, message.payload)))
         accepted = [r.topic for r in out] == [hub_context.names.canonical]
         # A RESEND of a GP that sent nothing before is a fresh valid message (mistake NONE).
         assert accepted == (message.mistake in (Mistake.NONE, Mistake.RESEND)), message.mistake
