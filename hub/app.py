@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import MutableMapping
 from enum import StrEnum
 
 from hub.backoff import retry_kafka
@@ -11,8 +12,10 @@ from hub.context import HubContext
 from hub.households import HouseholdTable
 from hub.ingest import IngestStage
 from hub.kafka_io import KafkaConnection, assign_all, committed_reader
+from hub.observe import Observer
 from hub.processor import StageLoop
 from hub.route import RouteStage, restore_record
+from hub.state_store import StateStore
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
 from routing.state import HouseholdState
@@ -26,9 +29,12 @@ class StageChoice(StrEnum):
     ROUTE = "route"
 
 
-async def restore_states(kafka: KafkaConnection, topic: str) -> dict[str, HouseholdState]:
-    """Read the compacted state changelog from the start up to its committed end."""
-    states: dict[str, HouseholdState] = {}
+async def restore_states(kafka: KafkaConnection, topic: str) -> StateStore:
+    """Read the compacted state changelog from the start up to its committed end.
+
+    Each household's state stays raw JSON until the router first uses it (``StateStore``).
+    """
+    states = StateStore()
     async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, [topic])
         await consumer.seek_to_beginning(*partitions)
@@ -48,7 +54,7 @@ async def run_hub(
 ) -> None:
     """Run the chosen stages until ``stop`` is set; in-flight transactions finish first."""
     names, settings = ctx.names, ctx.settings
-    states: dict[str, HouseholdState] | None = None
+    states: MutableMapping[str, HouseholdState] | None = None
     if stage in (StageChoice.ALL, StageChoice.ROUTE):
         # A broker that is not up yet is waited for (log line kafka-unavailable), not a crash.
         states = await retry_kafka(
@@ -86,6 +92,12 @@ async def run_hub(
             )
         )  # fmt: skip
     metrics.precreate([loop.stage.name for loop in loops], [p.id for p in ctx.registry.partners])
+    partner_kinds = [(p.id, p.kind) for p in ctx.registry.partners]
+    metrics.precreate_flows([loop.stage.name for loop in loops], partner_kinds, ctx.policy.flows)
+    if states is not None:
+        metrics.router_households.set_function(lambda: len(route.states))
+    observer = Observer(loops, metrics, ctx.kafka, names.dlq)
+    background.append(asyncio.create_task(observer.run(stop)))
     tasks = [asyncio.create_task(loop.run(stop), name=loop.stage.name) for loop in loops]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

@@ -379,6 +379,7 @@ class BenchRun:
         specs = self.specs()
         await create_topics(self.kafka, specs, self.settings.replication_factor)
         try:
+            await wait_for_topics(self.kafka, [s.name for s in specs])
             return await self._run()
         finally:
             await delete_topics(self.kafka, [s.name for s in specs])
@@ -488,6 +489,26 @@ def profile_summary(stats_file: Path, top: int = 25) -> list[str]:
         start = text.find("   ncalls")
         lines += [f"-- by {order} --", *text[start:].rstrip().splitlines(), ""]
     return lines
+
+
+async def wait_for_topics(
+    kafka: KafkaConnection, topics: Sequence[str], timeout: float = 60
+) -> None:
+    """Return once the cluster's metadata lists every topic (just created ones take a moment)."""
+    client = kafka.consumer(enable_auto_commit=False)
+    await client.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            await client._client.force_metadata_update()
+            missing = set(topics) - set(client._client.cluster.topics())
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise BenchError(f"topics not ready after {timeout:.0f} s: {sorted(missing)[:3]}")
+            await asyncio.sleep(0.2)
+    finally:
+        await client.stop()
 
 
 async def delete_topics(kafka: KafkaConnection, topics: list[str]) -> None:

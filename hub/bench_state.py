@@ -18,7 +18,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hub.bench import Reporter, delete_topics
+from hub.bench import Reporter, delete_topics, wait_for_topics
 from hub.bench_stats import StateResult
 from hub.context import resolve_kafka
 from hub.kafka_io import KafkaConnection
@@ -124,6 +124,7 @@ async def state_bench(settings: Settings, households: int, reporter: Reporter) -
     spec = TopicSpec(names.state, settings.partitions, {"cleanup.policy": "compact"})
     await create_topics(kafka, [spec], settings.replication_factor)
     try:
+        await wait_for_topics(kafka, [names.state])
         reporter.phase(f"writing {households:,} household states", households)
         write_s, record_bytes = await write_states(kafka, names.state, households, reporter)
         reporter.done(f"wrote {households:,} household states in {write_s:.1f} s")

@@ -17,8 +17,10 @@ from adapters.base import AdapterError, DecodeContext
 from adapters.registry import load_adapters
 from hub.app import StageChoice, install_signal_handlers, run_hub
 from hub.cli_adapters import adapters_app
+from hub.cli_audit import audit, trace
 from hub.cli_bench import bench
 from hub.cli_dlq import dlq_app
+from hub.cli_partners import partners_app
 from hub.cli_policy import policy_app
 from hub.cli_state import state_app
 from hub.cli_support import console, err, friendly, run_async
@@ -49,6 +51,9 @@ app.add_typer(dlq_app, name="dlq")
 app.command()(bench)
 app.add_typer(policy_app, name="policy")
 app.add_typer(state_app, name="state")
+app.add_typer(partners_app, name="partners")
+app.command()(audit)
+app.command()(trace)
 
 
 @kafka_app.command("fetch")
@@ -65,13 +70,24 @@ def kafka_fetch() -> None:
 
 @kafka_app.command("start")
 @friendly
-def kafka_start() -> None:
+def kafka_start(
+    auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--auth/--no-auth",
+            help="SASL/SCRAM-SHA-512 and ACLs (default: as first formatted; else without).",
+        ),
+    ] = None,
+) -> None:
     """Start local Kafka on 127.0.0.1:$KETENHUB_KAFKA_PORT (default 19092); idempotent.
 
     Fetches the jars first if needed, formats KRaft storage on first start, and returns once
-    the broker answers.
+    the broker answers. With --auth every client must log in (SASL_PLAINTEXT, SCRAM-SHA-512)
+    and may do only what an ACL allows; the admin's password is written to
+    $KETENHUB_SECRETS_DIR/kafka/ketenhub-admin.password. Then run `ketenhub partners
+    provision` to create the hub's and the partners' users and ACLs.
     """
-    local_kafka(Settings()).start(console.print)
+    local_kafka(Settings(), auth=auth).start(console.print)
 
 
 @kafka_app.command("stop")
@@ -87,7 +103,8 @@ def kafka_status() -> None:
     """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down."""
     status = local_kafka(Settings()).status()
     state = "[green]running[/green]" if status.running else "[yellow]not running[/yellow]"
-    console.print(f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'})")
+    security = "SASL/SCRAM + ACLs" if status.auth else "no authentication"
+    console.print(f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'}), {security}")
     console.print(f"log:  {status.log}\ndata: {status.data}")
     if not status.running:
         raise typer.Exit(1)
@@ -131,12 +148,21 @@ def run(
         int | None, typer.Option(help="Port for /metrics (default KETENHUB_METRICS_PORT; 0 = off).")
     ] = None,
     log_format: Annotated[str, typer.Option(help="json or console")] = "json",
+    log_level: Annotated[
+        str,
+        typer.Option(
+            envvar="KETENHUB_LOG_LEVEL",
+            help="DEBUG logs one line per message and stage (with its trace id).",
+        ),
+    ] = "INFO",
 ) -> None:
     """Run the hub: ingest (partner outboxes -> canonical FHIR) and route (-> partner inboxes).
 
     Stops cleanly on SIGTERM or Ctrl-C: the batch in flight commits or aborts as a whole.
     """
-    configure_logging(json=log_format == "json")
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"unknown log level {log_level!r}; one of DEBUG, INFO, WARNING, ERROR")
+    configure_logging(level=log_level.upper(), json=log_format == "json")
     settings = Settings()
     ctx = load_context(settings)
     metrics = HubMetrics()
@@ -159,7 +185,10 @@ def send(
     files: Annotated[list[Path], typer.Argument(help="Native message files to publish.")],
     as_partner: Annotated[str, typer.Option("--as", help="Partner id to publish as.")],
 ) -> None:
-    """Publish native message files on a partner's outbox, as that partner would."""
+    """Publish native message files on a partner's outbox, as that partner would.
+
+    On an authenticated cluster this logs in as the partner's own Kafka user.
+    """
     settings = Settings()
     registry = load_registry(settings)
     if registry.get(as_partner) is None:
@@ -174,7 +203,9 @@ def send(
             raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
     topic = TopicNames(settings.topic_prefix).partner_out(as_partner)
     for file, sent in zip(
-        files, run_async(publish(resolve_kafka(settings), topic, payloads)), strict=True
+        files,
+        run_async(publish(resolve_kafka(settings, user=as_partner), topic, payloads)),
+        strict=True,
     ):
         console.print(f"{file} -> {sent.topic} partition {sent.partition} offset {sent.offset}")
 
@@ -188,10 +219,14 @@ def inbox(
         float, typer.Option(help="Stop after this many seconds without a new message.")
     ] = 2.0,
 ) -> None:
-    """Print what the hub delivered to a partner (its .in topic), oldest first."""
+    """Print what the hub delivered to a partner (its .in topic), oldest first.
+
+    On an authenticated cluster this logs in as the partner's own Kafka user.
+    """
     settings = Settings()
     topic = TopicNames(settings.topic_prefix).partner_in(partner)
-    messages = run_async(read_inbox(resolve_kafka(settings), topic, idle_timeout_s=timeout))
+    kafka = resolve_kafka(settings, user=partner)
+    messages = run_async(read_inbox(kafka, topic, idle_timeout_s=timeout))
     if as_json:
         for m in messages:
             body: Any
@@ -264,21 +299,6 @@ def validate(
         err.print(f"[red]{error.code.value}[/red]: {error.message}", highlight=False)
         raise typer.Exit(1) from None
     sys.stdout.write(json.dumps(decoded.bundle, indent=2, ensure_ascii=False) + "\n")
-
-
-@app.command()
-@friendly
-def partners() -> None:
-    """List the partners in the registry (KETENHUB_PARTNERS_FILE) and their topics."""
-    settings = Settings()
-    names = TopicNames(settings.topic_prefix)
-    table = Table(title=f"partners ({settings.partners_file})")
-    for column in ("id", "kind", "name", "AGB", "area", "writes to", "reads from"):
-        table.add_column(column)
-    for p in load_registry(settings).partners:
-        table.add_row(p.id, p.kind.value, p.name, p.agb or "", p.area or "",
-                      names.partner_out(p.id), names.partner_in(p.id))  # fmt: skip
-    console.print(table)
 
 
 @app.command()

@@ -11,13 +11,13 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from hub.context import ConfigError, load_registry, resolve_kafka
+from hub.cli_support import friendly
+from hub.context import load_registry, resolve_kafka
 from hub.dlq import (
     DeadLetter,
     DlqError,
@@ -33,7 +33,6 @@ from hub.dlq import (
     read_replays,
     summarise,
 )
-from hub.local_kafka import LocalKafkaError
 from hub.settings import Settings
 from hub.topics import TopicNames
 
@@ -57,24 +56,19 @@ PAYLOAD_WARNING = (
 
 
 def _friendly(func: Callable[P, R]) -> Callable[P, R]:
-    """Errors a user can fix: one red line and exit code 2, as in ``hub.cli``."""
+    """``hub.cli_support.friendly``, plus DLQ errors and Kafka being unreachable: one red line
+    and exit code 2, not a traceback."""
+    shared = friendly(func)
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return func(*args, **kwargs)
-        except (DlqError, LocalKafkaError, ConfigError, LookupError) as exc:
+            return shared(*args, **kwargs)
+        except DlqError as exc:
             err.print(Text.assemble(("error: ", "red"), str(exc)))
             raise typer.Exit(2) from None
         except KafkaError as exc:
             err.print(Text.assemble(("error: ", "red"), f"Kafka: {type(exc).__name__}: {exc}"))
-            raise typer.Exit(2) from None
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-                for e in exc.errors(include_input=False)
-            )
-            err.print(Text.assemble(("configuration error: ", "red"), problems))
             raise typer.Exit(2) from None
 
     return wrapper

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from aiokafka import errors as kafka_errors
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -17,6 +18,13 @@ from hub.local_kafka import LocalKafkaError
 console = Console()
 err = Console(stderr=True)
 P = ParamSpec("P")
+KAFKA_REFUSALS = (
+    kafka_errors.TopicAuthorizationFailedError,
+    kafka_errors.GroupAuthorizationFailedError,
+    kafka_errors.TransactionalIdAuthorizationFailed,
+    kafka_errors.ClusterAuthorizationFailedError,
+    kafka_errors.SaslAuthenticationFailed,
+)
 R = TypeVar("R")
 
 
@@ -29,6 +37,14 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (LocalKafkaError, ConfigError, LookupError) as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except KAFKA_REFUSALS as exc:
+            err.print(f"[red]Kafka refused:[/red] {type(exc).__name__}: {exc}; check the "
+                      "user's ACLs (`ketenhub partners provision`)", highlight=False)  # fmt: skip
+            raise typer.Exit(2) from None
+        except kafka_errors.KafkaConnectionError as exc:
+            err.print(f"[red]error:[/red] {exc}: is Kafka up at that address, and (with "
+                      "SASL) are the user and password right?", highlight=False)  # fmt: skip
             raise typer.Exit(2) from None
         except ValidationError as exc:
             problems = "; ".join(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from adapters.registry import AdapterRegistry, load_adapters
 from hub.kafka_io import KafkaConnection
-from hub.local_kafka import KafkaDistribution, LocalKafka, LocalKafkaError
+from hub.local_kafka import SASL_MECHANISM, KafkaDistribution, LocalKafka, LocalKafkaError
 from hub.pseudonyms import Pseudonymiser
-from hub.settings import Settings
+from hub.secret_store import SecretError, SecretStore, read_secret_file
+from hub.settings import DEFAULT_HUB_USER, Environment, Settings
 from hub.topics import TopicNames
 from routing.policy import Policy
 from schemas.partners import Partner, PartnerRegistry
@@ -20,24 +23,83 @@ class ConfigError(RuntimeError):
 
 
 def local_kafka(
-    settings: Settings, run_dir: Path | None = None, port: int | None = None
+    settings: Settings,
+    run_dir: Path | None = None,
+    port: int | None = None,
+    auth: bool | None = None,
 ) -> LocalKafka:
-    return LocalKafka(
+    """The local broker; ``auth`` None means: as its storage was formatted (else without)."""
+    kafka = LocalKafka(
         KafkaDistribution(settings.home / "cache"),
         run_dir or settings.home / "kafka",
         port=port or settings.kafka_port,
+        secrets_dir=settings.secrets_path,
     )
+    return replace(kafka, auth=bool(kafka.formatted_auth()) if auth is None else auth)
 
 
-def resolve_kafka(settings: Settings) -> KafkaConnection:
-    """How to reach Kafka: bootstrap servers plus credentials from settings."""
+def resolve_kafka(settings: Settings, user: str | None = None) -> KafkaConnection:
+    """How to reach Kafka: bootstrap servers plus credentials.
+
+    With a SASL protocol (``KETENHUB_KAFKA_SECURITY_PROTOCOL``, or the local broker started
+    with ``--auth``) the client logs in as ``user`` when given (a partner acting as itself,
+    the admin), else as ``KETENHUB_KAFKA_USERNAME``, else as the hub's default user.
+    """
+    bootstrap = resolve_bootstrap(settings)
+    protocol = settings.kafka_security_protocol
+    cafile = str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+    mechanism = settings.kafka_sasl_mechanism
+    if not settings.bootstrap and local_kafka(settings).auth:
+        protocol, mechanism = "SASL_PLAINTEXT", mechanism or SASL_MECHANISM
+    if not protocol.startswith("SASL_"):
+        if settings.env is Environment.PRODUCTION and protocol == "PLAINTEXT":
+            raise ConfigError(
+                "KETENHUB_ENV=production refuses an unauthenticated Kafka connection: set "
+                "KETENHUB_KAFKA_SECURITY_PROTOCOL=SASL_SSL (or SASL_PLAINTEXT inside a "
+                "private network) with the hub's Kafka user and password"
+            )
+        return KafkaConnection(bootstrap=bootstrap, security_protocol=protocol, ssl_cafile=cafile)
+    username = user or settings.kafka_username or DEFAULT_HUB_USER
     return KafkaConnection(
-        bootstrap=resolve_bootstrap(settings),
-        security_protocol=settings.kafka_security_protocol,
-        sasl_mechanism=settings.kafka_sasl_mechanism,
-        username=settings.kafka_username,
-        password=settings.kafka_password.get_secret_value() if settings.kafka_password else None,
+        bootstrap=bootstrap,
+        security_protocol=protocol,
+        sasl_mechanism=mechanism or SASL_MECHANISM,
+        username=username,
+        password=kafka_password(settings, username),
+        ssl_cafile=cafile,
     )
+
+
+def kafka_password(settings: Settings, username: str) -> SecretStr:
+    """The password of a Kafka user: from the environment for the configured user, else the
+    secrets directory. A clear error names every place that was looked at."""
+    try:
+        if username == settings.kafka_username:
+            if settings.kafka_password is not None:
+                if not settings.kafka_password.get_secret_value().strip():
+                    raise SecretError("KETENHUB_KAFKA_PASSWORD is set but empty")
+                return settings.kafka_password
+            if settings.kafka_password_file is not None:
+                return read_secret_file(
+                    settings.kafka_password_file, "KETENHUB_KAFKA_PASSWORD_FILE"
+                )
+        store = SecretStore(settings.secrets_path)
+        password = store.kafka_password(username)
+    except SecretError as exc:
+        raise ConfigError(str(exc)) from None
+    if password is None:
+        own = username == (settings.kafka_username or DEFAULT_HUB_USER)
+        hint = (
+            "set KETENHUB_KAFKA_PASSWORD or KETENHUB_KAFKA_PASSWORD_FILE, or put it in "
+            if own
+            else "put it in "
+        )
+        raise ConfigError(
+            f"no Kafka password for user {username!r}: {hint}"
+            f"{store.kafka_password_path(username)} (`ketenhub partners provision` writes one "
+            "for the hub and for every partner)"
+        )
+    return password
 
 
 def resolve_bootstrap(settings: Settings) -> str:

@@ -28,8 +28,9 @@ from hub.records import (
     InRecord,
     OutRecord,
 )
+from observability.audit import trace_id
 from observability.logging import get_logger
-from observability.metrics import HubMetrics
+from observability.metrics import UNKNOWN_EVENT, HubMetrics
 from schemas import fhir
 from schemas.codes import MessageEvent, RejectReason
 from schemas.envelope import RoutingEnvelope
@@ -99,7 +100,6 @@ class IngestStage:
         if partner is None:
             self.metrics.rejects.labels(STAGE, RejectReason.MALFORMED.value).inc()
             return [self._dlq(partner_id, b"", error, message_id, now, topic, partition, offset)]
-        self.metrics.messages_in.labels(STAGE, partner.id).inc()
         return self._reject(partner, b"", error, message_id, now, topic, partition, offset)
 
     def _handle(self, record: InRecord) -> list[OutRecord]:
@@ -122,7 +122,6 @@ class IngestStage:
                     partner_id, value or b"", error, message_id, now, topic, partition, offset
                 )
             ]
-        self.metrics.messages_in.labels(STAGE, partner.id).inc()
         try:
             decoded = self._decode(partner, value, message_id, now)
         except AdapterError as error:
@@ -137,7 +136,10 @@ class IngestStage:
             return self._reject(
                 partner, value or b"", crash, message_id, now, topic, partition, offset
             )
-        return self._canonical(partner, decoded, message_id, now)
+        self.metrics.messages_in.labels(STAGE, partner.id, decoded.event.value).inc()
+        log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
+                  trace_id=trace_id(message_id))  # fmt: skip
+        return self._canonical(partner, decoded, message_id, now, record.timestamp_ms)
 
     def _decode(
         self, partner: Partner, value: bytes | None, message_id: str, now: datetime
@@ -157,7 +159,7 @@ class IngestStage:
             raise AdapterError(RejectReason.SCHEMA_INVALID, str(exc)) from None
 
     def _canonical(
-        self, partner: Partner, decoded: Decoded, message_id: str, now: datetime
+        self, partner: Partner, decoded: Decoded, message_id: str, now: datetime, sent_ms: int
     ) -> list[OutRecord]:
         pseudonyms = self.ctx.pseudonyms
         child = pseudonyms.child(decoded.child_bsn)
@@ -194,6 +196,9 @@ class IngestStage:
             key=envelope.household.encode(),
             value=orjson.dumps(decoded.bundle),
             headers=envelope.to_headers(),
+            # The partner's publish time travels on, so route can stamp it on deliveries
+            # (kh-sent-at) and end-to-end latency is measurable where it ends.
+            timestamp_ms=sent_ms if sent_ms > 0 else None,
         )
         return [*memberships, canonical]
 
@@ -208,8 +213,10 @@ class IngestStage:
         partition: int,
         offset: int,
     ) -> list[OutRecord]:
+        self.metrics.messages_in.labels(STAGE, partner.id, UNKNOWN_EVENT).inc()
         self.metrics.rejects.labels(STAGE, error.code.value).inc()
-        log.info("rejected", partner=partner.id, reason=error.code.value, message_id=message_id)
+        log.info("rejected", partner=partner.id, reason=error.code.value, message_id=message_id,
+                 trace_id=trace_id(message_id))  # fmt: skip
         nack = fhir.response_bundle(
             hub_message_id=str(uuid.uuid5(uuid.UUID(message_id), "nack")),
             in_response_to=message_id,
@@ -220,7 +227,7 @@ class IngestStage:
             reason=error.message,
         )
         adapter = self.ctx.adapters.get(partner.adapter_name)
-        self.metrics.messages_out.labels(STAGE, partner.id, "nack").inc()
+        self.metrics.messages_out.labels(STAGE, partner.id, "nack", UNKNOWN_EVENT).inc()
         return [
             self._dlq(partner.id, value, error, message_id, now, topic, partition, offset),
             OutRecord(

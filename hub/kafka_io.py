@@ -10,6 +10,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import TopicAuthorizationFailedError
+from aiokafka.helpers import create_ssl_context
+from pydantic import SecretStr
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
@@ -22,18 +25,22 @@ class KafkaConnection:
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str | None = None
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: SecretStr | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    """CA bundle for SSL/SASL_SSL; None trusts the system's CAs."""
 
     def client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "bootstrap_servers": self.bootstrap,
             "security_protocol": self.security_protocol,
         }
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            kwargs["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile)
         if self.sasl_mechanism:
             kwargs |= {
                 "sasl_mechanism": self.sasl_mechanism,
                 "sasl_plain_username": self.username,
-                "sasl_plain_password": self.password,
+                "sasl_plain_password": self.password.get_secret_value() if self.password else None,
             }
         return kwargs
 
@@ -82,6 +89,8 @@ async def assign_all(
             # A consumer only fetches metadata for topics it tracks; this asks for this one.
             await consumer._client.add_topic(topic)
             ids = consumer.partitions_for_topic(topic)
+            if not ids and topic in consumer._client.cluster.unauthorized_topics:
+                raise TopicAuthorizationFailedError(topic)  # no ACL lets this principal see it
             if ids or loop.time() > deadline:
                 break
             await consumer._client.force_metadata_update()

@@ -18,6 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from hub.kafka_auth import ScramCredential
+from hub.secret_store import SecretStore, new_password, read_secret_file, write_private
+
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
 READY_TIMEOUT_S = 90.0
@@ -60,6 +65,14 @@ rootLogger.appenderRef.stdout.ref = STDOUT
 logger.started.name = kafka.server.KafkaRaftServer
 logger.started.level = INFO
 """
+
+
+BROKER_USER = "ketenhub-broker"
+"""The broker's own principal (inter-broker and broker-to-controller traffic): a super user."""
+ADMIN_USER = "ketenhub-admin"
+"""The operator's principal for ``ketenhub partners provision``: a super user."""
+SASL_MECHANISM = "SCRAM-SHA-512"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 
 
 class LocalKafkaError(RuntimeError):
@@ -155,17 +168,28 @@ class KafkaStatus:
     pid: int | None
     log: Path
     data: Path
+    auth: bool = False
 
 
 @dataclass(frozen=True)
 class LocalKafka:
-    """One single-node broker+controller on loopback, with its files under ``run_dir``."""
+    """One single-node broker+controller on loopback, with its files under ``run_dir``.
+
+    With ``auth`` the client listener speaks SASL_PLAINTEXT with SCRAM-SHA-512 and the
+    StandardAuthorizer denies whatever no ACL allows. Two super users are created when the
+    storage is formatted: the broker's own principal (its password stays in ``run_dir``) and
+    the operator's admin (password in ``secrets_dir``/kafka/ketenhub-admin.password). The
+    controller listener, loopback only, authenticates the broker with SASL/PLAIN, so no
+    listener accepts an anonymous client.
+    """
 
     distribution: KafkaDistribution
     run_dir: Path
     port: int = 19092
     controller_port: int | None = None
     heap: str = "1g"
+    auth: bool = False
+    secrets_dir: Path | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -183,6 +207,23 @@ class LocalKafka:
     def _pid_file(self) -> Path:
         return self.run_dir / "kafka.pid"
 
+    @property
+    def _security_file(self) -> Path:
+        return self.run_dir / "security.json"
+
+    @property
+    def secrets(self) -> SecretStore:
+        return SecretStore(self.secrets_dir or self.run_dir / "secrets")
+
+    def formatted_auth(self) -> bool | None:
+        """Whether the storage was formatted with authentication; None before the first start."""
+        if not (self.data_dir / "meta.properties").exists():
+            return None
+        try:
+            return bool(json.loads(self._security_file.read_text())["auth"])
+        except (OSError, ValueError, KeyError):
+            return False
+
     def _pid(self) -> int | None:
         try:
             pid = int(json.loads(self._pid_file.read_text())["pid"])
@@ -193,7 +234,8 @@ class LocalKafka:
     def status(self) -> KafkaStatus:
         pid = self._pid()
         running = pid is not None and _port_open(self.port)
-        return KafkaStatus(running, self.bootstrap, pid, self.log_path, self.data_dir)
+        auth = bool(self.formatted_auth())
+        return KafkaStatus(running, self.bootstrap, pid, self.log_path, self.data_dir, auth)
 
     def start(self, say: Callable[[str], None] = print) -> KafkaStatus:
         """Start the broker unless ours already runs; return once it answers on its port."""
@@ -205,6 +247,14 @@ class LocalKafka:
             say(f"Kafka process {current.pid} is starting; waiting for it.")
             self._wait_ready(current.pid, 0)
             return self.status()
+        formatted = self.formatted_auth()
+        if formatted is not None and formatted != self.auth:
+            have, want = ("with", "without") if formatted else ("without", "with")
+            raise LocalKafkaError(
+                f"the local Kafka in {self.run_dir} was formatted {have} authentication; to "
+                f"run it {want}, stop it and remove {self.data_dir} (its topics are lost) or "
+                "use another KETENHUB_HOME"
+            )
         java = _require("java", "install a Java 17+ runtime (Debian: openjdk-17-jre-headless)")
         self.distribution.fetch(say)
         if _port_open(self.port):
@@ -218,7 +268,7 @@ class LocalKafka:
         log4j = self.run_dir / "log4j2.properties"
         log4j.write_text(_LOG4J2)
         base = [java, f"-Dlog4j2.configurationFile={log4j}", "-cp", self.distribution.classpath]
-        if not (self.data_dir / "meta.properties").exists():
+        if formatted is None:
             self._format(base, properties)
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
@@ -234,6 +284,11 @@ class LocalKafka:
         say(f"Starting Kafka {self.distribution.version} at {self.bootstrap}; log: {self.log_path}")
         self._wait_ready(process.pid, log_offset)
         say(f"Kafka is up at {self.bootstrap} (pid {process.pid}).")
+        if self.auth:
+            say(
+                f"Authentication on (SASL_PLAINTEXT, {SASL_MECHANISM}, ACLs): admin user "
+                f"{ADMIN_USER}, password in {self.secrets.kafka_password_path(ADMIN_USER)}"
+            )
         return self.status()
 
     def stop(self, say: Callable[[str], None] = print, timeout_s: float = 30.0) -> None:
@@ -257,14 +312,26 @@ class LocalKafka:
             [*base, "kafka.tools.StorageTool", "random-uuid"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
-        result = subprocess.run(
-            [*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = [
+            *base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties),
+        ]  # fmt: skip
+        if self.auth:
+            # Salted credentials: no password appears on a command line.
+            admin, _ = self.secrets.ensure_kafka_password(ADMIN_USER)
+            for name, password in ((BROKER_USER, self._broker_password()), (ADMIN_USER, admin)):
+                scram = ScramCredential.derive(password).storage_tool_argument(name)
+                command += ["--add-scram", scram]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise LocalKafkaError(f"formatting KRaft storage failed:\n{result.stderr[-2000:]}")
+        self._security_file.write_text(json.dumps({"auth": self.auth}))
+
+    def _broker_password(self) -> SecretStr:
+        """The broker principal's password: made once, kept in ``run_dir`` (0600)."""
+        path = self.run_dir / "broker.password"
+        if not path.exists():
+            write_private(path, new_password().get_secret_value() + "\n")
+        return read_secret_file(path, "the local broker's password")
 
     def _write_config(self, controller_port: int) -> Path:
         lines = {
@@ -290,9 +357,42 @@ class LocalKafka:
             "auto.create.topics.enable": "false",
             "log.retention.check.interval.ms": "60000",
         }
+        if self.auth:
+            lines |= self._auth_config(controller_port)
         path = self.run_dir / "server.properties"
-        path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
+        # 0600: with auth it holds the broker's own password.
+        write_private(path, "".join(f"{k}={v}\n" for k, v in lines.items()))
         return path
+
+    def _auth_config(self, controller_port: int) -> dict[str, str]:
+        """SASL/SCRAM for clients and between brokers, SASL/PLAIN to the controller, ACLs on."""
+        password = self._broker_password().get_secret_value()
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+        plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+        return {
+            "listeners": f"SASL_PLAINTEXT://127.0.0.1:{self.port},"
+            f"CONTROLLER://127.0.0.1:{controller_port}",
+            "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{self.port}",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": SASL_MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                f'{scram} required username="{BROKER_USER}" password="{password}";'
+            ),
+            # SCRAM credentials live in the metadata the controller serves, so the controller
+            # listener cannot use SCRAM: it uses PLAIN with the broker as its only user.
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": (
+                f'{plain} required username="{BROKER_USER}" password="{password}" '
+                f'user_{BROKER_USER}="{password}";'
+            ),
+            "authorizer.class.name": AUTHORIZER,
+            "super.users": f"User:{BROKER_USER};User:{ADMIN_USER}",
+            "allow.everyone.if.no.acl.found": "false",
+        }
 
     def _wait_ready(self, pid: int, log_offset: int) -> None:
         """Ready when this run's log says so and the port accepts connections."""

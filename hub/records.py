@@ -8,6 +8,7 @@ HEADER_MESSAGE_ID = "kh-message-id"
 HEADER_KIND = "kh-kind"
 HEADER_EVENT = "kh-event"
 HEADER_SENT_AT = "kh-sent-at"
+"""On a delivery: when the partner published the original message (ms since the epoch)."""
 HEADER_DLQ_REASON = "kh-dlq-reason"
 HEADER_DLQ_DETAIL = "kh-dlq-detail"
 HEADER_DLQ_PARTNER = "kh-dlq-partner"
@@ -23,6 +24,8 @@ class OutRecord:
     value: bytes
     key: bytes | None = None
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+    timestamp_ms: int | None = None
+    """The record's timestamp; None lets the producer stamp it with the time of sending."""
 
 
 @dataclass(frozen=True)

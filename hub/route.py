@@ -6,7 +6,9 @@ Holds router state per household in memory; every change is also written to the 
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,8 @@ from hub.records import (
     InRecord,
     OutRecord,
 )
+from hub.state_store import StateStore
+from observability import audit as logboek
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
 from routing.decide import Delivery, DeliveryKind, decide
@@ -39,10 +43,12 @@ log = get_logger(__name__)
 class RouteStage:
     ctx: HubContext
     metrics: HubMetrics
-    states: dict[str, HouseholdState] = field(default_factory=dict)
+    states: MutableMapping[str, HouseholdState] = field(default_factory=dict)
     name: str = STAGE
     _undo: dict[str, HouseholdState | None] = field(default_factory=dict, repr=False)
     """State of each household before the batch in flight changed it (None: unknown then)."""
+    _published: list[tuple[str, int]] = field(default_factory=list, repr=False)
+    """(delivery kind, partner publish time in ms) of the batch in flight, for the latency."""
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -53,7 +59,8 @@ class RouteStage:
 
     def handle(self, record: InRecord) -> list[OutRecord]:
         envelope = RoutingEnvelope.from_headers(record.headers)
-        self.metrics.messages_in.labels(STAGE, envelope.sender_id).inc()
+        event = envelope.event.value
+        self.metrics.messages_in.labels(STAGE, envelope.sender_id, event).inc()
         before = self.states.get(envelope.household, HouseholdState())
         now = datetime.now(UTC)
         decision = decide(before, envelope, self.ctx.policy, now, self.directory)
@@ -64,10 +71,13 @@ class RouteStage:
             if delivery.reject is not None:
                 self.metrics.rejects.labels(STAGE, delivery.reject.value).inc()
                 log.info("refused", sender=envelope.sender_id, reason=delivery.reject.value,
-                         message_id=envelope.message_id)  # fmt: skip
+                         message_id=envelope.message_id,
+                         trace_id=logboek.trace_id(envelope.message_id))  # fmt: skip
             self.metrics.messages_out.labels(
-                STAGE, delivery.recipient_id, delivery.kind.value
+                STAGE, delivery.recipient_id, delivery.kind.value, event
             ).inc()
+            if record.timestamp_ms > 0:
+                self._published.append((delivery.kind.value, record.timestamp_ms))
             out.append(
                 OutRecord(
                     topic=self.ctx.names.partner_in(delivery.recipient_id),
@@ -81,8 +91,15 @@ class RouteStage:
                     ],
                 )
             )
-        for audit in decision.audit:
-            out.append(OutRecord(self.ctx.names.audit, audit.model_dump_json().encode(), key))
+        self.metrics.observe_decision(envelope, decision, self.directory.kind)
+        audit_headers = [(HEADER_MESSAGE_ID, envelope.message_id.encode())]
+        for entry in logboek.from_route(
+            decision.audit, envelope, ended=datetime.now(UTC), kind_of=self.directory.kind,
+            instance_id=self.ctx.settings.instance_id,
+        ):  # fmt: skip
+            out.append(OutRecord(self.ctx.names.audit, entry.to_json(), key, audit_headers))
+        log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
+                  sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
         if decision.new_state != before:
             self._undo.setdefault(envelope.household, self.states.get(envelope.household))
             self.states[envelope.household] = decision.new_state
@@ -94,6 +111,10 @@ class RouteStage:
     def batch_committed(self) -> None:
         """The batch's transaction committed: its state changes are durable now."""
         self._undo.clear()
+        now = time.time()
+        for kind, published_ms in self._published:
+            self.metrics.delivered(kind, published_ms, now)
+        self._published.clear()
 
     def batch_aborted(self) -> None:
         """The transaction aborted and the batch comes again: undo its state changes."""
@@ -103,6 +124,7 @@ class RouteStage:
             else:
                 self.states[household] = state
         self._undo.clear()
+        self._published.clear()
 
     def _payload(
         self,
@@ -153,12 +175,17 @@ def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
 
 
 def restore_record(
-    states: dict[str, HouseholdState], key: bytes | None, value: bytes | None
+    states: MutableMapping[str, HouseholdState], key: bytes | None, value: bytes | None
 ) -> None:
-    """Apply one changelog record; a tombstone (no value) forgets the household."""
+    """Apply one changelog record; a tombstone (no value) forgets the household.
+
+    A ``StateStore`` keeps the record's JSON as it is, to be parsed on first use.
+    """
     if key is None:
         return
     if value is None:
         states.pop(key.decode(), None)
+    elif isinstance(states, StateStore):
+        states.put_raw(key.decode(), value)
     else:
         states[key.decode()] = HouseholdState.model_validate_json(value)

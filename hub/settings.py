@@ -6,11 +6,12 @@ import socket
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULTS = Path(__file__).parent / "defaults"
 DEVELOPMENT_SECRET = "ketenhub-development-only-not-a-secret"
+DEFAULT_HUB_USER = "ketenhub-hub"
 MIN_SECRET_BYTES = 16
 
 
@@ -32,9 +33,23 @@ class Settings(BaseSettings):
     kafka_security_protocol: str = Field(
         default="PLAINTEXT", pattern=r"^(PLAINTEXT|SASL_PLAINTEXT|SASL_SSL|SSL)$"
     )
-    kafka_sasl_mechanism: str | None = Field(default=None, description="e.g. SCRAM-SHA-512")
-    kafka_username: str | None = None
+    kafka_sasl_mechanism: str | None = Field(
+        default=None,
+        pattern=r"^(SCRAM-SHA-512|SCRAM-SHA-256|PLAIN)$",
+        description="SASL mechanism; SCRAM-SHA-512 when a SASL protocol is set without one",
+    )
+    kafka_username: str | None = Field(
+        default=None, description=f"the hub's Kafka user; {DEFAULT_HUB_USER} when unset"
+    )
     kafka_password: SecretStr | None = None
+    kafka_password_file: Path | None = None
+    kafka_ssl_cafile: FilePath | None = Field(
+        default=None, description="CA bundle for SSL/SASL_SSL; unset: the system's CAs"
+    )
+    secrets_dir: Path | None = Field(
+        default=None,
+        description="Kafka passwords as kafka/<user>.password; default $KETENHUB_HOME/secrets",
+    )
     home: Path = Field(default=Path(".ketenhub"), description="local Kafka, logs, caches")
     kafka_port: int = Field(default=19092, description="port of the local Kafka broker")
     topic_prefix: str = Field(default="ketenhub", pattern=r"^[a-z][a-z0-9-]*$")
@@ -58,6 +73,25 @@ class Settings(BaseSettings):
                 )
             self.secret_bytes()
         return self
+
+    @model_validator(mode="after")
+    def _kafka_auth_is_consistent(self) -> Settings:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if self.kafka_sasl_mechanism and not sasl:
+            raise ValueError(
+                "KETENHUB_KAFKA_SASL_MECHANISM is set but KETENHUB_KAFKA_SECURITY_PROTOCOL is "
+                f"{self.kafka_security_protocol}; use SASL_SSL or SASL_PLAINTEXT"
+            )
+        if (self.kafka_password or self.kafka_password_file) and not self.kafka_username:
+            raise ValueError(
+                "a Kafka password is set but KETENHUB_KAFKA_USERNAME is not; name the user"
+            )
+        return self
+
+    @property
+    def secrets_path(self) -> Path:
+        """Where Kafka passwords are kept (``kafka/<user>.password``)."""
+        return self.secrets_dir or self.home / "secrets"
 
     def secret_bytes(self) -> bytes:
         """The HMAC key for pseudonyms; the fixed development key only outside production.

@@ -87,14 +87,19 @@ def _referrals(count: int, tag: str) -> tuple[list[str], list[bytes]]:
 
 
 def _acks_so_far(port: int) -> float:
+    """Acks the route stage has sent the GP, summed over any other labels the metric has."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
             text = response.read().decode()
     except OSError:
         return 0.0
-    pattern = rf'ketenhub_messages_out_total\{{kind="ack",partner="{GP}",stage="route"\}} (\S+)'
-    match = re.search(pattern, text)
-    return float(match.group(1)) if match else 0.0
+    wanted = {("kind", "ack"), ("partner", GP), ("stage", "route")}
+    total = 0.0
+    for line in text.splitlines():
+        match = re.fullmatch(r"ketenhub_messages_out_total\{(.*)\} (\S+)", line)
+        if match and wanted <= set(re.findall(r'(\w+)="([^"]*)"', match.group(1))):
+            total += float(match.group(2))
+    return total
 
 
 async def test_sigterm_mid_burst_then_restart_delivers_every_message_exactly_once(

@@ -80,7 +80,10 @@ def test_valid_referral_becomes_one_canonical_record(
     assert envelope.household == household
     assert envelope.sender_id == GP
     assert envelope.recipient_id == PROVIDER
-    assert _count(metrics, "ketenhub_messages_in_total", stage="ingest", partner=GP) == 1
+    assert (
+        _count(metrics, "ketenhub_messages_in_total", stage="ingest", partner=GP, event="referral")
+        == 1
+    )
 
 
 def test_household_key_depends_on_the_pseudonym_key(
@@ -119,9 +122,9 @@ def test_garbage_becomes_dlq_and_nack(hub_context: HubContext, metrics: HubMetri
     nack = _assert_rejected(records, payload, "malformed")
     assert nack.in_response_to is None
     assert _count(metrics, "ketenhub_rejects_total", stage="ingest", reason="malformed") == 1
-    assert (
-        _count(metrics, "ketenhub_messages_out_total", stage="ingest", partner=GP, kind="nack") == 1
-    )
+    unknown = {"stage": "ingest", "partner": GP, "event": "unknown"}
+    assert _count(metrics, "ketenhub_messages_out_total", kind="nack", **unknown) == 1
+    assert _count(metrics, "ketenhub_messages_in_total", **unknown) == 1
 
 
 def test_invalid_bsn_never_leaks_into_nack_or_dlq_headers(

@@ -152,7 +152,7 @@ class FakeProducer:
 
     async def send(
         self, topic: str, value: bytes, key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: list[tuple[str, bytes]] | None = None, timestamp_ms: int | None = None,
     ) -> asyncio.Future[Any]:  # fmt: skip
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.fail_send(topic, value):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import orjson
 
 from hub.context import HubContext
 from hub.ingest import IngestStage
 from hub.records import HEADER_KIND, HEADER_MESSAGE_ID, HEADER_SENT_AT, InRecord, OutRecord
 from hub.route import RouteStage, restore_record
+from observability.audit import LogboekRecord
 from observability.metrics import HubMetrics
 from routing.state import HouseholdState
 from schemas.aanbieder import ReferralReceived
-from schemas.audit import AuditAction, AuditRecord, LegalBasis
+from schemas.audit import AuditAction, LegalBasis
 from schemas.envelope import RoutingEnvelope, header_value
 from schemas.notices import Ack, Nack
 from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER, without_memberships
@@ -73,13 +77,20 @@ def test_referral_is_forwarded_acknowledged_audited_and_remembered(
     assert ack.hub_message_id == envelope.message_id
     assert ack.delivered_to == (PROVIDER,)
 
-    audit = [AuditRecord.model_validate_json(r.value) for r in _on(out, "t.audit")]
+    entries = [LogboekRecord.model_validate_json(r.value) for r in _on(out, "t.audit")]
+    audit = [e.attributes for e in entries]
     assert [(a.action, a.recipient_id) for a in audit] == [
         (AuditAction.DELIVERED, PROVIDER),
         (AuditAction.ACKNOWLEDGED, GP),
     ]
-    assert audit[0].basis is LegalBasis.STATUTORY
+    assert audit[0].legal_basis is LegalBasis.STATUTORY
     assert all(a.household == envelope.household for a in audit)
+    assert all(a.data_subject_id == envelope.child for a in audit)
+    assert {e.trace_id for e in entries} == {uuid.UUID(envelope.message_id).hex}
+    assert all(
+        header_value(r.headers, HEADER_MESSAGE_ID) == envelope.message_id
+        for r in _on(out, "t.audit")
+    )
 
     [state_record] = _on(out, "t.state")
     state = HouseholdState.model_validate_json(state_record.value)
@@ -112,7 +123,7 @@ def test_same_record_twice_is_forwarded_once(
     [ack] = _on(again, GP_IN)
     assert header_value(ack.headers, HEADER_KIND) == "ack"
     [audit] = _on(again, "t.audit")
-    assert AuditRecord.model_validate_json(audit.value).action is AuditAction.DUPLICATE
+    assert LogboekRecord.model_validate_json(audit.value).attributes.action is AuditAction.DUPLICATE
 
 
 def test_resend_with_a_new_offset_is_forwarded_once(
@@ -131,11 +142,31 @@ def test_metrics_move(hub_context: HubContext, metrics: HubMetrics, golden_paylo
     record = _canonical(hub_context, golden_payload)
     stage.handle(record)
     stage.handle(record)
-    assert _count(metrics, "ketenhub_messages_in_total", stage="route", partner=GP) == 2
+    referral = {"event": "referral"}
+    assert _count(metrics, "ketenhub_messages_in_total", stage="route", partner=GP, **referral) == 2
     out = "ketenhub_messages_out_total"
-    assert _count(metrics, out, stage="route", partner=PROVIDER, kind="forward") == 1
-    assert _count(metrics, out, stage="route", partner=GP, kind="ack") == 2
-    assert _count(metrics, out, stage="route", partner=GP, kind="nack") == 0
+    assert _count(metrics, out, stage="route", partner=PROVIDER, kind="forward", **referral) == 1
+    assert _count(metrics, out, stage="route", partner=GP, kind="ack", **referral) == 2
+    assert _count(metrics, out, stage="route", partner=GP, kind="nack", **referral) == 0
+    deliveries = "ketenhub_deliveries_total"
+    assert _count(metrics, deliveries, recipient_kind="aanbieder", basis="statutory", **referral) == 1
+
+
+def test_end_to_end_latency_is_observed_when_the_batch_commits(
+    hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
+) -> None:
+    stage = RouteStage(hub_context, metrics)
+    published_ms = int(time.time() * 1000) - 2_000
+    stage.handle(_canonical(hub_context, golden_payload, timestamp_ms=published_ms))
+    count = "ketenhub_end_to_end_latency_seconds_count"
+    assert _count(metrics, count, kind="forward") == 0, "nothing is delivered before the commit"
+    stage.batch_aborted()
+    stage.handle(_canonical(hub_context, golden_payload, timestamp_ms=published_ms))
+    stage.batch_committed()
+    assert _count(metrics, count, kind="forward") == 1, "the aborted attempt is not counted"
+    assert _count(metrics, count, kind="ack") == 1
+    latency = _count(metrics, "ketenhub_end_to_end_latency_seconds_sum", kind="forward")
+    assert 2.0 <= latency < 60.0
 
 
 def test_record_without_recipient_is_refused(
@@ -153,7 +184,7 @@ def test_record_without_recipient_is_refused(
     assert nack.reason_code.value == "unknown-recipient"
     assert GOLDEN_BSN not in nack.reason
     [audit] = _on(out, "t.audit")
-    assert AuditRecord.model_validate_json(audit.value).action is AuditAction.REFUSED
+    assert LogboekRecord.model_validate_json(audit.value).attributes.action is AuditAction.REFUSED
     assert _count(metrics, "ketenhub_rejects_total", stage="route", reason="unknown-recipient") == 1
 
 

@@ -1,0 +1,143 @@
+"""The published audit format: Logboek Dataverwerkingen fields, derived ids, no personal data."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from observability import audit
+from observability.audit import LogboekRecord, StatusCode
+from routing.directory import Directory
+from schemas.audit import AuditAction, AuditRecord, LegalBasis
+from schemas.codes import MessageEvent, RejectReason
+from schemas.envelope import RoutingEnvelope
+from schemas.partners import PartnerKind
+from tests.conftest import GP, PROVIDER, default_registry
+
+AT = datetime(2026, 11, 23, 8, 15, 0, 123456, tzinfo=UTC)
+MESSAGE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "ketenhub-test"))
+
+
+def _envelope() -> RoutingEnvelope:
+    return RoutingEnvelope(
+        message_id=MESSAGE_ID,
+        event=MessageEvent.REFERRAL,
+        sender_id=GP,
+        sender_kind=PartnerKind.HUISARTS,
+        partner_message_id="HIS-1",
+        household="h" * 32,
+        child="c" * 32,
+        recipient_id=PROVIDER,
+        recipient_kind=PartnerKind.AANBIEDER,
+        received_at=AT,
+    )
+
+
+def _record(action: AuditAction, recipient: str | None, **extra: object) -> AuditRecord:
+    return AuditRecord(
+        message_id=MESSAGE_ID,
+        at=AT,
+        action=action,
+        event=MessageEvent.REFERRAL,
+        sender_id=GP,
+        recipient_id=recipient,
+        household="h" * 32,
+        **extra,
+    )
+
+
+def _published(*records: AuditRecord) -> list[LogboekRecord]:
+    directory = Directory.from_registry(default_registry())
+    return audit.from_route(
+        records,
+        _envelope(),
+        ended=AT + timedelta(milliseconds=5),
+        kind_of=directory.kind,
+        instance_id="hub-1",
+    )
+
+
+def test_trace_id_is_the_hub_message_id_and_span_ids_are_deterministic() -> None:
+    assert audit.trace_id(MESSAGE_ID) == uuid.UUID(MESSAGE_ID).hex
+    assert len(audit.trace_id("not-a-uuid")) == 32
+    assert audit.span_id(MESSAGE_ID, "route", "0") == audit.span_id(MESSAGE_ID, "route", "0")
+    assert audit.span_id(MESSAGE_ID, "route", "0") != audit.span_id(MESSAGE_ID, "route", "1")
+    assert len(audit.ingest_span_id(MESSAGE_ID)) == 16
+
+
+def test_a_delivery_becomes_a_logboek_record_with_the_standard_fields() -> None:
+    delivered, ack = _published(
+        _record(AuditAction.DELIVERED, PROVIDER, basis=LegalBasis.STATUTORY),
+        _record(AuditAction.ACKNOWLEDGED, GP),
+    )
+    raw = json.loads(delivered.to_json())
+    assert set(raw) == {
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "name",
+        "start_time",
+        "end_time",
+        "status_code",
+        "resource",
+        "attributes",
+    }
+    assert raw["trace_id"] == uuid.UUID(MESSAGE_ID).hex
+    assert raw["parent_span_id"] == audit.ingest_span_id(MESSAGE_ID)
+    assert raw["name"] == "ketenhub.route.delivered"
+    assert raw["status_code"] == "STATUS_CODE_OK"
+    assert raw["start_time"].startswith("2026-11-23T08:15:00.123")
+    assert raw["resource"]["attributes"]["service.instance.id"] == "hub-1"
+    attributes = raw["attributes"]
+    assert (
+        attributes["dpl.core.processing_activity_id"]
+        == "urn:ketenhub:verwerkingsactiviteit:referral"
+    )
+    assert attributes["dpl.core.data_subject_id"] == "c" * 32
+    assert attributes["dpl.core.data_subject_id_type"] == audit.DATA_SUBJECT_ID_TYPE
+    assert attributes["ketenhub.sender"] == GP
+    assert attributes["ketenhub.on_behalf_of"] == GP
+    assert attributes["ketenhub.recipient"] == PROVIDER
+    assert attributes["ketenhub.recipient_kind"] == "aanbieder"
+    assert attributes["ketenhub.legal_basis"] == "statutory"
+    assert attributes["ketenhub.partner_message_id"] == "HIS-1"
+    assert delivered.span_id != ack.span_id
+    assert ack.trace_id == delivered.trace_id
+    assert LogboekRecord.model_validate_json(delivered.to_json()) == delivered
+
+
+def test_a_refusal_is_unset_and_an_internal_error_is_error() -> None:
+    refused, crashed = _published(
+        _record(AuditAction.REFUSED, PROVIDER, reason_code=RejectReason.NO_LEGAL_BASIS),
+        _record(AuditAction.REFUSED, None, reason_code=RejectReason.INTERNAL_ERROR),
+    )
+    assert refused.status_code is StatusCode.UNSET
+    assert refused.attributes.reason_code is RejectReason.NO_LEGAL_BASIS
+    assert refused.attributes.legal_basis is None
+    assert crashed.status_code is StatusCode.ERROR
+    assert crashed.attributes.recipient_kind is None
+
+
+def test_records_in_the_earlier_shape_are_still_read() -> None:
+    old = _record(AuditAction.DELIVERED, PROVIDER, basis=LegalBasis.STATUTORY)
+    parsed = audit.parse(old.model_dump_json().encode())
+    assert parsed is not None
+    assert parsed.trace_id == uuid.UUID(MESSAGE_ID).hex
+    assert parsed.attributes.data_subject_id is None
+    assert parsed.attributes.recipient_id == PROVIDER
+    assert audit.parse(b"{not json") is None
+    assert audit.parse(b'{"trace_id": "x"}') is None
+    assert audit.parse(None) is None
+
+
+def test_a_validation_error_never_shows_the_input() -> None:
+    bad = json.loads(_published(_record(AuditAction.ACKNOWLEDGED, GP))[0].to_json())
+    bad["attributes"]["ketenhub.action"] = "999990019"
+    assert audit.parse(json.dumps(bad).encode()) is None
+    with pytest.raises(ValidationError) as raised:
+        LogboekRecord.model_validate(bad)
+    assert "999990019" not in str(raised.value)
