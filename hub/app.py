@@ -11,11 +11,10 @@ from hub.backoff import retry_kafka
 from hub.context import HubContext
 from hub.households import HouseholdTable
 from hub.ingest import IngestStage
-from hub.kafka_io import KafkaConnection, assign_all, committed_reader
 from hub.observe import Observer
 from hub.processor import StageLoop
-from hub.route import RouteStage, restore_record
-from hub.state_store import StateStore
+from hub.route import RouteStage
+from hub.state_restore import restore_states
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
 from routing.state import HouseholdState
@@ -27,26 +26,6 @@ class StageChoice(StrEnum):
     ALL = "all"
     INGEST = "ingest"
     ROUTE = "route"
-
-
-async def restore_states(kafka: KafkaConnection, topic: str) -> StateStore:
-    """Read the compacted state changelog from the start up to its committed end.
-
-    Each household's state stays raw JSON until the router first uses it (``StateStore``).
-    """
-    states = StateStore()
-    async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, [topic])
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        pending = {tp for tp in partitions if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for records in batch.values():
-                for record in records:
-                    restore_record(states, record.key, record.value)
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-    return states
 
 
 async def run_hub(

@@ -31,6 +31,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import signal
 import sys
 import time
@@ -192,7 +193,9 @@ class Worker:
     def check(self) -> None:
         if self.process.returncode is not None:
             tail = self.log.read_text(errors="replace")[-2000:]
-            raise BenchError(f"worker exited with {self.process.returncode}:\n{tail}")
+            raise BenchError(
+                f"worker exited with {self.process.returncode} (log: {self.log}):\n{tail}"
+            )
 
     async def stop(self, timeout: float = 30) -> None:
         if self.process.returncode is not None:
@@ -380,9 +383,12 @@ class BenchRun:
         await create_topics(self.kafka, specs, self.settings.replication_factor)
         try:
             await wait_for_topics(self.kafka, [s.name for s in specs])
-            return await self._run()
+            result = await self._run()
         finally:
             await delete_topics(self.kafka, [s.name for s in specs])
+        if self.report is None:  # the workers' logs matter only when something went wrong
+            shutil.rmtree(self.logs, ignore_errors=True)
+        return result
 
     async def _run(self) -> BenchResult:
         n = self.messages
@@ -541,7 +547,7 @@ def run_bench(
 def _restore_main(topic: str) -> dict[str, Any]:
     import gc
 
-    from hub.app import restore_states
+    from hub.state_restore import restore_states
 
     kafka = resolve_kafka(Settings())
     gc.collect()

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.json import JSON
 
-from hub.app import restore_states
 from hub.cli_support import console, friendly, run_async
 from hub.context import ConfigError, resolve_kafka
 from hub.pseudonyms import Pseudonymiser
 from hub.settings import Settings
+from hub.state_restore import restore_states
 from hub.topics import TopicNames
 from schemas.bsn import is_valid_bsn
 

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CorruptRecordException, KafkaError, ProducerFenced
 
 from hub.backoff import backoff_delay, pause, retry_kafka
@@ -55,6 +55,34 @@ class BatchAware(Protocol):
     def batch_committed(self) -> None: ...
 
     def batch_aborted(self) -> None: ...
+
+
+@runtime_checkable
+class PartitionAware(Protocol):
+    """**Protocol:** a stage whose memory follows the partitions it owns.
+
+    Called from the consumer's rebalance listener; never while a batch is in flight.
+    """
+
+    async def partitions_assigned(self, partitions: list[int]) -> None: ...
+
+    def partitions_revoked(self, partitions: list[int]) -> None: ...
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Lets a rebalance wait for the open transaction, then tells the stage what it owns."""
+
+    def __init__(self, loop: StageLoop) -> None:
+        self.loop = loop
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        async with self.loop.batch_lock:
+            if isinstance(self.loop.stage, PartitionAware):
+                self.loop.stage.partitions_revoked([tp.partition for tp in revoked])
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        if isinstance(self.loop.stage, PartitionAware):
+            await self.loop.stage.partitions_assigned([tp.partition for tp in assigned])
 
 
 @runtime_checkable
@@ -103,6 +131,8 @@ class StageLoop:
             acks="all",
             linger_ms=2,
         )
+        self.batch_lock = asyncio.Lock()
+        """Held while a batch is handled and committed, so a rebalance waits for it."""
         self._in_flight: dict[TopicPartition, int] = {}
         self._recovering = False
         """First offset per partition of the batch whose transaction is open."""
@@ -111,10 +141,11 @@ class StageLoop:
         try:
             if not await self._start_with_retry(stop):
                 return
+            listener = _Rebalance(self)
             if self.pattern:
-                self.consumer.subscribe(pattern=self.pattern)
+                self.consumer.subscribe(pattern=self.pattern, listener=listener)
             else:
-                self.consumer.subscribe(topics=list(self.topics))
+                self.consumer.subscribe(topics=list(self.topics), listener=listener)
             log.info("stage-started", stage=self.stage.name, group=self.group_id)
             failures = 0
             while not stop.is_set():
@@ -166,7 +197,8 @@ class StageLoop:
             await self._recover_unreadable()
             return
         if batch:
-            await self._process(batch)
+            async with self.batch_lock:
+                await self._process(batch)
 
     async def _process(
         self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]

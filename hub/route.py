@@ -24,7 +24,7 @@ from hub.records import (
     InRecord,
     OutRecord,
 )
-from hub.state_store import StateStore
+from hub.state_restore import restore_states
 from observability import audit as logboek
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
@@ -54,8 +54,34 @@ class RouteStage:
     def topics(self) -> tuple[str, ...]:
         return (self.ctx.names.canonical,)
 
+    _owned: set[int] | None = field(default=None, repr=False)
+    """Canonical partitions this instance owns; None before the first assignment."""
+
     def __post_init__(self) -> None:
         self.directory = Directory.from_registry(self.ctx.registry)
+
+    async def partitions_assigned(self, partitions: list[int]) -> None:
+        """A partition gained in a rebalance is read back from ``ketenhub.state`` first.
+
+        The state and canonical topics have the same key and partition count, so a
+        household's state sits in the partition number of its messages. At the first
+        assignment the hub has just restored everything, so there is nothing to read.
+        """
+        if self._owned is None:
+            self._owned = set(partitions)
+            return
+        gained = sorted(set(partitions) - self._owned)
+        self._owned |= set(partitions)
+        if not gained:
+            return
+        fresh = await restore_states(self.ctx.kafka, self.ctx.names.state, only=gained)
+        for household in list(fresh):
+            self.states[household] = fresh[household]
+        log.info("state-restored-on-rebalance", partitions=gained, households=len(fresh))
+
+    def partitions_revoked(self, partitions: list[int]) -> None:
+        if self._owned is not None:
+            self._owned -= set(partitions)
 
     def handle(self, record: InRecord) -> list[OutRecord]:
         envelope = RoutingEnvelope.from_headers(record.headers)
@@ -172,20 +198,3 @@ def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
         reason=delivery.reason,
         duplicate=delivery.duplicate,
     )
-
-
-def restore_record(
-    states: MutableMapping[str, HouseholdState], key: bytes | None, value: bytes | None
-) -> None:
-    """Apply one changelog record; a tombstone (no value) forgets the household.
-
-    A ``StateStore`` keeps the record's JSON as it is, to be parsed on first use.
-    """
-    if key is None:
-        return
-    if value is None:
-        states.pop(key.decode(), None)
-    elif isinstance(states, StateStore):
-        states.put_raw(key.decode(), value)
-    else:
-        states[key.decode()] = HouseholdState.model_validate_json(value)

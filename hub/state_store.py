@@ -50,3 +50,20 @@ class StateStore(MutableMapping[str, HouseholdState]):
     def parsed(self) -> int:
         """How many households have been parsed (or set) since the restore."""
         return sum(1 for value in self._data.values() if not isinstance(value, bytes))
+
+
+def restore_record(
+    states: MutableMapping[str, HouseholdState], key: bytes | None, value: bytes | None
+) -> None:
+    """Apply one changelog record; a tombstone (no value) forgets the household.
+
+    A ``StateStore`` keeps the record's JSON as it is, to be parsed on first use.
+    """
+    if key is None:
+        return
+    if value is None:
+        states.pop(key.decode(), None)
+    elif isinstance(states, StateStore):
+        states.put_raw(key.decode(), value)
+    else:
+        states[key.decode()] = HouseholdState.model_validate_json(value)

@@ -26,8 +26,8 @@ from hub.bench_stats import (
 from hub.context import HubContext
 from hub.ingest import IngestStage
 from hub.records import InRecord
-from hub.route import RouteStage, restore_record
-from hub.state_store import StateStore
+from hub.route import RouteStage
+from hub.state_store import StateStore, restore_record
 from observability.metrics import HubMetrics
 from routing.state import HouseholdState
 from schemas.partners import PartnerRegistry

@@ -10,7 +10,8 @@ import orjson
 from hub.context import HubContext
 from hub.ingest import IngestStage
 from hub.records import HEADER_KIND, HEADER_MESSAGE_ID, HEADER_SENT_AT, InRecord, OutRecord
-from hub.route import RouteStage, restore_record
+from hub.route import RouteStage
+from hub.state_store import restore_record
 from observability.audit import LogboekRecord
 from observability.metrics import HubMetrics
 from routing.state import HouseholdState
@@ -149,7 +150,9 @@ def test_metrics_move(hub_context: HubContext, metrics: HubMetrics, golden_paylo
     assert _count(metrics, out, stage="route", partner=GP, kind="ack", **referral) == 2
     assert _count(metrics, out, stage="route", partner=GP, kind="nack", **referral) == 0
     deliveries = "ketenhub_deliveries_total"
-    assert _count(metrics, deliveries, recipient_kind="aanbieder", basis="statutory", **referral) == 1
+    assert (
+        _count(metrics, deliveries, recipient_kind="aanbieder", basis="statutory", **referral) == 1
+    )
 
 
 def test_end_to_end_latency_is_observed_when_the_batch_commits(
