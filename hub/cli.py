@@ -19,6 +19,7 @@ from hub.app import StageChoice, install_signal_handlers, run_hub
 from hub.cli_adapters import adapters_app
 from hub.cli_audit import audit, trace
 from hub.cli_bench import bench
+from hub.cli_chaos import chaos
 from hub.cli_dlq import dlq_app
 from hub.cli_partners import partners_app
 from hub.cli_policy import policy_app
@@ -50,6 +51,7 @@ app.add_typer(adapters_app, name="adapters")
 app.add_typer(dlq_app, name="dlq")
 app.command()(bench)
 app.add_typer(policy_app, name="policy")
+app.command("chaos")(chaos)
 app.add_typer(state_app, name="state")
 app.add_typer(partners_app, name="partners")
 app.command()(audit)

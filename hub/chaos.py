@@ -1,0 +1,218 @@
+"""``ketenhub chaos``: drive traffic through a running pipeline while breaking it, then count.
+
+Three scenarios, each on a fresh topic prefix: the hub is killed with SIGKILL and restarted;
+the broker is restarted; a second hub instance joins and leaves (two rebalances). Afterwards
+the providers' inboxes are read and every referral is counted: *lost* when never delivered,
+*duplicated* when delivered more than once. Partners that get a send error simply send the
+same message again (same message id), as real partner systems do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from aiokafka.errors import KafkaError
+
+from hub.demo_traffic import random_bsn
+from hub.kafka_io import KafkaConnection
+from hub.local_kafka import LocalKafka
+from hub.partner_client import read_inbox
+from hub.settings import Settings
+from hub.topics import TopicNames, create_topics, topic_specs
+from schemas.partners import PartnerKind, PartnerRegistry
+
+SCENARIOS = ("hub-kill", "broker-restart", "rebalance")
+GOLDEN = Path(__file__).resolve().parents[1] / "schemas" / "examples" / "huisarts-verwijzing.json"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: str
+    sent: int
+    delivered: int
+    lost: int
+    duplicated: int
+    seconds: float
+    msgs_per_s: float
+    note: str = ""
+
+
+@dataclass
+class _Hub:
+    """One ``ketenhub run`` child process on the scenario's topics."""
+
+    env: dict[str, str]
+    log: Path
+    name: str
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**self.env, "KETENHUB_INSTANCE_ID": self.name, "KETENHUB_METRICS_PORT": "0"}
+        with self.log.open("ab") as handle:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hub", "run"], env=env, stdout=handle,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def signal(self, sig: signal.Signals) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=60)
+
+    async def started(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (
+                self.log.exists()
+                and self.log.read_text(errors="replace").count('"stage-started"') >= 2
+            ):
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"hub {self.name} did not start; see {self.log}")
+
+
+def _referrals(registry: PartnerRegistry, count: int, run: str) -> list[tuple[str, str, bytes]]:
+    """(GP partner id, message id, payload) for ``count`` valid referrals."""
+    rng = random.Random(run)
+    template = json.loads(GOLDEN.read_text())
+    gps = registry.of_kind(PartnerKind.HUISARTS)
+    providers = [p.agb for p in registry.of_kind(PartnerKind.AANBIEDER) if p.agb]
+    out = []
+    for n in range(count):
+        gp = gps[n % len(gps)]
+        body = dict(template)
+        body["message_id"] = f"CHAOS-{run}-{n:06d}"
+        body["referrer"] = {"agb": gp.agb}
+        body["child"] = {"bsn": random_bsn(rng), "birth_date": "2014-03-02"}
+        body["addressed_to_agb"] = rng.choice(providers)
+        out.append((gp.id, body["message_id"], json.dumps(body).encode()))
+    return out
+
+
+async def _publish(
+    kafka: KafkaConnection, names: TopicNames, messages: list[tuple[str, str, bytes]],
+    rate: float, progress: Callable[[int], None],
+) -> None:  # fmt: skip
+    """Publish at ``rate``/s; a failed send is sent again, as a partner system would."""
+    producer = kafka.producer(acks="all", enable_idempotence=True, request_timeout_ms=15000)
+    await producer.start()
+    try:
+        started = time.monotonic()
+        for index, (partner, _, payload) in enumerate(messages):
+            while True:
+                try:
+                    await (await producer.send(names.partner_out(partner), value=payload))
+                    break
+                except KafkaError:
+                    await asyncio.sleep(1.0)
+            progress(index + 1)
+            ahead = started + (index + 1) / rate - time.monotonic()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+    finally:
+        await producer.stop()
+
+
+async def run_scenario(
+    scenario: str,
+    *,
+    kafka: KafkaConnection,
+    broker: LocalKafka | None,
+    settings: Settings,
+    registry: PartnerRegistry,
+    messages: int,
+    rate: float,
+    workdir: Path,
+    progress: Callable[[str, int], None] = lambda s, n: None,
+) -> ScenarioResult:
+    run = uuid.uuid4().hex[:8]
+    names = TopicNames(f"chaos{run}")
+    await create_topics(
+        kafka, topic_specs(names, registry, settings.partitions, settings.max_payload_bytes),
+        settings.replication_factor,
+    )  # fmt: skip
+    env = {**os.environ, "KETENHUB_BOOTSTRAP": kafka.bootstrap,
+           "KETENHUB_TOPIC_PREFIX": names.prefix}  # fmt: skip
+    hub_a = _Hub(env, workdir / f"{scenario}-a.log", f"chaos-{run}-a")
+    hub_b = _Hub(env, workdir / f"{scenario}-b.log", f"chaos-{run}-b")
+    referrals = _referrals(registry, messages, run)
+    sent = 0
+
+    def count(n: int) -> None:
+        nonlocal sent
+        sent = n
+        progress(scenario, n)
+
+    note = ""
+    hub_a.start()
+    started = time.monotonic()
+    try:
+        await hub_a.started()
+        publishing = asyncio.create_task(_publish(kafka, names, referrals, rate, count))
+        await _until(lambda: sent >= messages // 3, publishing)
+        if scenario == "hub-kill":
+            hub_a.signal(signal.SIGKILL)
+            hub_a.start()
+        elif scenario == "broker-restart":
+            if broker is None:
+                note = "skipped the restart: KETENHUB_BOOTSTRAP points at a cluster not ours"
+            else:
+                await asyncio.to_thread(broker.stop, lambda _: None)
+                await asyncio.to_thread(broker.start, lambda _: None)
+        elif scenario == "rebalance":
+            hub_b.start()
+            await _until(lambda: sent >= 2 * messages // 3, publishing)
+            hub_b.signal(signal.SIGTERM)
+        await publishing
+        delivered = await _delivered(kafka, names, registry, {m for _, m, _ in referrals})
+    finally:
+        hub_a.signal(signal.SIGTERM)
+        hub_b.signal(signal.SIGTERM)
+    seconds = time.monotonic() - started
+    counts = Counter(delivered)
+    ids = [m for _, m, _ in referrals]
+    return ScenarioResult(
+        scenario=scenario, sent=len(ids), delivered=sum(1 for m in ids if counts[m] >= 1),
+        lost=sum(1 for m in ids if counts[m] == 0),
+        duplicated=sum(1 for m in ids if counts[m] > 1),
+        seconds=round(seconds, 1), msgs_per_s=round(len(ids) / seconds, 1), note=note,
+    )  # fmt: skip
+
+
+async def _until(condition: Callable[[], bool], task: asyncio.Task[None]) -> None:
+    while not condition() and not task.done():
+        await asyncio.sleep(0.05)
+    if task.done():
+        task.result()
+
+
+async def _delivered(
+    kafka: KafkaConnection, names: TopicNames, registry: PartnerRegistry, expected: set[str],
+    settle_s: float = 180.0,
+) -> list[str]:  # fmt: skip
+    """Referral ids in the providers' inboxes, read until all arrived or nothing moves."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        ids: list[str] = []
+        for provider in registry.of_kind(PartnerKind.AANBIEDER):
+            inbox = await read_inbox(kafka, names.partner_in(provider.id), idle_timeout_s=1.0)
+            ids += [json.loads(m.value)["referral_id"] for m in inbox if m.kind == "forward"]
+        if expected <= set(ids) or time.monotonic() > deadline:
+            return ids
+        await asyncio.sleep(2.0)
+
+
+def as_json(results: list[ScenarioResult]) -> str:
+    return json.dumps({r.scenario: asdict(r) for r in results}, indent=2)

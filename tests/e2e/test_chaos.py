@@ -1,0 +1,48 @@
+"""A small `ketenhub chaos`: nothing lost, nothing twice, through kills, restarts, rebalances.
+
+It brings its own broker, because one scenario restarts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.chaos import SCENARIOS, run_scenario
+from hub.context import load_registry
+from hub.kafka_io import KafkaConnection
+from hub.local_kafka import KafkaDistribution, LocalKafka, free_port
+from hub.settings import Settings
+from tests.e2e.conftest import REPO
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    kafka = LocalKafka(
+        KafkaDistribution(REPO / ".ketenhub" / "cache"),
+        tmp_path_factory.mktemp("chaos-kafka"),
+        port=free_port(),
+        controller_port=free_port(),
+    )
+    kafka.start(say=lambda _: None)
+    yield kafka
+    kafka.stop(say=lambda _: None)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+async def test_nothing_lost_nothing_twice(
+    scenario: str, own_broker: LocalKafka, tmp_path: Path
+) -> None:
+    settings = Settings(bootstrap=own_broker.bootstrap, partitions=3)
+    result = await run_scenario(
+        scenario, kafka=KafkaConnection(own_broker.bootstrap), broker=own_broker,
+        settings=settings, registry=load_registry(settings), messages=300, rate=150.0,
+        workdir=tmp_path,
+    )  # fmt: skip
+    assert result.sent == 300
+    assert (result.lost, result.duplicated) == (0, 0), result
+    assert result.delivered == 300
