@@ -10,6 +10,7 @@ same message again (same message id), as real partner systems do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from hub.demo_traffic import random_bsn
@@ -106,7 +108,11 @@ async def _publish(
     rate: float, progress: Callable[[int], None],
 ) -> None:  # fmt: skip
     """Publish at ``rate``/s; a failed send is sent again, as a partner system would."""
-    producer = kafka.producer(acks="all", enable_idempotence=True, request_timeout_ms=15000)
+
+    def new_producer() -> AIOKafkaProducer:
+        return kafka.producer(acks="all", enable_idempotence=True, request_timeout_ms=15000)
+
+    producer = new_producer()
     await producer.start()
     try:
         started = time.monotonic()
@@ -116,7 +122,14 @@ async def _publish(
                     await (await producer.send(names.partner_out(partner), value=payload))
                     break
                 except KafkaError:
+                    # An idempotent producer that lost its broker may be stuck on old sequence
+                    # numbers: start afresh, as a partner system restarting its client would.
+                    with contextlib.suppress(Exception):
+                        await producer.stop()
                     await asyncio.sleep(1.0)
+                    producer = new_producer()
+                    with contextlib.suppress(KafkaError):
+                        await producer.start()
             progress(index + 1)
             ahead = started + (index + 1) / rate - time.monotonic()
             if ahead > 0:

@@ -9,11 +9,14 @@ records (stages derive ids from input offsets), and the aborted first attempt st
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CorruptRecordException, KafkaError, ProducerFenced
 
 from hub.backoff import backoff_delay, pause, retry_kafka
@@ -31,6 +34,7 @@ from observability.metrics import HubMetrics
 from schemas.codes import RejectReason
 
 log = get_logger(__name__)
+MAX_FENCED = 5
 MAX_BATCH = 500
 
 
@@ -124,13 +128,15 @@ class StageLoop:
             isolation_level="read_committed",
             metadata_max_age_ms=10_000,
         )
-        self.producer = kafka.producer(
+        self._new_producer: Callable[[], AIOKafkaProducer] = functools.partial(
+            kafka.producer,
             client_id=f"{group_id}-producer",
             transactional_id=transactional_id,
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
         )
+        self.producer = self._new_producer()
         self.batch_lock = asyncio.Lock()
         """Held while a batch is handled and committed, so a rebalance waits for it."""
         self._in_flight: dict[TopicPartition, int] = {}
@@ -147,14 +153,24 @@ class StageLoop:
             else:
                 self.consumer.subscribe(topics=list(self.topics), listener=listener)
             log.info("stage-started", stage=self.stage.name, group=self.group_id)
-            failures = 0
+            failures = fenced = 0
             while not stop.is_set():
                 try:
                     await self._poll_once()
-                    failures = 0
+                    failures = fenced = 0
                 except ProducerFenced:
-                    log.error("fenced", stage=self.stage.name)
-                    raise
+                    # After a broker restart an open transaction can time out and fence its
+                    # producer; a fresh producer (new epoch) continues from the last commit.
+                    # Fenced again and again means a second instance with this instance id.
+                    fenced += 1
+                    self.metrics.transactions.labels(self.stage.name, "aborted").inc()
+                    if fenced > MAX_FENCED:
+                        log.error("fenced", stage=self.stage.name, attempts=fenced)
+                        raise
+                    log.warning("producer-fenced-renewing", stage=self.stage.name, attempt=fenced)
+                    self._rewind()
+                    if not await self._renew_producer(stop):
+                        return
                 except KafkaError as exc:
                     failures += 1
                     delay = backoff_delay(failures)
@@ -167,6 +183,18 @@ class StageLoop:
             await self.consumer.stop()
             await self.producer.stop()
             log.info("stage-stopped", stage=self.stage.name)
+
+    async def _renew_producer(self, stop: asyncio.Event) -> bool:
+        with contextlib.suppress(Exception):
+            await self.producer.stop()
+        self.producer = self._new_producer()
+        return bool(
+            await retry_kafka(self._start_producer, stop, stage=self.stage.name, what="renew")
+        )
+
+    async def _start_producer(self) -> bool:
+        await self.producer.start()
+        return True
 
     async def _start_with_retry(self, stop: asyncio.Event) -> bool:
         """A broker that is not up yet is waited for, with a clear line, not a crash loop.

@@ -57,7 +57,9 @@ class FakeConsumer:
     async def stop(self) -> None:
         self.stopped = True
 
-    def subscribe(self, topics: list[str] | None = None, pattern: str | None = None) -> None:
+    def subscribe(
+        self, topics: list[str] | None = None, pattern: str | None = None, listener: Any = None
+    ) -> None:
         self.positions = {tp: self.committed_offsets.get(tp, 0) for tp in self.logs}
 
     def assignment(self) -> set[TopicPartition]:
