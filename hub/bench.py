@@ -418,6 +418,13 @@ class BenchRun:
             await hub.stop()
             await observer.stop()
         half = next(lv for lv in levels if lv.share == HALF)
+        for level in levels:
+            if level.achieved_msgs_per_s < 0.95 * level.offered_msgs_per_s:
+                notes.append(
+                    f"at {level.share:.0%} of the drain maximum the hub kept up with only "
+                    f"{level.achieved_msgs_per_s:,.1f} of {level.offered_msgs_per_s:,.1f} msg/s: "
+                    "a steady stream comes in small batches, each with its own transactions"
+                )
         profile: list[str] = []
         if self.profile:
             profile = await self._profile()

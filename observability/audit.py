@@ -25,7 +25,8 @@ plus the legal basis and the recipient.
 Trace and span ids are derived, never random: the trace id is the hub message id (a UUID,
 so exactly 16 bytes), so ingest's log lines, the router's audit records and every delivery
 of one message share it, and a retried batch writes identical ids. Each audit record's
-parent is the ingest act (``ingest_span_id``), which the hub's log lines carry.
+parent is the ingest act (``ingest_span_id``, derived from the message id): ingest writes no
+audit record of its own (a refused input is in the DLQ), its log lines carry the trace id.
 """
 
 from __future__ import annotations

@@ -61,6 +61,3 @@ async def test_state_moves_with_partitions_when_an_instance_leaves(
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
-
-
-

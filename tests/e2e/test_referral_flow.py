@@ -208,10 +208,10 @@ async def test_metrics_count_the_flow(
     url = f"http://127.0.0.1:{hub_env.metrics_port}/metrics"
     with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
-    assert f'ketenhub_messages_in_total{{partner="{GP}",stage="ingest"}} 2.0' in text
+    ingest = f'partner="{GP}",stage="ingest"'
+    assert f'ketenhub_messages_in_total{{event="referral",{ingest}}} 1.0' in text
+    assert f'ketenhub_messages_in_total{{event="unknown",{ingest}}} 1.0' in text
     assert 'ketenhub_rejects_total{reason="malformed",stage="ingest"} 1.0' in text
-    assert (
-        f'ketenhub_messages_out_total{{kind="forward",partner="{PROVIDER}",stage="route"}} 1.0'
-        in text
-    )
+    forward = f'kind="forward",partner="{PROVIDER}",stage="route"'
+    assert f'ketenhub_messages_out_total{{event="referral",{forward}}} 1.0' in text
     assert "999990019" not in text
