@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+MIN_WINDOW_S = 1.0
 STEADY_FROM = 0.10
 """Throughput counts from the moment 10 % of the messages were done: startup (imports,
 group join, the first transaction) is not the steady state being compared."""
@@ -67,16 +68,22 @@ class Throughput:
             raise ValueError("no message was processed")
         last = samples[-1]
         first = next((s for s in samples if s.done >= total * STEADY_FROM), samples[0])
-        if first.done >= last.done or last.at <= first.at:
+        window = [s for s in samples if s.at >= first.at]
+        if first.done >= last.done or last.at - first.at < MIN_WINDOW_S or len(window) < 3:
+            # Too short to call steady (a small run drains in a few polls): the whole run.
             first = Progress(started, 0, 0.0)
         messages = last.done - first.done
         seconds = max(last.at - first.at, 1e-6)
         cpu = max(last.cpu_s - first.cpu_s, 0.0) if first.cpu_s else last.cpu_s
+        if cpu <= 0.0:  # /proc counts CPU in clock ticks; a short window can show none
+            cpu, messages_for_cpu = last.cpu_s, last.done
+        else:
+            messages_for_cpu = messages
         return cls(
             messages=messages,
             seconds=seconds,
             msgs_per_s=messages / seconds,
-            cpu_s_per_1000=1000 * cpu / messages,
+            cpu_s_per_1000=1000 * cpu / max(messages_for_cpu, 1),
             peak_rss_mb=peak_rss_mb,
         )
 
