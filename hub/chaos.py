@@ -125,7 +125,7 @@ async def _publish(
                     # An idempotent producer that lost its broker may be stuck on old sequence
                     # numbers: start afresh, as a partner system restarting its client would.
                     with contextlib.suppress(Exception):
-                        await producer.stop()
+                        await asyncio.wait_for(producer.stop(), timeout=10)
                     await asyncio.sleep(1.0)
                     producer = new_producer()
                     with contextlib.suppress(KafkaError):

@@ -33,6 +33,7 @@ def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]
     kafka.stop(say=lambda _: None)
 
 
+@pytest.mark.timeout(480)  # a broker restart on a busy 2-core machine takes its time
 @pytest.mark.parametrize("scenario", SCENARIOS)
 async def test_nothing_lost_nothing_twice(
     scenario: str, own_broker: LocalKafka, tmp_path: Path
