@@ -227,7 +227,7 @@ async def test_audit_and_trace_answer_for_a_referral(
         "acknowledged",
         "delivered",
     ]
-    delivered = records[0]
+    [delivered] = [r for r in records if r["attributes"]["ketenhub.action"] == "delivered"]
     assert delivered["trace_id"] == uuid.UUID(hub_id).hex
     assert delivered["attributes"]["ketenhub.recipient"] == PROVIDER
     assert delivered["attributes"]["ketenhub.legal_basis"] == "statutory"
