@@ -46,6 +46,9 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
             err.print(f"[red]error:[/red] {exc}: is Kafka up at that address, and (with "
                       "SASL) are the user and password right?", highlight=False)  # fmt: skip
             raise typer.Exit(2) from None
+        except kafka_errors.KafkaTimeoutError as exc:
+            err.print(f"[red]Kafka did not answer in time:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"

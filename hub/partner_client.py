@@ -11,9 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aiokafka.errors import KafkaTimeoutError
+
 from hub.kafka_io import KafkaConnection, assign_all, committed_reader
 from hub.records import HEADER_KIND, HEADER_MESSAGE_ID
 from schemas.envelope import header_value
+
+PUBLISH_DEADLINE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,14 @@ async def publish(kafka: KafkaConnection, topic: str, payloads: list[bytes]) -> 
     await producer.start()
     try:
         futures = [await producer.send(topic, value=payload) for payload in payloads]
-        results = [await f for f in futures]
+        try:
+            results = await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_DEADLINE_S)
+        except TimeoutError:
+            raise KafkaTimeoutError(
+                f"Kafka confirmed none or only part of the messages within "
+                f"{PUBLISH_DEADLINE_S:.0f} s; it is safe to send them again (the hub "
+                "acknowledges a resent message id as a duplicate)"
+            ) from None
     finally:
         await producer.stop()
     return [Published(r.topic, r.partition, r.offset) for r in results]

@@ -36,6 +36,15 @@ from schemas.codes import RejectReason
 log = get_logger(__name__)
 MAX_FENCED = 5
 MAX_BATCH = 500
+COMMIT_DEADLINE_S = 90.0
+"""A batch's transaction that has not committed by then is given up (longer than the
+producer's own request timeouts and the broker's transaction timeout: a safety net only)."""
+
+
+class CommitStalled(KafkaError):  # type: ignore[misc]
+    """A batch was neither written nor failed in time. After a broker restart aiokafka 0.14
+    can wait for good inside ``send`` on a metadata update that never comes (seen in partner
+    clients under ``ketenhub chaos``). The producer is renewed and the batch done again."""
 
 
 class Stage(Protocol):
@@ -158,7 +167,7 @@ class StageLoop:
                 try:
                     await self._poll_once()
                     failures = fenced = 0
-                except ProducerFenced:
+                except (ProducerFenced, CommitStalled) as exc:
                     # After a broker restart an open transaction can time out and fence its
                     # producer; a fresh producer (new epoch) continues from the last commit.
                     # Fenced again and again means a second instance with this instance id.
@@ -167,7 +176,8 @@ class StageLoop:
                     if fenced > MAX_FENCED:
                         log.error("fenced", stage=self.stage.name, attempts=fenced)
                         raise
-                    log.warning("producer-fenced-renewing", stage=self.stage.name, attempt=fenced)
+                    log.warning("producer-renewing", stage=self.stage.name, attempt=fenced,
+                                error_type=type(exc).__name__)  # fmt: skip
                     self._rewind()
                     if not await self._renew_producer(stop):
                         return
@@ -245,29 +255,11 @@ class StageLoop:
         started = time.perf_counter()
         self.metrics.in_progress.labels(self.stage.name).set(count)
         try:
-            async with self.producer.transaction():
-                sent: list[asyncio.Future[Any]] = [
-                    await self.producer.send(
-                        out.topic,
-                        value=out.value,
-                        key=out.key,
-                        headers=out.headers,
-                        timestamp_ms=out.timestamp_ms,
-                    )
-                    for out in outputs
-                ]
-                # The offsets travel while the records are written (one round trip less per
-                # batch); like the records they count only if the transaction commits.
-                sent.append(
-                    asyncio.ensure_future(
-                        self.producer.send_offsets_to_transaction(offsets, self.group_id)
-                    )
-                )
-                # aiokafka commits a transaction even when one of its records failed (say, too
-                # large for its topic): nothing may commit before every output is written.
-                for result in await asyncio.gather(*sent, return_exceptions=True):
-                    if isinstance(result, BaseException):
-                        raise result
+            await asyncio.wait_for(self._write(outputs, offsets), COMMIT_DEADLINE_S)
+        except TimeoutError:
+            if isinstance(self.stage, BatchAware):
+                self.stage.batch_aborted()
+            raise CommitStalled(f"no commit within {COMMIT_DEADLINE_S:.0f} s") from None
         except BaseException:
             if isinstance(self.stage, BatchAware):
                 self.stage.batch_aborted()
@@ -280,6 +272,31 @@ class StageLoop:
         for out in outputs:
             if out.topic == self.dlq_topic:
                 self.metrics.dead_lettered(self.stage.name, _dlq_reason(out))
+
+    async def _write(self, outputs: list[OutRecord], offsets: dict[TopicPartition, int]) -> None:
+        async with self.producer.transaction():
+            sent: list[asyncio.Future[Any]] = [
+                await self.producer.send(
+                    out.topic,
+                    value=out.value,
+                    key=out.key,
+                    headers=out.headers,
+                    timestamp_ms=out.timestamp_ms,
+                )
+                for out in outputs
+            ]
+            # The offsets travel while the records are written (one round trip less per
+            # batch); like the records they count only if the transaction commits.
+            sent.append(
+                asyncio.ensure_future(
+                    self.producer.send_offsets_to_transaction(offsets, self.group_id)
+                )
+            )
+            # aiokafka commits a transaction even when one of its records failed (say, too
+            # large for its topic): nothing may commit before every output is written.
+            for result in await asyncio.gather(*sent, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    raise result
 
     def _handle_safely(self, record: ConsumerRecord[bytes, bytes]) -> list[OutRecord]:
         incoming = InRecord(

@@ -389,3 +389,28 @@ async def test_stop_lets_the_batch_in_flight_commit() -> None:
         await loop.run(stop)
     assert consumer.committed_offsets == {TP0: 3}
     assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
+
+
+async def test_a_commit_that_never_completes_gets_a_new_producer_and_the_batch_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a broker restart a send future can stay pending for good: without a deadline
+    the stage would wait for ever, alive and idle."""
+    monkeypatch.setattr("hub.processor.COMMIT_DEADLINE_S", 0.2)
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    wedged = FakeProducer(consumer)
+
+    async def never(*args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    wedged.send = never  # type: ignore[method-assign]
+    fresh = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, wedged)
+    loop._new_producer = lambda: fresh  # type: ignore[assignment,return-value]
+    with capture_logs() as logs:
+        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
+    assert wedged.stopped and fresh.starts == 1
+    assert wedged.aborted == 1 and not wedged.visible
+    assert _values(fresh.visible) == [b"m0", b"m1", b"m2"]
+    renewals = [e for e in logs if e["event"] == "producer-renewing"]
+    assert [e["error_type"] for e in renewals] == ["CommitStalled"]
