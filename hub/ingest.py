@@ -35,6 +35,7 @@ from schemas import fhir
 from schemas.codes import MessageEvent, RejectReason
 from schemas.envelope import RoutingEnvelope
 from schemas.fhir import FhirInvalidError
+from schemas.ids import derived_id
 from schemas.partners import Partner
 
 STAGE = "ingest"
@@ -53,7 +54,7 @@ def age_on(birth_date: date | None, today: date) -> int | None:
 
 def hub_message_id(topic: str, partition: int, offset: int) -> str:
     """Deterministic per input record, so a retried batch produces the very same ids."""
-    return str(uuid.uuid5(_MESSAGE_NAMESPACE, f"{topic}/{partition}/{offset}"))
+    return derived_id(_MESSAGE_NAMESPACE, f"{topic}/{partition}/{offset}")
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class IngestStage:
         log.info("rejected", partner=partner.id, reason=error.code.value, message_id=message_id,
                  trace_id=trace_id(message_id))  # fmt: skip
         nack = fhir.response_bundle(
-            hub_message_id=str(uuid.uuid5(uuid.UUID(message_id), "nack")),
+            hub_message_id=derived_id(message_id, "nack"),
             in_response_to=message_id,
             partner_message_id=error.partner_message_id,
             recipient_id=partner.id,

@@ -7,7 +7,6 @@ Holds router state per household in memory; every change is also written to the 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from routing.minimise import minimise
 from routing.state import HouseholdState
 from schemas import fhir
 from schemas.envelope import RoutingEnvelope
+from schemas.ids import derived_id
 
 STAGE = "route"
 log = get_logger(__name__)
@@ -174,7 +174,7 @@ class RouteStage:
                 if (p := self.ctx.registry.get(pid)) is not None
             )
             bundle = fhir.notification_bundle(
-                hub_message_id=str(uuid.uuid5(uuid.UUID(envelope.message_id), f"notice-{index}")),
+                hub_message_id=derived_id(envelope.message_id, f"notice-{index}"),
                 recipient_id=recipient.id,
                 at=now,
                 subject=notice.subject.value,
@@ -188,7 +188,7 @@ class RouteStage:
 def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
     kind = delivery.kind.value
     return fhir.response_bundle(
-        hub_message_id=str(uuid.uuid5(uuid.UUID(envelope.message_id), kind)),
+        hub_message_id=derived_id(envelope.message_id, kind),
         in_response_to=envelope.message_id,
         partner_message_id=envelope.partner_message_id,
         recipient_id=delivery.recipient_id,

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import fhir_core.types
 import orjson
@@ -31,6 +30,8 @@ from schemas.codes import (
     partner_endpoint,
     partner_message_id_system,
 )
+from schemas.fhir_validation import FhirValidator
+from schemas.ids import derived_id
 
 FhirDict = dict[str, Any]
 
@@ -70,10 +71,17 @@ class FhirInvalidError(ValueError):
     """A Bundle the hub built or received is not valid FHIR; the text names paths, not values."""
 
 
+_BUNDLES: Final = FhirValidator(Bundle)
+"""The one Bundle validator, whose plans per Bundle shape are a cache like the one above.
+
+Shared by every caller so each shape is planned once per process; it never changes a result.
+"""
+
+
 def validate_bundle(bundle: Mapping[str, Any]) -> None:
     """Validate the whole Bundle, every resource inside it included, against FHIR R4."""
     try:
-        Bundle.model_validate(bundle)
+        _BUNDLES.validate(bundle)
     except ValidationError as exc:
         paths = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
         raise FhirInvalidError("invalid FHIR at " + ", ".join(paths[:5])) from None
@@ -124,7 +132,7 @@ def _urn(resource_id: str) -> str:
 
 def _sub_id(hub_message_id: str, part: str) -> str:
     """A stable UUID per resource of a message, so fullUrls are real ``urn:uuid``s."""
-    return str(uuid.uuid5(uuid.UUID(hub_message_id), part))
+    return derived_id(hub_message_id, part)
 
 
 def _agb(value: str) -> FhirDict:

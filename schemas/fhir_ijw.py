@@ -37,6 +37,7 @@ from schemas.codes import (
     partner_message_id_system,
 )
 from schemas.fhir import FhirDict
+from schemas.ids import derived_id
 from schemas.ijw import Bericht
 from schemas.ijw.models import (
     NO_REMARK,
@@ -198,7 +199,7 @@ class _Ids:
         self.patient = self._make("pt")
 
     def _make(self, part: str) -> str:
-        return str(uuid.uuid5(self._base, part))
+        return derived_id(self._base, part)
 
     def next(self) -> str:
         self._count += 1
