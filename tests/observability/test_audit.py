@@ -63,6 +63,7 @@ def _published(*records: AuditRecord) -> list[LogboekRecord]:
 
 def test_trace_id_is_the_hub_message_id_and_span_ids_are_deterministic() -> None:
     assert audit.trace_id(MESSAGE_ID) == uuid.UUID(MESSAGE_ID).hex
+    assert audit.trace_id(MESSAGE_ID.upper()) == uuid.UUID(MESSAGE_ID).hex
     assert len(audit.trace_id("not-a-uuid")) == 32
     assert audit.span_id(MESSAGE_ID, "route", "0") == audit.span_id(MESSAGE_ID, "route", "0")
     assert audit.span_id(MESSAGE_ID, "route", "0") != audit.span_id(MESSAGE_ID, "route", "1")
