@@ -16,10 +16,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import CorruptRecordException, KafkaError, ProducerFenced
 
 from hub.backoff import backoff_delay, pause, retry_kafka
+from hub.group_watch import GroupWatch, listed_in_group
 from hub.kafka_io import KafkaConnection
 from hub.records import (
     HEADER_DLQ_AT,
@@ -90,10 +97,12 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self.loop.batch_lock:
+            self.loop._assigned -= set(revoked)
             if isinstance(self.loop.stage, PartitionAware):
                 self.loop.stage.partitions_revoked([tp.partition for tp in revoked])
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self.loop._assigned |= set(assigned)
         if isinstance(self.loop.stage, PartitionAware):
             await self.loop.stage.partitions_assigned([tp.partition for tp in assigned])
 
@@ -129,7 +138,8 @@ class StageLoop:
         self.metrics = metrics
         self.topics = topics
         self.pattern = pattern
-        self.consumer = kafka.consumer(
+        self._new_consumer: Callable[[], AIOKafkaConsumer] = functools.partial(
+            kafka.consumer,
             group_id=group_id,
             client_id=f"{group_id}-consumer",
             enable_auto_commit=False,
@@ -137,6 +147,10 @@ class StageLoop:
             isolation_level="read_committed",
             metadata_max_age_ms=10_000,
         )
+        self.consumer = self._new_consumer()
+        self.group_watch = GroupWatch(lambda: listed_in_group(kafka, group_id, self.consumer))
+        self._assigned: set[TopicPartition] = set()
+        """The partitions the last rebalance gave this instance."""
         self._new_producer: Callable[[], AIOKafkaProducer] = functools.partial(
             kafka.producer,
             client_id=f"{group_id}-producer",
@@ -156,17 +170,17 @@ class StageLoop:
         try:
             if not await self._start_with_retry(stop):
                 return
-            listener = _Rebalance(self)
-            if self.pattern:
-                self.consumer.subscribe(pattern=self.pattern, listener=listener)
-            else:
-                self.consumer.subscribe(topics=list(self.topics), listener=listener)
+            self._subscribe()
             log.info("stage-started", stage=self.stage.name, group=self.group_id)
             failures = fenced = 0
             while not stop.is_set():
                 try:
                     await self._poll_once()
                     failures = fenced = 0
+                    assigned = bool(self.consumer.assignment())
+                    lost = await self.group_watch.lost(assigned, time.monotonic())
+                    if lost and not await self._rejoin(stop):
+                        return
                 except (ProducerFenced, CommitStalled) as exc:
                     # After a broker restart an open transaction can time out and fence its
                     # producer; a fresh producer (new epoch) continues from the last commit.
@@ -193,6 +207,37 @@ class StageLoop:
             await self.consumer.stop()
             await self.producer.stop()
             log.info("stage-stopped", stage=self.stage.name)
+
+    def _subscribe(self) -> None:
+        listener = _Rebalance(self)
+        if self.pattern:
+            self.consumer.subscribe(pattern=self.pattern, listener=listener)
+        else:
+            self.consumer.subscribe(topics=list(self.topics), listener=listener)
+
+    async def _rejoin(self, stop: asyncio.Event) -> bool:
+        """A new consumer for a stage whose consumer fell out of its group for good.
+
+        What it held may have gone to another instance meanwhile: the stage lets go of it
+        first, so a partition that comes back is restored afresh.
+        """
+        log.warning("consumer-left-group-rejoining", stage=self.stage.name, group=self.group_id)
+        if isinstance(self.stage, PartitionAware) and self._assigned:
+            self.stage.partitions_revoked(sorted(tp.partition for tp in self._assigned))
+        self._assigned = set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.consumer.stop(), 10)
+        self.consumer = self._new_consumer()
+        self.group_watch.reset()
+
+        async def start() -> bool:
+            await self.consumer.start()
+            return True
+
+        if not await retry_kafka(start, stop, stage=self.stage.name, what="rejoin"):
+            return False
+        self._subscribe()
+        return True
 
     async def _renew_producer(self, stop: asyncio.Event) -> bool:
         with contextlib.suppress(Exception):

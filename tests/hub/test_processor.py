@@ -406,7 +406,7 @@ async def test_a_commit_that_never_completes_gets_a_new_producer_and_the_batch_a
     wedged.send = never  # type: ignore[method-assign]
     fresh = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, wedged)
-    loop._new_producer = lambda: fresh  # type: ignore[assignment,return-value]
+    loop._new_producer = lambda: fresh
     with capture_logs() as logs:
         await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
     assert wedged.stopped and fresh.starts == 1
@@ -414,3 +414,24 @@ async def test_a_commit_that_never_completes_gets_a_new_producer_and_the_batch_a
     assert _values(fresh.visible) == [b"m0", b"m1", b"m2"]
     renewals = [e for e in logs if e["event"] == "producer-renewing"]
     assert [e["error_type"] for e in renewals] == ["CommitStalled"]
+
+
+async def test_a_consumer_that_fell_out_of_its_group_is_replaced() -> None:
+    """aiokafka's pattern consumer did not rejoin after a broker restart: the group stayed
+    empty and the stage idle for good. A consumer the group disowns gets a successor."""
+    stranded = FakeConsumer({})
+    successor = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    producer = FakeProducer(successor)
+    loop = await _loop(Echo(), stranded, producer)
+    loop._new_consumer = lambda: successor
+
+    async def not_listed() -> bool:
+        return False
+
+    loop.group_watch.is_member = not_listed
+    loop.group_watch.deadline_s = 0.05
+    with capture_logs() as logs:
+        await _run_until(loop, lambda: successor.committed_offsets.get(TP0) == 3)
+    assert stranded.stopped and successor.started
+    assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
+    assert [e["event"] for e in logs].count("consumer-left-group-rejoining") == 1
