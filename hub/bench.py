@@ -208,7 +208,41 @@ class Worker:
             await self.process.wait()
 
 
-async def measure(worker: Worker, observer: Observer, total: int, reporter: Reporter) -> Throughput:
+@dataclass
+class Workers:
+    """What is measured as one: the hub's process, or its two stage processes (``--split``).
+
+    CPU adds up exactly; peak RSS is the sum of each process's peak (an upper bound: the
+    peaks need not coincide).
+    """
+
+    members: list[Worker]
+
+    @property
+    def log(self) -> Path:
+        return self.members[0].log
+
+    @property
+    def started(self) -> float:
+        return min(w.started for w in self.members)
+
+    def cpu_s(self) -> float:
+        return sum(w.cpu_s() for w in self.members)
+
+    def peak_rss_mb(self) -> float:
+        return sum(w.peak_rss_mb() for w in self.members)
+
+    def check(self) -> None:
+        for worker in self.members:
+            worker.check()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(w.stop() for w in self.members))
+
+
+async def measure(
+    worker: Workers, observer: Observer, total: int, reporter: Reporter
+) -> Throughput:
     """Wait until ``total`` messages are done; steady throughput, CPU and peak memory."""
     samples: list[Progress] = []
     last_news = time.monotonic()
@@ -289,7 +323,7 @@ async def offer_load(
     messages: Sequence[tuple[str, bytes]],
     rate: float,
     observer: Observer,
-    worker: Worker,
+    worker: Workers,
     reporter: Reporter,
 ) -> tuple[float, Latency]:
     """Publish ``messages`` at a steady ``rate`` while the observer times their delivery.
@@ -341,6 +375,8 @@ class BenchRun:
     reporter: Reporter
     report: Path | None = None
     profile: bool = False
+    split: bool = False
+    """Run ingest and route as two processes (``hub run --stage ...``) instead of one."""
     workdir: Path = field(default_factory=lambda: Path(os.environ.get("TMPDIR", "/tmp")))
     prefix: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:10]}")
 
@@ -405,7 +441,7 @@ class BenchRun:
         self.reporter.phase("full pipeline: preloading partner outboxes", n)
         await publish_all(self.kafka, drain, self.reporter)
         observer = await Observer.start(self.kafka, self.inboxes(), distinct=True)
-        hub = await Worker.spawn(self.hub_args(), self.env(), self.logs / "hub.log")
+        hub = await self.spawn_hub()
         notes: list[str] = []
         try:
             self.reporter.phase("full pipeline: ingest + route", n)
@@ -433,18 +469,33 @@ class BenchRun:
         return BenchResult(
             messages=n, partitions=self.partitions, passthrough=raw, pipeline=pipeline,
             half_load=half, levels=levels if self.report else [], mix=dict(self.kinds),
-            profile=profile, notes=notes,
+            hub_mode=self.hub_mode, profile=profile, notes=notes,
         )  # fmt: skip
 
-    def hub_args(self, profile_to: Path | None = None) -> list[str]:
+    def hub_args(self, profile_to: Path | None = None, stage: str = "all") -> list[str]:
         profiler = ["-m", "cProfile", "-o", str(profile_to)] if profile_to else []
-        return [sys.executable, *profiler, "-m", "hub", "run", "--metrics-port", "0"]
+        return [sys.executable, *profiler, "-m", "hub", "run", "--metrics-port", "0",
+                "--stage", stage]  # fmt: skip
+
+    async def spawn_hub(self) -> Workers:
+        if not self.split:
+            return Workers([await Worker.spawn(self.hub_args(), self.env(), self.logs / "hub.log")])
+        return Workers([
+            await Worker.spawn(self.hub_args(stage=stage), self.env(), self.logs / f"{stage}.log")
+            for stage in ("ingest", "route")
+        ])  # fmt: skip
+
+    @property
+    def hub_mode(self) -> str:
+        if self.split:
+            return "2 subprocesses: python -m hub run --stage ingest, --stage route"
+        return "subprocess: python -m hub run"
 
     async def _passthrough(self, n: int) -> Throughput:
         observer = await Observer.start(self.kafka, [self.raw_out], distinct=False)
         args = [sys.executable, "-m", "hub.bench", "passthrough",
                 self.raw_in, self.raw_out, f"{self.prefix}-passthrough"]  # fmt: skip
-        worker = await Worker.spawn(args, self.env(), self.logs / "passthrough.log")
+        worker = Workers([await Worker.spawn(args, self.env(), self.logs / "passthrough.log")])
         try:
             return await measure(worker, observer, n, self.reporter)
         finally:
@@ -452,7 +503,7 @@ class BenchRun:
             await observer.stop()
 
     async def _level(
-        self, share: float, maximum: float, observer: Observer, hub: Worker
+        self, share: float, maximum: float, observer: Observer, hub: Workers
     ) -> LoadLevel:
         rate = max(share * maximum, 1.0)
         count = max(20, min(self.messages, round(rate * LOAD_SECONDS)))
@@ -474,9 +525,10 @@ class BenchRun:
         await publish_all(self.kafka, self.outbox(self.mix.messages(count)), self.reporter)
         stats_file = self.logs / "hub.pstats"
         observer = await Observer.start(self.kafka, self.inboxes(), distinct=True)
-        hub = await Worker.spawn(
+        # One process for both stages even with --split: one profile to read, the same code.
+        hub = Workers([await Worker.spawn(
             self.hub_args(profile_to=stats_file), self.env(), self.logs / "hub-profiled.log"
-        )
+        )])  # fmt: skip
         try:
             self.reporter.phase("profile: ingest + route under cProfile", count)
             await measure(hub, observer, count, self.reporter)
@@ -543,8 +595,9 @@ def run_bench(
     reporter: Reporter,
     report: Path | None = None,
     profile: bool = False,
+    split: bool = False,
 ) -> BenchResult:
-    run = BenchRun(settings, messages, reporter, report=report, profile=profile)
+    run = BenchRun(settings, messages, reporter, report=report, profile=profile, split=split)
     return asyncio.run(run.run())
 
 

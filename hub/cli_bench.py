@@ -76,6 +76,14 @@ def bench(
             help="Also drain the mix through a hub under cProfile (default: with --report)."
         ),
     ] = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split",
+            help="Run the hub as two processes (`run --stage ingest` and `run --stage route`), "
+            "as a deployment that scales the stages apart would; default: one process.",
+        ),
+    ] = False,
     state: Annotated[
         bool, typer.Option("--state", help="Benchmark router state restore instead.")
     ] = False,
@@ -106,7 +114,7 @@ def bench(
             return
         outcome = run_bench(
             settings, messages=messages, reporter=reporter, report=report,
-            profile=report is not None if profile is None else profile,
+            profile=report is not None if profile is None else profile, split=split,
         )  # fmt: skip
         if rich_reporter:
             rich_reporter.close()
