@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters import ijw
 from adapters.base import AdapterError, DecodeContext, Decoded
-from adapters.notices import encode_notice, encode_notification
+from adapters.notices import encode_hub_message
 from schemas import fhir
 from schemas.aanbieder import ReferralReceived, ReferredClient
 from schemas.codes import AGB_SYSTEM, BSN_SYSTEM, MessageEvent, RejectReason
@@ -32,11 +32,10 @@ class AanbiederAdapter:
         return ijw.decode(payload, ctx, SENDS)
 
     def encode(self, bundle: Mapping[str, Any]) -> bytes:
+        hub_message = encode_hub_message(bundle)
+        if hub_message is not None:
+            return hub_message
         event = fhir.event_of(bundle)
-        if event == MessageEvent.ACKNOWLEDGEMENT:
-            return encode_notice(bundle)
-        if event == MessageEvent.NOTIFICATION:
-            return encode_notification(bundle)
         if event == MessageEvent.REFERRAL:
             return _encode_referral(bundle).model_dump_json().encode()
         if event in {b.event.value for b in RECEIVES}:

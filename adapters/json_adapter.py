@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar, get_args
 from pydantic import BaseModel
 
 from adapters.base import AdapterError, DecodeContext, Decoded, parse_json_model
-from adapters.notices import encode_notice, encode_notification
+from adapters.notices import encode_hub_message
 from schemas import fhir
 from schemas import fhir_social as fs
 from schemas.codes import (
@@ -107,11 +107,10 @@ class JsonAdapter:
         return decoded
 
     def encode(self, bundle: Bundle) -> bytes:
+        hub_message = encode_hub_message(bundle)
+        if hub_message is not None:
+            return hub_message
         event = fhir.event_of(bundle)
-        if event == MessageEvent.ACKNOWLEDGEMENT:
-            return encode_notice(bundle)
-        if event == MessageEvent.NOTIFICATION:
-            return encode_notification(bundle)
         outbound = self.outbound.get(MessageEvent(event)) if event in _EVENTS else None
         if outbound is None:
             raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"{self.name} cannot receive {event}")

@@ -1,4 +1,4 @@
-"""The JSON acknowledgement every partner kind receives, from a canonical response Bundle."""
+"""The JSON acks, nacks and hub notices every partner kind receives, whatever its own format."""
 
 from __future__ import annotations
 
@@ -9,11 +9,25 @@ from typing import Any
 import orjson
 
 from schemas import fhir
-from schemas.codes import RejectReason
+from schemas.codes import MessageEvent, RejectReason
 from schemas.notices import AboutPartner, Ack, HubNotice, Nack
 
 
-def encode_notice(bundle: Mapping[str, Any]) -> bytes:
+def encode_hub_message(bundle: Mapping[str, Any]) -> bytes | None:
+    """The JSON every partner kind receives for a hub ack, nack or notice; None for the rest.
+
+    Every adapter's ``encode`` tries this first, so acks and notices look the same whatever
+    a partner's own format is.
+    """
+    event = fhir.event_of(bundle)
+    if event == MessageEvent.ACKNOWLEDGEMENT:
+        return _encode_ack(bundle)
+    if event == MessageEvent.NOTIFICATION:
+        return _encode_notification(bundle)
+    return None
+
+
+def _encode_ack(bundle: Mapping[str, Any]) -> bytes:
     header = fhir.resource(bundle, "MessageHeader")
     outcome = fhir.resource(bundle, "OperationOutcome")
     partner_ids = fhir.extension_values(outcome, fhir.PARTNER_MESSAGE_ID_URL)
@@ -39,7 +53,7 @@ def encode_notice(bundle: Mapping[str, Any]) -> bytes:
     return orjson.dumps(notice.model_dump(mode="json"))
 
 
-def encode_notification(bundle: Mapping[str, Any]) -> bytes:
+def _encode_notification(bundle: Mapping[str, Any]) -> bytes:
     """The JSON ``hub-melding`` every partner kind receives for a hub notice Bundle."""
     comm = fhir.resource(bundle, "Communication")
     about = [

@@ -13,9 +13,9 @@ from typing import Any
 
 from adapters import ijw
 from adapters.base import AdapterError, DecodeContext, Decoded
-from adapters.notices import encode_notice, encode_notification
+from adapters.notices import encode_hub_message
 from schemas import fhir
-from schemas.codes import MessageEvent, RejectReason
+from schemas.codes import RejectReason
 from schemas.ijw import Bericht
 
 SENDS = (Bericht.JW301, Bericht.JW316)
@@ -31,11 +31,10 @@ class RiggAdapter:
         return ijw.decode(payload, ctx, SENDS)
 
     def encode(self, bundle: Mapping[str, Any]) -> bytes:
+        hub_message = encode_hub_message(bundle)
+        if hub_message is not None:
+            return hub_message
         event = fhir.event_of(bundle)
-        if event == MessageEvent.ACKNOWLEDGEMENT:
-            return encode_notice(bundle)
-        if event == MessageEvent.NOTIFICATION:
-            return encode_notification(bundle)
         if event in {b.event.value for b in RECEIVES}:
             return ijw.encode(bundle, RECEIVES)
         raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"rigg cannot receive {event}")

@@ -8,19 +8,17 @@ also be shipped to a log store with an index; the topic stays the source of trut
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeAlias
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from hub.kafka_io import KafkaConnection, assign_all, committed_reader
+from hub.kafka_io import KafkaConnection, ReadStalled, assign_all, committed_reader, read_to_end
 from hub.records import (
     HEADER_DLQ_AT,
     HEADER_DLQ_DETAIL,
@@ -52,19 +50,11 @@ async def scan(
         return kept
     async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, topics)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        pending: set[TopicPartition] = {tp for tp in partitions if ends[tp] > 0}
-        last_news = time.monotonic()
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for tp, records in batch.items():
-                kept.extend(r for r in records if r.offset < ends[tp] and keep(r))
-                last_news = time.monotonic()
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-            if pending and time.monotonic() - last_news > MAX_IDLE_S:
-                raise ScanStalled(f"reading {', '.join(topics)} stalled; is the broker healthy?")
-            await asyncio.sleep(0)
+        try:
+            async for records in read_to_end(consumer, partitions, stall_s=MAX_IDLE_S):
+                kept.extend(r for r in records if keep(r))
+        except ReadStalled as exc:
+            raise ScanStalled(str(exc)) from None
     return kept
 
 

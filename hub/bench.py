@@ -52,7 +52,7 @@ from hub.kafka_io import KafkaConnection, assign_all
 from hub.processor import MAX_BATCH
 from hub.records import HEADER_MESSAGE_ID, HEADER_SENT_AT
 from hub.settings import Settings
-from hub.topics import TopicNames, TopicSpec, create_topics, topic_specs
+from hub.topics import TopicNames, TopicSpec, create_topics, delete_topics, topic_specs
 
 HALF = 0.5
 REPORT_LEVELS = (0.25, 0.5, 0.75, 0.9)
@@ -574,18 +574,6 @@ async def wait_for_topics(
             await asyncio.sleep(0.2)
     finally:
         await client.stop()
-
-
-async def delete_topics(kafka: KafkaConnection, topics: list[str]) -> None:
-    admin = kafka.admin()
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        doomed = [t for t in topics if t in existing]
-        if doomed:
-            await admin.delete_topics(doomed)
-    finally:
-        await admin.close()
 
 
 def run_bench(

@@ -18,12 +18,12 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hub.bench import Reporter, delete_topics, wait_for_topics
+from hub.bench import Reporter, wait_for_topics
 from hub.bench_stats import StateResult
 from hub.context import resolve_kafka
 from hub.kafka_io import KafkaConnection
 from hub.settings import Settings
-from hub.topics import TopicNames, TopicSpec, create_topics
+from hub.topics import TopicNames, TopicSpec, create_topics, delete_topics
 from routing.state import ConsentRecord, HouseholdState, Regie, SignalRecord
 from schemas.envelope import ConsentParty
 from schemas.partners import PartnerKind

@@ -25,7 +25,14 @@ from hub.cli_partners import partners_app
 from hub.cli_policy import policy_app
 from hub.cli_state import state_app
 from hub.cli_support import console, err, friendly, run_async
-from hub.context import ConfigError, load_context, load_registry, local_kafka, resolve_kafka
+from hub.context import (
+    ConfigError,
+    load_context,
+    load_registry,
+    local_kafka,
+    require_partner,
+    resolve_kafka,
+)
 from hub.partner_client import publish, read_inbox
 from hub.settings import Settings
 from hub.topics import TopicNames, create_topics, list_topics, topic_specs
@@ -192,11 +199,7 @@ def send(
     On an authenticated cluster this logs in as the partner's own Kafka user.
     """
     settings = Settings()
-    registry = load_registry(settings)
-    if registry.get(as_partner) is None:
-        raise ConfigError(
-            f"unknown partner {as_partner!r}; known: {', '.join(p.id for p in registry.partners)}"
-        )
+    require_partner(load_registry(settings), as_partner)
     payloads = []
     for file in files:
         try:
@@ -284,11 +287,7 @@ def validate(
     """
     settings = Settings()
     registry = load_registry(settings)
-    partner = registry.get(as_partner)
-    if partner is None:
-        raise ConfigError(
-            f"unknown partner {as_partner!r}; known: {', '.join(p.id for p in registry.partners)}"
-        )
+    partner = require_partner(registry, as_partner)
     try:
         payload = file.read_bytes()
     except OSError as exc:

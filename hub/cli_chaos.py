@@ -70,12 +70,15 @@ def chaos(
         "seconds",
         "msg/s",
         "partner resends",
+        "hub self-repairs",
         "note",
     ):
         table.add_column(column)
     for r in results:
         table.add_row(r.scenario, str(r.sent), str(r.delivered), str(r.lost), str(r.duplicated),
-                      str(r.seconds), str(r.msgs_per_s), str(r.resent), r.note)  # fmt: skip
+                      str(r.seconds), str(r.msgs_per_s), str(r.resent),
+                      ", ".join(f"{k} {v}" for k, v in r.recoveries.items() if v) or "-",
+                      r.note)  # fmt: skip
     console.print(table)
     if any(r.lost or r.duplicated for r in results):
         raise typer.Exit(1)

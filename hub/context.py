@@ -126,11 +126,7 @@ class HubContext:
     pseudonyms: Pseudonymiser
 
     def partner(self, partner_id: str) -> Partner:
-        partner = self.registry.get(partner_id)
-        if partner is None:
-            known = ", ".join(p.id for p in self.registry.partners)
-            raise ConfigError(f"unknown partner {partner_id!r}; known partners: {known}")
-        return partner
+        return require_partner(self.registry, partner_id)
 
 
 def load_registry(settings: Settings) -> PartnerRegistry:
@@ -138,6 +134,15 @@ def load_registry(settings: Settings) -> PartnerRegistry:
         return PartnerRegistry.from_toml(settings.partners_file)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"partner registry {settings.partners_file}: {exc}") from None
+
+
+def require_partner(registry: PartnerRegistry, partner_id: str) -> Partner:
+    """The registered partner ``partner_id``; for a typo the error lists the ones there are."""
+    partner = registry.get(partner_id)
+    if partner is None:
+        known = ", ".join(p.id for p in registry.partners)
+        raise ConfigError(f"unknown partner {partner_id!r}; known partners: {known}")
+    return partner
 
 
 def load_policy(settings: Settings) -> Policy:

@@ -55,8 +55,7 @@ OTHER_MESSAGES: tuple[tuple[int, str, PartnerKind], ...] = (
 
 def _names_itself(partner: Partner, text: str) -> bool:
     """Whether an example was written as this partner (its AGB, BRIN or code appears)."""
-    codes = [partner.agb, getattr(partner, "brin", None), getattr(partner, "code", None)]
-    return any(code and code in text for code in codes)
+    return any(code in text for code in partner.sender_codes())
 
 
 class Mistake(StrEnum):

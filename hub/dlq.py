@@ -29,7 +29,7 @@ from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError, ProducerFenced
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from hub.kafka_io import KafkaConnection, assign_all, committed_reader
+from hub.kafka_io import KafkaConnection, ReadStalled, assign_all, committed_reader, read_to_end
 from hub.records import (
     HEADER_DLQ_AT,
     HEADER_DLQ_DETAIL,
@@ -224,18 +224,11 @@ async def _read_committed(
     records: list[ConsumerRecord[bytes, bytes]] = []
     async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, [topic])
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        pending = {tp for tp in partitions if ends[tp] > 0}
-        last_news = time.monotonic()
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for tp, got in batch.items():
-                records.extend(r for r in got if r.offset < ends[tp])
-                last_news = time.monotonic()
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-            if pending and time.monotonic() - last_news > max_idle_s:
-                raise DlqError(f"reading {topic} stalled; is the broker healthy?")
+        try:
+            async for batch in read_to_end(consumer, partitions, stall_s=max_idle_s):
+                records.extend(batch)
+        except ReadStalled as exc:
+            raise DlqError(str(exc)) from None
     return records
 
 

@@ -1,18 +1,21 @@
-"""How the hub connects to Kafka: one place that builds every client, with its auth settings."""
+"""How the hub talks to Kafka: one place that builds every client, and the reads they share."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
 from pydantic import SecretStr
+
+from hub.partitioner import KeyPartitioner
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
@@ -48,7 +51,7 @@ class KafkaConnection:
         return AIOKafkaConsumer(*topics, **self.client_kwargs(), **kwargs)
 
     def producer(self, **kwargs: Any) -> AIOKafkaProducer:
-        options = {"max_request_size": MAX_REQUEST_BYTES} | kwargs
+        options = {"max_request_size": MAX_REQUEST_BYTES, "partitioner": KeyPartitioner()} | kwargs
         return AIOKafkaProducer(**self.client_kwargs(), **options)
 
     def admin(self, **kwargs: Any) -> AIOKafkaAdminClient:
@@ -100,3 +103,37 @@ async def assign_all(
         partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
     consumer.assign(partitions)
     return partitions
+
+
+class ReadStalled(Exception):
+    """Partitions stopped yielding records before their end: the broker is not healthy."""
+
+
+async def read_to_end(
+    consumer: AIOKafkaConsumer,
+    partitions: Sequence[TopicPartition],
+    *,
+    stall_s: float | None = None,
+) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
+    """Batches of the records of ``partitions``, from the start up to their end when this began.
+
+    Records written meanwhile are left out, so the caller sees the topic as it was at one
+    moment. ReadStalled when nothing arrives for ``stall_s`` seconds before the end (None:
+    wait on, for a reader that must not give up).
+    """
+    await consumer.seek_to_beginning(*partitions)
+    ends = await consumer.end_offsets(list(partitions))
+    pending = {tp for tp in partitions if ends[tp] > 0}
+    last_news = time.monotonic()
+    while pending:
+        batch = await consumer.getmany(*pending, timeout_ms=500)
+        if batch:
+            records = [r for tp, got in batch.items() for r in got if r.offset < ends[tp]]
+            if records:
+                yield records
+            last_news = time.monotonic()
+        pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        if pending and stall_s is not None and time.monotonic() - last_news > stall_s:
+            topics = ", ".join(dict.fromkeys(tp.topic for tp in partitions))
+            raise ReadStalled(f"reading {topics} stalled; is the broker healthy?")
+        await asyncio.sleep(0)  # a fetch served from the buffer does not let other tasks run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hub.kafka_io import KafkaConnection, assign_all, committed_reader
+from hub.kafka_io import KafkaConnection, assign_all, committed_reader, read_to_end
 from hub.state_store import StateStore, restore_record
 
 
@@ -23,13 +23,7 @@ async def restore_states(
             wanted = set(only)
             partitions = [tp for tp in partitions if tp.partition in wanted]
             consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        pending = {tp for tp in partitions if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for records in batch.values():
-                for record in records:
-                    restore_record(states, record.key, record.value)
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        async for records in read_to_end(consumer, partitions):
+            for record in records:
+                restore_record(states, record.key, record.value)
     return states

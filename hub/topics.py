@@ -124,3 +124,16 @@ async def list_topics(kafka: KafkaConnection) -> list[str]:
         return sorted(await admin.list_topics())
     finally:
         await admin.close()
+
+
+async def delete_topics(kafka: KafkaConnection, topics: list[str]) -> None:
+    """Delete those of ``topics`` that exist (a run's own topics, when it is done)."""
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [t for t in topics if t in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()

@@ -71,6 +71,16 @@ def test_a_missing_file_to_send_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot read" in result.output
 
 
+@pytest.mark.parametrize("command", ["send", "validate"])
+def test_an_unknown_partner_is_a_clear_error_naming_the_known_ones(command: str) -> None:
+    result = runner.invoke(
+        app, [command, "--as", "nobody", "schemas/examples/huisarts-verwijzing.json"]
+    )
+    assert result.exit_code == 2
+    assert "unknown partner 'nobody'; known partners: " in result.output
+    assert "huisarts-wijert" in result.output
+
+
 def test_policy_check_lists_the_flows() -> None:
     result = runner.invoke(app, ["policy", "check"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
