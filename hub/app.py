@@ -59,6 +59,7 @@ async def run_hub(
                 ingest, kafka=ctx.kafka, group_id=f"{names.prefix}-ingest",
                 transactional_id=f"{names.prefix}-ingest-{settings.instance_id}",
                 dlq_topic=names.dlq, metrics=metrics, pattern=ingest.pattern,
+                linger_s=settings.batch_linger_ms / 1000,
             )
         )  # fmt: skip
     if states is not None:
@@ -68,6 +69,7 @@ async def run_hub(
                 route, kafka=ctx.kafka, group_id=f"{names.prefix}-route",
                 transactional_id=f"{names.prefix}-route-{settings.instance_id}",
                 dlq_topic=names.dlq, metrics=metrics, topics=route.topics,
+                linger_s=settings.batch_linger_ms / 1000,
             )
         )  # fmt: skip
     metrics.precreate([loop.stage.name for loop in loops], [p.id for p in ctx.registry.partners])

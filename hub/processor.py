@@ -131,8 +131,10 @@ class StageLoop:
         metrics: HubMetrics,
         topics: tuple[str, ...] = (),
         pattern: str | None = None,
+        linger_s: float = 0.0,
     ) -> None:
         self.stage = stage
+        self.linger_s = linger_s
         self.group_id = group_id
         self.dlq_topic = dlq_topic
         self.metrics = metrics
@@ -158,6 +160,7 @@ class StageLoop:
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
+            retry_backoff_ms=10,
         )
         self.producer = self._new_producer()
         self.batch_lock = asyncio.Lock()
@@ -273,7 +276,7 @@ class StageLoop:
             await self._recover_unreadable()
             return
         try:
-            batch = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+            batch = await self._gather_batch()
         except UNREADABLE as exc:
             log.warning("unreadable-record", stage=self.stage.name, error_type=type(exc).__name__)
             self._recovering = True
@@ -282,6 +285,30 @@ class StageLoop:
         if batch:
             async with self.batch_lock:
                 await self._process(batch)
+
+    async def _gather_batch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        """Records for one transaction: what is there, and what arrives within ``linger_s``.
+
+        A transaction costs the same few broker round trips for one record as for hundreds;
+        a steady trickle would otherwise pay them for every one or two messages.
+        """
+        batch: dict[
+            TopicPartition, list[ConsumerRecord[bytes, bytes]]
+        ] = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+        count = sum(len(records) for records in batch.values())
+        if not count or self.linger_s <= 0:
+            return batch
+        deadline = time.monotonic() + self.linger_s
+        while count < MAX_BATCH and (left := deadline - time.monotonic()) > 0:
+            more: dict[
+                TopicPartition, list[ConsumerRecord[bytes, bytes]]
+            ] = await self.consumer.getmany(
+                timeout_ms=max(1, round(left * 1000)), max_records=MAX_BATCH - count
+            )
+            for tp, records in more.items():
+                batch.setdefault(tp, []).extend(records)
+                count += len(records)
+        return batch
 
     async def _process(
         self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]

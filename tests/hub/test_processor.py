@@ -122,6 +122,7 @@ class FakeProducer:
     start_failures: int = 0
     starts: int = 0
     stopped: bool = False
+    commits: int = 0
 
     async def start(self) -> None:
         self.starts += 1
@@ -151,6 +152,7 @@ class FakeProducer:
             return
         self.visible.extend(self.pending)
         self.consumer.committed_offsets.update(self.pending_offsets)
+        self.commits += 1
 
     async def send(
         self, topic: str, value: bytes, key: bytes | None = None,
@@ -435,3 +437,25 @@ async def test_a_consumer_that_fell_out_of_its_group_is_replaced() -> None:
     assert stranded.stopped and successor.started
     assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
     assert [e["event"] for e in logs].count("consumer-left-group-rejoining") == 1
+
+
+@pytest.mark.parametrize(("linger_s", "transactions"), [(0.0, 2), (0.5, 1)])
+async def test_records_arriving_within_the_linger_share_one_transaction(
+    linger_s: float, transactions: int
+) -> None:
+    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"m0")]})
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    loop.linger_s = linger_s
+    real_getmany = consumer.getmany
+
+    async def getmany(*args: Any, **kwargs: Any) -> Any:
+        got = await real_getmany(*args, **kwargs)
+        if got and len(consumer.logs[TP0]) == 1:  # a second record lands just after the first
+            consumer.logs[TP0].append(_record(TP0, 1, b"m1"))
+        return got
+
+    consumer.getmany = getmany  # type: ignore[method-assign]
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 2)
+    assert _values(producer.visible) == [b"m0", b"m1"]
+    assert producer.commits == transactions
