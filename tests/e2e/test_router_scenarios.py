@@ -85,7 +85,9 @@ class Chain:
         messages = await read_inbox(
             self.kafka, self.names.partner_in(partner),
             until=None if until is None else (lambda ms: until(parsed(ms))),
-            idle_timeout_s=1.5, max_wait_s=60,
+            # Waiting for an answer, a quiet inbox proves nothing (a hub that just restarted
+            # waits for its group to rebalance); only max_wait_s gives up.
+            idle_timeout_s=1.5 if until is None else 60, max_wait_s=60,
         )  # fmt: skip
         result = parsed(messages)
         if until is not None:
