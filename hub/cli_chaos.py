@@ -25,6 +25,10 @@ def chaos(
         list[str] | None, typer.Option(help=f"Only these scenarios ({', '.join(SCENARIOS)}).")
     ] = None,
     as_json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    logs: Annotated[
+        Path | None,
+        typer.Option(help="Keep the hub processes' logs here (default: a temporary directory)."),
+    ] = None,
 ) -> None:
     """Drive referrals through the hub while killing it, restarting the broker and rebalancing.
 
@@ -42,7 +46,9 @@ def chaos(
     kafka = resolve_kafka(settings)
     registry = load_registry(settings)
     results: list[ScenarioResult] = []
-    with tempfile.TemporaryDirectory(prefix="ketenhub-chaos-") as workdir, Progress(
+    if logs is not None:
+        logs.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ketenhub-chaos-") as scratch, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         console=console, disable=as_json_output,
     ) as progress:  # fmt: skip
@@ -52,7 +58,7 @@ def chaos(
                 asyncio.run(
                     run_scenario(
                         name, kafka=kafka, broker=broker, settings=settings, registry=registry,
-                        messages=messages, rate=rate, workdir=Path(workdir),
+                        messages=messages, rate=rate, workdir=logs or Path(scratch),
                         progress=lambda s, n: progress.update(tasks[s], completed=n),
                     )
                 )

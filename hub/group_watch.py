@@ -49,12 +49,17 @@ class GroupWatch:
 async def listed_in_group(kafka: KafkaConnection, group_id: str, consumer: Any) -> bool:
     """Whether the broker lists ``consumer`` as a member of ``group_id``.
 
-    True when it cannot tell (no member id yet, the broker away): a consumer is only given
-    up on when the group answers that it is not there.
+    A consumer without a member id is in no group: aiokafka forgets the id when the group
+    throws the member out (session expired), and one that never gets a new one is the stuck
+    consumer this looks for. True when the broker cannot be asked (away, say): a consumer is
+    only given up on when the group answers that it is not there.
     """
-    member_id = getattr(getattr(consumer, "_coordinator", None), "member_id", None)
-    if not isinstance(member_id, str) or not member_id:
-        return True
+    coordinator = getattr(consumer, "_coordinator", None)
+    member_id = getattr(coordinator, "member_id", None)
+    if coordinator is None or not isinstance(member_id, str):
+        return True  # not aiokafka's consumer as this module knows it: no opinion
+    if not member_id:
+        return False
     admin = kafka.admin()
     try:
         await admin.start()

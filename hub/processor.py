@@ -346,29 +346,35 @@ class StageLoop:
                 self.metrics.dead_lettered(self.stage.name, _dlq_reason(out))
 
     async def _write(self, outputs: list[OutRecord], offsets: dict[TopicPartition, int]) -> None:
-        async with self.producer.transaction():
-            sent: list[asyncio.Future[Any]] = [
-                await self.producer.send(
-                    out.topic,
-                    value=out.value,
-                    key=out.key,
-                    headers=out.headers,
-                    timestamp_ms=out.timestamp_ms,
+        sent: list[asyncio.Future[Any]] = []
+        try:
+            async with self.producer.transaction():
+                for out in outputs:
+                    sent.append(
+                        await self.producer.send(
+                            out.topic,
+                            value=out.value,
+                            key=out.key,
+                            headers=out.headers,
+                            timestamp_ms=out.timestamp_ms,
+                        )
+                    )
+                # The offsets travel while the records are written (one round trip less per
+                # batch); like the records they count only if the transaction commits.
+                sent.append(
+                    asyncio.ensure_future(
+                        self.producer.send_offsets_to_transaction(offsets, self.group_id)
+                    )
                 )
-                for out in outputs
-            ]
-            # The offsets travel while the records are written (one round trip less per
-            # batch); like the records they count only if the transaction commits.
-            sent.append(
-                asyncio.ensure_future(
-                    self.producer.send_offsets_to_transaction(offsets, self.group_id)
-                )
-            )
-            # aiokafka commits a transaction even when one of its records failed (say, too
-            # large for its topic): nothing may commit before every output is written.
-            for result in await asyncio.gather(*sent, return_exceptions=True):
-                if isinstance(result, BaseException):
-                    raise result
+                # aiokafka commits a transaction even when one of its records failed (say,
+                # too large for its topic): nothing may commit before every output is written.
+                for result in await asyncio.gather(*sent, return_exceptions=True):
+                    if isinstance(result, BaseException):
+                        raise result
+        except BaseException:
+            for future in sent:  # their outcome no longer matters; asyncio need not warn
+                future.add_done_callback(_retrieved)
+            raise
 
     def _handle_safely(self, record: ConsumerRecord[bytes, bytes]) -> list[OutRecord]:
         incoming = InRecord(
@@ -493,6 +499,11 @@ UNREADABLE_DETAIL = (
     "the Kafka record could not be read: it, or one before it in its record batch, has a "
     "header name that is not valid UTF-8"
 )
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _dlq_reason(out: OutRecord) -> str:

@@ -1,4 +1,7 @@
-from hub.group_watch import GroupWatch
+from types import SimpleNamespace
+
+from hub.group_watch import GroupWatch, listed_in_group
+from hub.kafka_io import KafkaConnection
 
 
 class Group:
@@ -34,3 +37,12 @@ async def test_holding_partitions_again_starts_the_clock_over() -> None:
     assert not await watch.lost(False, now=70)
     assert not await watch.lost(False, now=129)
     assert await watch.lost(False, now=130)
+
+
+async def test_a_consumer_that_lost_its_member_id_is_in_no_group() -> None:
+    """aiokafka forgets the member id when the group throws the member out; the broker need
+    not even be asked (it would list the group as empty)."""
+    unreachable = KafkaConnection("127.0.0.1:1")
+    thrown_out = SimpleNamespace(_coordinator=SimpleNamespace(member_id=""))
+    assert not await listed_in_group(unreachable, "g", thrown_out)
+    assert await listed_in_group(unreachable, "g", SimpleNamespace())  # no opinion
