@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import signal
+import sys
 from collections.abc import MutableMapping
 from enum import StrEnum
 
@@ -100,7 +102,19 @@ async def _until_ready(ready: asyncio.Event, stop: asyncio.Event, task: asyncio.
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:
-    """SIGTERM and Ctrl-C ask the loops to stop after their current transaction."""
+    """SIGTERM and Ctrl-C ask the loops to stop after their current transaction; SIGUSR1
+    writes where every task waits to stderr (``kill -USR1 <pid>``: a hub that looks stuck)."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, dump_tasks)
+
+
+def dump_tasks() -> None:
+    """Every asyncio task's stack, as plain text on stderr (code locations, no data)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        out.write(f"--- task {task.get_name()}\n")
+        task.print_stack(limit=12, file=out)
+    sys.stderr.write(out.getvalue())
+    sys.stderr.flush()

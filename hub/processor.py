@@ -48,6 +48,12 @@ COMMIT_DEADLINE_S = 90.0
 producer's own request timeouts and the broker's transaction timeout: a safety net only)."""
 
 
+class ProducerBroken(KafkaError):  # type: ignore[misc]
+    """aiokafka 0.14's producer cannot go on: when its sender task dies on a connection error
+    (seen when the broker stops mid-transaction) the transaction manager is left in its fatal
+    state and the next transaction fails an internal assertion. A new producer takes over."""
+
+
 class CommitStalled(KafkaError):  # type: ignore[misc]
     """A batch was neither written nor failed in time. After a broker restart aiokafka 0.14
     can wait for good inside ``send`` on a metadata update that never comes (seen in partner
@@ -184,7 +190,7 @@ class StageLoop:
                     lost = await self.group_watch.lost(assigned, time.monotonic())
                     if lost and not await self._rejoin(stop):
                         return
-                except (ProducerFenced, CommitStalled) as exc:
+                except (ProducerFenced, CommitStalled, ProducerBroken) as exc:
                     # After a broker restart an open transaction can time out and fence its
                     # producer; a fresh producer (new epoch) continues from the last commit.
                     # Fenced again and again means a second instance with this instance id.
@@ -244,7 +250,7 @@ class StageLoop:
 
     async def _renew_producer(self, stop: asyncio.Event) -> bool:
         with contextlib.suppress(Exception):
-            await self.producer.stop()
+            await asyncio.wait_for(self.producer.stop(), 10)
         self.producer = self._new_producer()
         return bool(
             await retry_kafka(self._start_producer, stop, stage=self.stage.name, what="renew")
@@ -332,6 +338,10 @@ class StageLoop:
             if isinstance(self.stage, BatchAware):
                 self.stage.batch_aborted()
             raise CommitStalled(f"no commit within {COMMIT_DEADLINE_S:.0f} s") from None
+        except AssertionError:
+            if isinstance(self.stage, BatchAware):
+                self.stage.batch_aborted()
+            raise ProducerBroken("the producer refused a new transaction") from None
         except BaseException:
             if isinstance(self.stage, BatchAware):
                 self.stage.batch_aborted()

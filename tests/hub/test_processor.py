@@ -459,3 +459,24 @@ async def test_records_arriving_within_the_linger_share_one_transaction(
     await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 2)
     assert _values(producer.visible) == [b"m0", b"m1"]
     assert producer.commits == transactions
+
+
+async def test_a_producer_left_in_its_fatal_state_is_replaced() -> None:
+    """aiokafka's sender task can die on a connection error while the broker stops; the next
+    transaction then fails an internal assertion, which used to end the hub process."""
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+
+    class Broken(FakeProducer):
+        async def __aenter__(self) -> FakeProducer:
+            raise AssertionError("Invalid state transition FATAL_ERROR -> IN_TRANSACTION")
+
+    broken = Broken(consumer)
+    fresh = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, broken)
+    loop._new_producer = lambda: fresh
+    with capture_logs() as logs:
+        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
+    assert broken.stopped and fresh.starts == 1
+    assert _values(fresh.visible) == [b"m0", b"m1", b"m2"]
+    renewals = [e for e in logs if e["event"] == "producer-renewing"]
+    assert [e["error_type"] for e in renewals] == ["ProducerBroken"]
