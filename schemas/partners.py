@@ -5,9 +5,9 @@ from __future__ import annotations
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 
 class PartnerKind(StrEnum):
@@ -61,6 +61,13 @@ class PartnerRegistry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     partners: tuple[Partner, ...]
+    _by_id: dict[str, Partner] = PrivateAttr(default_factory=dict)
+    _by_agb: dict[str, Partner] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Index once: the hub looks partners up several times per message."""
+        self._by_id = {p.id: p for p in self.partners}
+        self._by_agb = {p.agb: p for p in self.partners if p.agb}
 
     @model_validator(mode="after")
     def _unique(self) -> PartnerRegistry:
@@ -76,10 +83,10 @@ class PartnerRegistry(BaseModel):
         return self
 
     def get(self, partner_id: str) -> Partner | None:
-        return next((p for p in self.partners if p.id == partner_id), None)
+        return self._by_id.get(partner_id)
 
     def by_agb(self, agb: str) -> Partner | None:
-        return next((p for p in self.partners if p.agb == agb), None)
+        return self._by_agb.get(agb)
 
     def of_kind(self, kind: PartnerKind) -> tuple[Partner, ...]:
         return tuple(p for p in self.partners if p.kind is kind)
