@@ -23,7 +23,7 @@ from rich.progress import (
 from hub.bench import BenchError, Quiet, Reporter, run_bench
 from hub.bench_state import state_bench
 from hub.bench_stats import summary_lines, write_report
-from hub.context import ConfigError
+from hub.context import ConfigError, broker_for_command
 from hub.local_kafka import LocalKafkaError
 from hub.settings import Settings
 
@@ -102,7 +102,8 @@ def bench(
     try:
         settings = Settings()
         if state:
-            result = asyncio.run(state_bench(settings, households, reporter))
+            with broker_for_command(settings, lambda line: err.print(line, highlight=False)):
+                result = asyncio.run(state_bench(settings, households, reporter))
             figures = result.to_json()
             if rich_reporter:
                 rich_reporter.close()
@@ -112,10 +113,11 @@ def bench(
                 for name, value in figures.items():
                     typer.echo(f"{name:28} {value}")
             return
-        outcome = run_bench(
-            settings, messages=messages, reporter=reporter, report=report,
-            profile=report is not None if profile is None else profile, split=split,
-        )  # fmt: skip
+        with broker_for_command(settings, lambda line: err.print(line, highlight=False)):
+            outcome = run_bench(
+                settings, messages=messages, reporter=reporter, report=report,
+                profile=report is not None if profile is None else profile, split=split,
+            )  # fmt: skip
         if rich_reporter:
             rich_reporter.close()
         if report is not None:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from hub.chaos import SCENARIOS, ScenarioResult, as_json, run_scenario
 from hub.cli_support import console, friendly
-from hub.context import load_registry, local_kafka, resolve_kafka
+from hub.context import broker_for_command, load_registry, local_kafka, resolve_kafka
 from hub.settings import Settings
 
 
@@ -42,6 +42,15 @@ def chaos(
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:
         raise typer.BadParameter(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    with broker_for_command(settings, lambda line: console.print(line, highlight=False)):
+        results = _run(settings, chosen, messages, rate, as_json_output, logs)
+    _print(results, as_json_output)
+
+
+def _run(
+    settings: Settings, chosen: list[str], messages: int, rate: float, quiet: bool,
+    logs: Path | None,
+) -> list[ScenarioResult]:  # fmt: skip
     broker = None if settings.bootstrap else local_kafka(settings)
     kafka = resolve_kafka(settings)
     registry = load_registry(settings)
@@ -50,7 +59,7 @@ def chaos(
         logs.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ketenhub-chaos-") as scratch, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        console=console, disable=as_json_output,
+        console=console, disable=quiet,
     ) as progress:  # fmt: skip
         tasks: dict[str, TaskID] = {s: progress.add_task(s, total=messages) for s in chosen}
         for name in chosen:
@@ -63,9 +72,20 @@ def chaos(
                     )
                 )
             )  # fmt: skip
+    return results
+
+
+def _print(results: list[ScenarioResult], as_json_output: bool) -> None:
+    """The figures; exit 1 when anything was lost or delivered twice."""
     if as_json_output:
         typer.echo(as_json(results))
-        return
+    else:
+        _table(results)
+    if any(r.lost or r.duplicated for r in results):
+        raise typer.Exit(1)
+
+
+def _table(results: list[ScenarioResult]) -> None:
     table = Table(title="chaos: every referral counted in the providers' inboxes")
     for column in (
         "scenario",
@@ -86,5 +106,3 @@ def chaos(
                       ", ".join(f"{k} {v}" for k, v in r.recoveries.items() if v) or "-",
                       r.note)  # fmt: skip
     console.print(table)
-    if any(r.lost or r.duplicated for r in results):
-        raise typer.Exit(1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,6 +38,22 @@ def local_kafka(
         secrets_dir=settings.secrets_path,
     )
     return replace(kafka, auth=bool(kafka.formatted_auth()) if auth is None else auth)
+
+
+@contextmanager
+def broker_for_command(settings: Settings, say: Callable[[str], None]) -> Iterator[None]:
+    """The local broker for a command that needs one (demo, bench, chaos): started when
+    neither ``KETENHUB_BOOTSTRAP`` nor a running local broker is there, and stopped again
+    afterwards only if this started it, so `make run`'s setup is all these commands need."""
+    started = None
+    if not settings.bootstrap and not local_kafka(settings).status().running:
+        started = local_kafka(settings)
+        started.start(say)
+    try:
+        yield
+    finally:
+        if started is not None:
+            started.stop(say)
 
 
 def resolve_kafka(settings: Settings, user: str | None = None) -> KafkaConnection:

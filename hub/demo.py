@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from hub.context import load_registry, local_kafka, resolve_kafka
+from hub.context import broker_for_command, load_registry, resolve_kafka
 from hub.demo_traffic import DemoTraffic, Mistake
 from hub.kafka_io import KafkaConnection, assign_all, committed_reader
 from hub.local_kafka import free_port
@@ -43,11 +43,15 @@ class Traffic:
 def run_demo(
     settings: Settings, *, rate: float, duration: float | None, bad_share: float, console: Console
 ) -> int:
+    with broker_for_command(settings, console.print):
+        return _run_demo(settings, rate=rate, duration=duration, bad_share=bad_share,
+                         console=console)  # fmt: skip
+
+
+def _run_demo(
+    settings: Settings, *, rate: float, duration: float | None, bad_share: float, console: Console
+) -> int:
     registry = load_registry(settings)
-    started = None
-    if not settings.bootstrap and not local_kafka(settings).status().running:
-        started = local_kafka(settings)
-        started.start(console.print)
     connection = resolve_kafka(settings)
     bootstrap = connection.bootstrap
     names = TopicNames(settings.topic_prefix)
@@ -92,8 +96,6 @@ def run_demo(
             except subprocess.TimeoutExpired:
                 hub.kill()
         console.print(f"Hub stopped (exit {hub.returncode}).")
-        if started is not None:
-            started.stop(console.print)
 
 
 async def _simulate(
