@@ -319,7 +319,13 @@ class StageLoop:
     async def _process(
         self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
-        self._in_flight = {tp: records[0].offset for tp, records in batch.items() if records}
+        # A rebalance may have taken a partition since its records were fetched (the linger
+        # widens that window): its new owner reads them from the last commit, not us.
+        owned = self.consumer.assignment()
+        batch = {tp: records for tp, records in batch.items() if records and tp in owned}
+        if not batch:
+            return
+        self._in_flight = {tp: records[0].offset for tp, records in batch.items()}
         outputs = [
             out for records in batch.values() for r in records for out in self._handle_safely(r)
         ]

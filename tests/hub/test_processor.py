@@ -480,3 +480,18 @@ async def test_a_producer_left_in_its_fatal_state_is_replaced() -> None:
     assert _values(fresh.visible) == [b"m0", b"m1", b"m2"]
     renewals = [e for e in logs if e["event"] == "producer-renewing"]
     assert [e["error_type"] for e in renewals] == ["ProducerBroken"]
+
+
+async def test_records_of_a_partition_lost_before_the_batch_commits_are_left_to_its_new_owner() -> (
+    None
+):
+    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"a0")], TP1: [_record(TP1, 0, b"b0")]})
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    consumer.subscribe()
+    batch = await consumer.getmany()
+    del consumer.logs[TP1]  # a rebalance gives TP1 to another instance meanwhile
+    async with loop.batch_lock:
+        await loop._process(batch)
+    assert _values(producer.visible) == [b"a0"]
+    assert consumer.committed_offsets == {TP0: 1}
