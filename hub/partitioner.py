@@ -50,10 +50,11 @@ class KeyPartitioner:
         self._hashes: dict[bytes, int] = {}
         self._cache_size = cache_size
 
-    def __call__(self, key: bytes | None, all_partitions: Sequence[int],
+    def __call__(self, key: bytes | bytearray | None, all_partitions: Sequence[int],
                  available: Sequence[int]) -> int:  # fmt: skip
         if key is None:
             return random.choice(available or all_partitions)
+        key = bytes(key)  # a bytearray is a valid key too, but cannot be a dict key
         hashed = self._hashes.get(key)
         if hashed is None:
             if len(self._hashes) >= self._cache_size:

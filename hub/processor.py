@@ -43,9 +43,11 @@ from schemas.codes import RejectReason
 log = get_logger(__name__)
 MAX_FENCED = 5
 MAX_BATCH = 500
-COMMIT_DEADLINE_S = 90.0
-"""A batch's transaction that has not committed by then is given up (longer than the
-producer's own request timeouts and the broker's transaction timeout: a safety net only)."""
+WRITE_DEADLINE_S = 90.0
+"""A batch whose records are not all written by then is aborted and done again on a new
+producer (longer than the producer's own request timeouts: a safety net only). The commit
+itself has no deadline: once asked for, giving up on it could deliver a redone batch twice."""
+ABORT_DEADLINE_S = 10.0
 
 
 class ProducerBroken(KafkaError):  # type: ignore[misc]
@@ -55,9 +57,10 @@ class ProducerBroken(KafkaError):  # type: ignore[misc]
 
 
 class CommitStalled(KafkaError):  # type: ignore[misc]
-    """A batch was neither written nor failed in time. After a broker restart aiokafka 0.14
-    can wait for good inside ``send`` on a metadata update that never comes (seen in partner
-    clients under ``ketenhub chaos``). The producer is renewed and the batch done again."""
+    """A batch's records were neither written nor failed in time (or could not be aborted).
+    After a broker restart aiokafka 0.14 can wait for good inside ``send`` on a metadata
+    update that never comes (seen in partner clients under ``ketenhub chaos``). The batch is
+    aborted, the producer renewed and the batch done again."""
 
 
 class Stage(Protocol):
@@ -96,18 +99,32 @@ class PartitionAware(Protocol):
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Lets a rebalance wait for the open transaction, then tells the stage what it owns."""
+    """Lets a rebalance wait for the open transaction, then tells the stage what it owns.
 
-    def __init__(self, loop: StageLoop) -> None:
+    Bound to one consumer: a consumer replaced by ``_rejoin`` may still finish a join in
+    the background, and what it is told no longer concerns the stage.
+    """
+
+    def __init__(self, loop: StageLoop, consumer: AIOKafkaConsumer) -> None:
         self.loop = loop
+        self.consumer = consumer
+
+    def _current(self) -> bool:
+        return self.consumer is self.loop.consumer
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self.loop.batch_lock:
+            if not self._current():
+                return
+            self.loop.rebalances += 1
             self.loop._assigned -= set(revoked)
             if isinstance(self.loop.stage, PartitionAware):
                 self.loop.stage.partitions_revoked([tp.partition for tp in revoked])
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        if not self._current():
+            return
+        self.loop.rebalances += 1
         self.loop._assigned |= set(assigned)
         if isinstance(self.loop.stage, PartitionAware):
             await self.loop.stage.partitions_assigned([tp.partition for tp in assigned])
@@ -159,6 +176,8 @@ class StageLoop:
         self.group_watch = GroupWatch(lambda: listed_in_group(kafka, group_id, self.consumer))
         self._assigned: set[TopicPartition] = set()
         """The partitions the last rebalance gave this instance."""
+        self.rebalances = 0
+        """Counts rebalance callbacks: a batch fetched across one is not processed."""
         self._new_producer: Callable[[], AIOKafkaProducer] = functools.partial(
             kafka.producer,
             client_id=f"{group_id}-producer",
@@ -218,7 +237,7 @@ class StageLoop:
             log.info("stage-stopped", stage=self.stage.name)
 
     def _subscribe(self) -> None:
-        listener = _Rebalance(self)
+        listener = _Rebalance(self, self.consumer)
         if self.pattern:
             self.consumer.subscribe(pattern=self.pattern, listener=listener)
         else:
@@ -281,6 +300,7 @@ class StageLoop:
         if self._recovering:  # a recovery that a Kafka error broke off starts over
             await self._recover_unreadable()
             return
+        rebalances = self.rebalances
         try:
             batch = await self._gather_batch()
         except UNREADABLE as exc:
@@ -290,6 +310,11 @@ class StageLoop:
             return
         if batch:
             async with self.batch_lock:
+                if self.rebalances != rebalances:
+                    # The rebalance reset every position to its partition's last commit (or
+                    # gave the partition away): these records come again, from there.
+                    log.info("batch-dropped-after-rebalance", stage=self.stage.name)
+                    return
                 await self._process(batch)
 
     async def _gather_batch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
@@ -339,11 +364,7 @@ class StageLoop:
         started = time.perf_counter()
         self.metrics.in_progress.labels(self.stage.name).set(count)
         try:
-            await asyncio.wait_for(self._write(outputs, offsets), COMMIT_DEADLINE_S)
-        except TimeoutError:
-            if isinstance(self.stage, BatchAware):
-                self.stage.batch_aborted()
-            raise CommitStalled(f"no commit within {COMMIT_DEADLINE_S:.0f} s") from None
+            await self._transact(outputs, offsets)
         except AssertionError:
             if isinstance(self.stage, BatchAware):
                 self.stage.batch_aborted()
@@ -361,36 +382,56 @@ class StageLoop:
             if out.topic == self.dlq_topic:
                 self.metrics.dead_lettered(self.stage.name, _dlq_reason(out))
 
-    async def _write(self, outputs: list[OutRecord], offsets: dict[TopicPartition, int]) -> None:
+    async def _transact(self, outputs: list[OutRecord], offsets: dict[TopicPartition, int]) -> None:
+        await self.producer.begin_transaction()
         sent: list[asyncio.Future[Any]] = []
         try:
-            async with self.producer.transaction():
-                for out in outputs:
-                    sent.append(
-                        await self.producer.send(
-                            out.topic,
-                            value=out.value,
-                            key=out.key,
-                            headers=out.headers,
-                            timestamp_ms=out.timestamp_ms,
-                        )
-                    )
-                # The offsets travel while the records are written (one round trip less per
-                # batch); like the records they count only if the transaction commits.
-                sent.append(
-                    asyncio.ensure_future(
-                        self.producer.send_offsets_to_transaction(offsets, self.group_id)
-                    )
-                )
-                # aiokafka commits a transaction even when one of its records failed (say,
-                # too large for its topic): nothing may commit before every output is written.
-                for result in await asyncio.gather(*sent, return_exceptions=True):
-                    if isinstance(result, BaseException):
-                        raise result
-        except BaseException:
+            await asyncio.wait_for(self._write(outputs, offsets, sent), WRITE_DEADLINE_S)
+        except BaseException as exc:
             for future in sent:  # their outcome no longer matters; asyncio need not warn
                 future.add_done_callback(_retrieved)
+            await self._abort()
+            if isinstance(exc, TimeoutError):
+                raise CommitStalled(f"batch not written within {WRITE_DEADLINE_S:.0f} s") from None
             raise
+        await self.producer.commit_transaction()
+
+    async def _abort(self) -> None:
+        """Abort the open transaction; a producer that cannot even do that is given up."""
+        manager = getattr(self.producer, "_txn_manager", None)
+        if manager is not None and manager.is_fatal_error():
+            return  # nothing to abort with: the caller's error leads to a new producer
+        try:
+            await asyncio.wait_for(self.producer.abort_transaction(), ABORT_DEADLINE_S)
+        except Exception:
+            raise CommitStalled("the producer could not abort the batch") from None
+
+    async def _write(
+        self,
+        outputs: list[OutRecord],
+        offsets: dict[TopicPartition, int],
+        sent: list[asyncio.Future[Any]],
+    ) -> None:
+        for out in outputs:
+            sent.append(
+                await self.producer.send(
+                    out.topic,
+                    value=out.value,
+                    key=out.key,
+                    headers=out.headers,
+                    timestamp_ms=out.timestamp_ms,
+                )
+            )
+        # The offsets travel while the records are written (one round trip less per batch);
+        # like the records they count only if the transaction commits.
+        sent.append(
+            asyncio.ensure_future(self.producer.send_offsets_to_transaction(offsets, self.group_id))
+        )
+        # aiokafka commits a transaction even when one of its records failed (say, too large
+        # for its topic): nothing may commit before every output is written.
+        for result in await asyncio.gather(*sent, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
 
     def _handle_safely(self, record: ConsumerRecord[bytes, bytes]) -> list[OutRecord]:
         incoming = InRecord(

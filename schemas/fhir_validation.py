@@ -113,6 +113,11 @@ def _describe_list(node: list[Any], shape: list[object], leaves: list[Any]) -> N
                 leaves.append(item)
 
 
+MAX_PLANNED_LEAVES = 500
+"""A partner shapes its Bundles (entries, list lengths): memory per held shape grows with its
+size, so only Bundles of ordinary size (the hub's run to 50-150 leaves) get a plan."""
+
+
 class FhirValidator:
     """Validates documents against one fhir.resources model, memoising a plan per shape.
 
@@ -146,7 +151,7 @@ class FhirValidator:
                 self._model.model_validate(document)
             return
         instance = self._model.model_validate(document)
-        if plan is None:
+        if plan is None and len(leaves) <= MAX_PLANNED_LEAVES:
             if len(self._plans) >= self._max_shapes:
                 self._plans.clear()
             self._plans[shape] = self._planner.plan(document, instance, len(leaves))

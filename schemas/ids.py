@@ -8,6 +8,7 @@ at a third of the cost: the hub mints about seven per message, on its hot path.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 
 
@@ -22,8 +23,11 @@ def derived_id(base: str | uuid.UUID, part: str) -> str:
 
 
 def _hex(text: str) -> str:
-    """The 32 hex digits of a UUID string; anything else fails as ``uuid.UUID`` would."""
+    """The 32 hex digits of a UUID string; anything else goes through ``uuid.UUID``."""
     digits = text.replace("-", "")
-    if len(digits) != 32 or len(text) not in (32, 36):
-        return uuid.UUID(text).hex
-    return digits
+    if len(text) in (32, 36) and _HEX_DIGITS.fullmatch(digits):
+        return digits
+    return uuid.UUID(text).hex
+
+
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]{32}")

@@ -30,3 +30,8 @@ def test_keyed_records_land_where_aiokafka_would_put_them(keys: list[bytes], cou
 def test_a_record_without_key_goes_to_an_available_partition() -> None:
     assert KeyPartitioner()(None, [0, 1, 2], [2]) == 2
     assert KeyPartitioner()(None, [0, 1, 2], []) in (0, 1, 2)
+
+
+def test_a_bytearray_key_is_partitioned_like_its_bytes() -> None:
+    ours = KeyPartitioner()
+    assert ours(bytearray(b"household"), [0, 1, 2], []) == ours(b"household", [0, 1, 2], [])

@@ -136,6 +136,15 @@ class FakeProducer:
     def transaction(self) -> FakeProducer:
         return self
 
+    async def begin_transaction(self) -> None:
+        await self.__aenter__()
+
+    async def commit_transaction(self) -> None:
+        await self.__aexit__(None, None, None)
+
+    async def abort_transaction(self) -> None:
+        self.aborted += 1
+
     async def __aenter__(self) -> FakeProducer:
         self.pending, self.pending_offsets = [], {}
         return self
@@ -398,7 +407,7 @@ async def test_a_commit_that_never_completes_gets_a_new_producer_and_the_batch_a
 ) -> None:
     """After a broker restart a send future can stay pending for good: without a deadline
     the stage would wait for ever, alive and idle."""
-    monkeypatch.setattr("hub.processor.COMMIT_DEADLINE_S", 0.2)
+    monkeypatch.setattr("hub.processor.WRITE_DEADLINE_S", 0.2)
     consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
     wedged = FakeProducer(consumer)
 
@@ -467,7 +476,7 @@ async def test_a_producer_left_in_its_fatal_state_is_replaced() -> None:
     consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
 
     class Broken(FakeProducer):
-        async def __aenter__(self) -> FakeProducer:
+        async def begin_transaction(self) -> None:
             raise AssertionError("Invalid state transition FATAL_ERROR -> IN_TRANSACTION")
 
     broken = Broken(consumer)
@@ -495,3 +504,28 @@ async def test_records_of_a_partition_lost_before_the_batch_commits_are_left_to_
         await loop._process(batch)
     assert _values(producer.visible) == [b"a0"]
     assert consumer.committed_offsets == {TP0: 1}
+
+
+async def test_a_batch_fetched_across_a_rebalance_is_read_again_not_written_twice() -> None:
+    """A rebalance while a batch lingers resets the positions to the last commit: processing
+    the batch anyway would write its outputs now and again when the records come back."""
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    real_getmany = consumer.getmany
+    calls = 0
+
+    async def getmany(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        got = await real_getmany(*args, **kwargs)
+        calls += 1
+        if calls == 1:  # a rebalance lands right after the first fetch
+            loop.rebalances += 1
+            consumer.positions = {tp: consumer.committed_offsets.get(tp, 0) for tp in consumer.logs}
+        return got
+
+    consumer.getmany = getmany  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3 and calls >= 5)
+    assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
+    assert "batch-dropped-after-rebalance" in [e["event"] for e in logs]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from schemas import fhir
-from schemas.fhir_validation import FhirValidator, describe
+from schemas.fhir_validation import MAX_PLANNED_LEAVES, FhirValidator, describe
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas/examples"
 GOLDEN = sorted(EXAMPLES.glob("*.fhir.json"))
@@ -327,3 +327,12 @@ def test_absurd_nesting_is_left_to_fhir_resources() -> None:
     validator = FhirValidator(Bundle)
     direct = _outcome(lambda: Bundle.model_validate(bundle))
     assert _outcome(lambda: validator.validate(bundle))[0] == direct[0]
+
+
+def test_an_oversized_shape_is_validated_in_full_and_not_held() -> None:
+    bundle = _golden("huisarts-verwijzing")
+    patient = _patient(bundle)
+    patient["name"] = [{"given": [f"n{i}" for i in range(MAX_PLANNED_LEAVES)]}]
+    validator = FhirValidator(Bundle)
+    validator.validate(bundle)
+    assert validator.known_shapes() == 0

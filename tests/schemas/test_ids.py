@@ -20,3 +20,9 @@ def test_a_base_that_is_no_uuid_is_refused() -> None:
         derived_id("not-a-uuid", "nack")
     with pytest.raises(ValueError):
         derived_id("z" * 32, "nack")
+
+
+def test_an_odd_uuid_text_means_what_uuid_makes_of_it() -> None:
+    """``bytes.fromhex`` skips whitespace where ``uuid.UUID`` reads a shorter number."""
+    text = "0123456789abcdef0123456789abcd  "
+    assert derived_id(text, "nack") == str(uuid.uuid5(uuid.UUID(text), "nack"))
