@@ -311,9 +311,12 @@ class StageLoop:
         if batch:
             async with self.batch_lock:
                 if self.rebalances != rebalances:
-                    # The rebalance reset every position to its partition's last commit (or
-                    # gave the partition away): these records come again, from there.
+                    # The batch may straddle two assignments: read it again, from its first
+                    # record in every partition still ours (a partition given away is read
+                    # by its new owner from the last commit).
                     log.info("batch-dropped-after-rebalance", stage=self.stage.name)
+                    self._in_flight = {tp: rs[0].offset for tp, rs in batch.items() if rs}
+                    self._rewind()
                     return
                 await self._process(batch)
 
