@@ -101,9 +101,18 @@ def decode_context(
     return DecodeContext(
         sender=sender,
         registry=registry,
-        hub_message_id=hub_message_id or str(uuid.uuid4()),
+        hub_message_id=hub_message_id or kit_uuid(),
         received_at=received_at,
     )
+
+
+def kit_uuid() -> str:
+    """A fresh id for the kit's own messages without a run of nine digits: about one random
+    UUID in a thousand has one that passes the elfproef, and would fail the privacy checks."""
+    while True:
+        value = str(uuid.uuid4())
+        if not _NINE_DIGITS.search(value):
+            return value
 
 
 def assert_no_personal_data(
@@ -377,8 +386,8 @@ class AdapterConformance:
         delivered_to: tuple[str, ...],
     ) -> fhir.FhirDict:
         return fhir.response_bundle(
-            hub_message_id=str(uuid.uuid4()),
-            in_response_to=str(uuid.uuid4()),
+            hub_message_id=kit_uuid(),
+            in_response_to=kit_uuid(),
             partner_message_id=partner_message_id,
             recipient_id=self.sender_id,
             at=RECEIVED_AT,
