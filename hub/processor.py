@@ -368,13 +368,11 @@ class StageLoop:
         self.metrics.in_progress.labels(self.stage.name).set(count)
         try:
             await self._transact(outputs, offsets)
-        except AssertionError:
+        except BaseException as exc:
             if isinstance(self.stage, BatchAware):
                 self.stage.batch_aborted()
-            raise ProducerBroken("the producer refused a new transaction") from None
-        except BaseException:
-            if isinstance(self.stage, BatchAware):
-                self.stage.batch_aborted()
+            if isinstance(exc, AssertionError):
+                raise ProducerBroken("the producer refused a new transaction") from None
             raise
         self._in_flight = {}
         if isinstance(self.stage, BatchAware):
