@@ -181,6 +181,28 @@ class FakeProducer:
         self.pending_offsets = dict(offsets)
 
 
+def _on_fetch(
+    consumer: FakeConsumer,
+    *,
+    before: Callable[[int], None] = lambda call: None,
+    after: Callable[[int, dict[TopicPartition, list[Any]]], None] = lambda call, got: None,
+) -> Callable[[], int]:
+    """Let a test act around each ``getmany`` (numbered from 1); returns how many ran."""
+    real_getmany = consumer.getmany
+    calls = 0
+
+    async def getmany(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        before(calls)
+        got = await real_getmany(*args, **kwargs)
+        after(calls, got)
+        return got
+
+    consumer.getmany = getmany  # type: ignore[method-assign]
+    return lambda: calls
+
+
 @dataclass
 class Echo:
     """A stage that answers each record with one output carrying its value."""
@@ -456,15 +478,12 @@ async def test_records_arriving_within_the_linger_share_one_transaction(
     producer = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, producer)
     loop.linger_s = linger_s
-    real_getmany = consumer.getmany
 
-    async def getmany(*args: Any, **kwargs: Any) -> Any:
-        got = await real_getmany(*args, **kwargs)
-        if got and len(consumer.logs[TP0]) == 1:  # a second record lands just after the first
+    def second_record_lands(call: int, got: dict[TopicPartition, list[Any]]) -> None:
+        if got and len(consumer.logs[TP0]) == 1:  # just after the first was fetched
             consumer.logs[TP0].append(_record(TP0, 1, b"m1"))
-        return got
 
-    consumer.getmany = getmany  # type: ignore[method-assign]
+    _on_fetch(consumer, after=second_record_lands)
     await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 2)
     assert _values(producer.visible) == [b"m0", b"m1"]
     assert producer.commits == transactions
@@ -512,21 +531,15 @@ async def test_a_batch_fetched_across_a_rebalance_is_read_again_not_written_twic
     consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
     producer = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, producer)
-    real_getmany = consumer.getmany
-    calls = 0
 
-    async def getmany(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        got = await real_getmany(*args, **kwargs)
-        calls += 1
-        if calls == 1:  # a rebalance lands right after the first fetch
+    def rebalance(call: int, got: dict[TopicPartition, list[Any]]) -> None:
+        if call == 1:  # a rebalance lands right after the first fetch
             loop.rebalances += 1
             consumer.positions = {tp: consumer.committed_offsets.get(tp, 0) for tp in consumer.logs}
-        return got
 
-    consumer.getmany = getmany  # type: ignore[method-assign]
+    calls = _on_fetch(consumer, after=rebalance)
     with capture_logs() as logs:
-        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3 and calls >= 5)
+        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3 and calls() >= 5)
     assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
     assert "batch-dropped-after-rebalance" in [e["event"] for e in logs]
 
@@ -538,16 +551,11 @@ async def test_a_batch_fetched_just_after_a_rebalance_is_not_skipped() -> None:
     consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
     producer = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, producer)
-    real_getmany = consumer.getmany
-    calls = 0
 
-    async def getmany(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 1:  # the assignment completes inside the first getmany
+    def assignment_completes(call: int) -> None:
+        if call == 1:  # inside the first getmany
             loop.rebalances += 1
-        return await real_getmany(*args, **kwargs)
 
-    consumer.getmany = getmany  # type: ignore[method-assign]
-    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3 and calls >= 5)
+    calls = _on_fetch(consumer, before=assignment_completes)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3 and calls() >= 5)
     assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
