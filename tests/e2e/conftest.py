@@ -11,8 +11,10 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,15 +29,25 @@ def local_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka
     if os.environ.get("KETENHUB_TEST_BOOTSTRAP"):
         yield None
         return
+    with broker_of_our_own(tmp_path_factory.mktemp("kafka")) as kafka:
+        yield kafka
+
+
+@contextmanager
+def broker_of_our_own(run_dir: Path, **options: Any) -> Iterator[LocalKafka]:
+    """The project's local Kafka on free ports in ``run_dir``, stopped afterwards."""
     kafka = LocalKafka(
         KafkaDistribution(REPO / ".ketenhub" / "cache"),
-        tmp_path_factory.mktemp("kafka"),
+        run_dir,
         port=free_port(),
         controller_port=free_port(),
+        **options,
     )
     kafka.start(say=lambda line: None)
-    yield kafka
-    kafka.stop(say=lambda line: None)
+    try:
+        yield kafka
+    finally:
+        kafka.stop(say=lambda line: None)
 
 
 @pytest.fixture(scope="session")

@@ -31,14 +31,14 @@ from hub.kafka_auth import (
     user,
 )
 from hub.kafka_io import KafkaConnection, assign_all, committed_reader
-from hub.local_kafka import ADMIN_USER, KafkaDistribution, LocalKafka, free_port
+from hub.local_kafka import ADMIN_USER, LocalKafka
 from hub.partner_client import InboxMessage, publish, read_inbox
 from hub.records import HEADER_DLQ_PARTNER, HEADER_DLQ_REASON, HEADER_DLQ_SOURCE
 from hub.secret_store import SecretStore
 from hub.settings import DEFAULT_HUB_USER
 from hub.topics import TopicNames
 from schemas.envelope import header_value
-from tests.e2e.conftest import REPO
+from tests.e2e.conftest import broker_of_our_own
 from tests.e2e.test_referral_flow import GOLDEN, stop_hub, wait_for_stages
 
 pytestmark = pytest.mark.kafka
@@ -97,21 +97,15 @@ class AuthCluster:
 @pytest.fixture(scope="session")
 def auth_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthCluster]:
     run = tmp_path_factory.mktemp("kafka-auth")
-    kafka = LocalKafka(
-        KafkaDistribution(REPO / ".ketenhub" / "cache"), run / "broker",
-        port=free_port(), controller_port=free_port(), heap="512m",
-        auth=True, secrets_dir=run / "secrets",
-    )  # fmt: skip
-    kafka.start(say=lambda line: None)
-    cluster = AuthCluster(kafka, kafka.secrets, "a" + uuid.uuid4().hex[:8], run / "home")
-    try:
+    with broker_of_our_own(
+        run / "broker", heap="512m", auth=True, secrets_dir=run / "secrets"
+    ) as kafka:
+        cluster = AuthCluster(kafka, kafka.secrets, "a" + uuid.uuid4().hex[:8], run / "home")
         provisioned = cluster.cli("partners", "provision")
         assert "16 created" in provisioned.stdout, provisioned.stdout + provisioned.stderr
         # Topics are created by the hub's own user: the ACLs allow it that, partners not.
         cluster.cli("topics", "create", KETENHUB_KAFKA_USERNAME=DEFAULT_HUB_USER)
         yield cluster
-    finally:
-        kafka.stop(say=lambda line: None)
 
 
 @pytest.fixture(scope="session")

@@ -13,24 +13,17 @@ import pytest
 from hub.chaos import SCENARIOS, run_scenario
 from hub.context import load_registry
 from hub.kafka_io import KafkaConnection
-from hub.local_kafka import KafkaDistribution, LocalKafka, free_port
+from hub.local_kafka import LocalKafka
 from hub.settings import Settings
-from tests.e2e.conftest import REPO
+from tests.e2e.conftest import broker_of_our_own
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture(scope="module")
 def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
-    kafka = LocalKafka(
-        KafkaDistribution(REPO / ".ketenhub" / "cache"),
-        tmp_path_factory.mktemp("chaos-kafka"),
-        port=free_port(),
-        controller_port=free_port(),
-    )
-    kafka.start(say=lambda _: None)
-    yield kafka
-    kafka.stop(say=lambda _: None)
+    with broker_of_our_own(tmp_path_factory.mktemp("chaos-kafka")) as kafka:
+        yield kafka
 
 
 @pytest.mark.timeout(480)  # a broker restart on a busy 2-core machine takes its time
