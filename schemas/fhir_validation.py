@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from fhir.resources.R4B.fhirprimitiveextension import FHIRPrimitiveExtension
 from fhir_core.constraints import FHIR_PRIMITIVES_MAPS
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase, FhirElementOrResourceBase
@@ -38,7 +39,19 @@ _BASE_VALIDATORS: Final = {
     name: getattr(d.func, "__func__", d.func)
     for name, d in FHIRAbstractModel.__pydantic_decorators__.model_validators.items()
 }
-"""FHIRAbstractModel's model validators, which judge shape only; a class with others is out."""
+"""FHIRAbstractModel's model validators, which judge shape only."""
+_SHAPE_ONLY_VALIDATORS: Final = {
+    **_BASE_VALIDATORS,
+    "validate_extension_or_fhir_comment_required": (
+        FHIRPrimitiveExtension.validate_extension_or_fhir_comment_required.__func__
+    ),
+}
+"""Every model validator known to judge shape only; a class with any other is out.
+
+A primitive extension (``_birthDate`` and the like, which iJw Bundles carry) must hold an
+``id``, an ``extension`` or ``fhir_comments``: whether each is present and not null is part
+of the shape (its key, and ``NoneType`` for a null leaf).
+"""
 _OWN_METHODS: Final = (
     "__init__",
     "model_post_init",
@@ -264,7 +277,7 @@ def _plain_model(cls: type[FHIRAbstractModel]) -> bool:
     own = {
         name: getattr(d.func, "__func__", d.func) for name, d in decorators.model_validators.items()
     }
-    if own != _BASE_VALIDATORS:
+    if any(_SHAPE_ONLY_VALIDATORS.get(name) is not func for name, func in own.items()):
         return False
     below = cls.__mro__[: cls.__mro__.index(FHIRAbstractModel)]
     return not any(hook in vars(k) for k in below for hook in _OWN_METHODS)
@@ -290,7 +303,7 @@ def _complex_field(info: FieldInfo, *, in_list: bool) -> None:
     """
     inner = _strip_none(info.annotation)
     if in_list:
-        inner = _strip_list(inner)
+        inner = _strip_none(_strip_list(inner))
     if info.metadata or not (isinstance(inner, type) and issubclass(inner, FhirBase)):
         raise _Unplannable("a dict under a field that is not a FHIR element")
     below = inner.__mro__[: inner.__mro__.index(FhirBase)]
