@@ -58,6 +58,9 @@ HALF = 0.5
 REPORT_LEVELS = (0.25, 0.5, 0.75, 0.9)
 """Shares of the measured maximum the report plots latency at."""
 LOAD_SECONDS = 15.0
+FLOOR_MSGS_PER_S = 5.0
+"""A trickle: every message meets an idle hub, so its latency is the pipeline's floor (two
+transactional hops and their fetches), with no queueing in it."""
 """How long partners offer each load level (fewer messages if ``--messages`` is smaller)."""
 IDLE_TIMEOUT_S = 60.0
 """A phase gives up when nothing completes for this long (a stuck or crashed worker)."""
@@ -400,9 +403,7 @@ class BenchRun:
         }
 
     def specs(self) -> list[TopicSpec]:
-        specs = topic_specs(
-            self.names, self.registry, self.partitions, self.settings.max_payload_bytes
-        )
+        specs = topic_specs(self.names, self.registry, self.settings)
         return [*specs, TopicSpec(self.raw_in, self.partitions),
                 TopicSpec(self.raw_out, self.partitions)]  # fmt: skip
 
@@ -450,6 +451,9 @@ class BenchRun:
             levels = []
             for share in REPORT_LEVELS if self.report else (HALF,):
                 levels.append(await self._level(share, pipeline.msgs_per_s, observer, hub))
+            floor = await self._level(
+                FLOOR_MSGS_PER_S / pipeline.msgs_per_s, pipeline.msgs_per_s, observer, hub
+            )
         finally:
             await hub.stop()
             await observer.stop()
@@ -467,8 +471,10 @@ class BenchRun:
         if not bench_procs.cpu_seconds():
             notes.append("no /proc here: CPU and memory figures are 0")
         return BenchResult(
-            messages=n, partitions=self.partitions, passthrough=raw, pipeline=pipeline,
-            half_load=half, levels=levels if self.report else [], mix=dict(self.kinds),
+            messages=n, partitions=self.partitions,
+            partner_partitions=self.settings.partner_partitions, passthrough=raw, pipeline=pipeline,
+            half_load=half, floor=floor, levels=levels if self.report else [],
+            mix=dict(self.kinds),
             hub_mode=self.hub_mode, profile=profile, notes=notes,
         )  # fmt: skip
 

@@ -124,9 +124,13 @@ class LoadLevel:
 class BenchResult:
     messages: int
     partitions: int
+    """Of the hub's own topics and of the passthrough's two."""
+    partner_partitions: int
     passthrough: Throughput
     pipeline: Throughput
     half_load: LoadLevel
+    floor: LoadLevel | None = None
+    """Latency at a trickle (``FLOOR_MSGS_PER_S``): what no load adds to."""
     levels: list[LoadLevel] = field(default_factory=list)
     mix: dict[str, int] = field(default_factory=dict)
     hub_mode: str = "subprocess: python -m hub run"
@@ -150,11 +154,13 @@ class BenchResult:
             "p50_ms": round(half.latency.p50_ms, 2),
             "p95_ms": round(half.latency.p95_ms, 2),
             "p99_ms": round(half.latency.p99_ms, 2),
+            **self._floor_json(),
             "peak_rss_mb": round(self.pipeline.peak_rss_mb, 1),
             "cpu_s_per_1000": round(self.pipeline.cpu_s_per_1000, 3),
             "passthrough_cpu_s_per_1000": round(self.passthrough.cpu_s_per_1000, 3),
             "passthrough_peak_rss_mb": round(self.passthrough.peak_rss_mb, 1),
             "partitions": self.partitions,
+            "partner_partitions": self.partner_partitions,
             "hub": self.hub_mode,
             "mix": dict(self.mix),
             "load_levels": [
@@ -168,9 +174,23 @@ class BenchResult:
                     "max_ms": round(level.latency.max_ms, 2),
                     "count": level.latency.count,
                 }
-                for level in self.levels or [half]
+                for level in self.all_levels()
             ],
             "notes": list(self.notes),
+        }
+
+    def all_levels(self) -> list[LoadLevel]:
+        """Every offered load measured, the floor included, from low to high."""
+        levels = [*(self.levels or [self.half_load]), *([self.floor] if self.floor else [])]
+        return sorted(levels, key=lambda level: level.offered_msgs_per_s)
+
+    def _floor_json(self) -> dict[str, float]:
+        if self.floor is None:
+            return {}
+        return {
+            "floor_offered_msgs_per_s": round(self.floor.offered_msgs_per_s, 1),
+            "floor_p50_ms": round(self.floor.latency.p50_ms, 2),
+            "floor_p99_ms": round(self.floor.latency.p99_ms, 2),
         }
 
 
@@ -214,6 +234,14 @@ def summary_lines(result: BenchResult) -> list[str]:
         f"full pipeline     {j['pipeline_msgs_per_s']:>10,.1f} msg/s   (ratio {j['ratio']:.3f})",
         f"latency at {j['offered_msgs_per_s']:,.1f} msg/s (half the pipeline's maximum): "
         f"p50 {j['p50_ms']:.1f} ms, p95 {j['p95_ms']:.1f} ms, p99 {j['p99_ms']:.1f} ms",
+        *(
+            [
+                f"latency floor at {j['floor_offered_msgs_per_s']:,.1f} msg/s (a trickle, no "
+                f"queueing): p50 {j['floor_p50_ms']:.1f} ms, p99 {j['floor_p99_ms']:.1f} ms"
+            ]
+            if "floor_p50_ms" in j
+            else []
+        ),
         f"hub process       {j['cpu_s_per_1000']:.3f} CPU s per 1,000 messages, "
         f"peak RSS {j['peak_rss_mb']:.1f} MB",
     ]
@@ -225,14 +253,15 @@ def write_report(result: BenchResult, directory: Path) -> list[Path]:
 
     directory.mkdir(parents=True, exist_ok=True)
     plot = directory / "latency.png"
-    plot_latency(result.levels or [result.half_load], result.pipeline.msgs_per_s, plot)
+    plot_latency(result.all_levels(), result.pipeline.msgs_per_s, plot)
     data = result.to_json()
     (directory / "result.json").write_text(json.dumps(data, indent=2) + "\n")
     lines = [
         "# ketenhub benchmark",
         "",
-        f"{result.messages:,} messages of the realistic mix, {result.partitions} partitions per "
-        f"topic, on one broker. The hub ran as {result.hub_mode}.",
+        f"{result.messages:,} messages of the realistic mix, on one broker: "
+        f"{result.partitions} partitions per hub topic and in the passthrough's topics, "
+        f"{result.partner_partitions} per partner topic. The hub ran as {result.hub_mode}.",
         "",
         "```",
         *summary_lines(result),
@@ -260,7 +289,7 @@ def write_report(result: BenchResult, directory: Path) -> list[Path]:
             f"| {lv.offered_msgs_per_s:,.1f} | {lv.share:.2f} | {lv.achieved_msgs_per_s:,.1f} | "
             f"{lv.latency.p50_ms:.1f} | {lv.latency.p95_ms:.1f} | {lv.latency.p99_ms:.1f} | "
             f"{lv.latency.max_ms:.1f} |"
-            for lv in result.levels or [result.half_load]
+            for lv in result.all_levels()
         ),
         "",
         "## Message mix",

@@ -176,7 +176,7 @@ async def run_scenario(
 ) -> ScenarioResult:
     run = uuid.uuid4().hex[:8]
     names = TopicNames(f"chaos{run}")
-    specs = topic_specs(names, registry, settings.partitions, settings.max_payload_bytes)
+    specs = topic_specs(names, registry, settings)
     await create_topics(kafka, specs, settings.replication_factor)
     try:
         return await _run_scenario(

@@ -128,10 +128,7 @@ def topics_create() -> None:
     ketenhub.state and ketenhub.households are compacted, audit and DLQ are kept forever.
     """
     settings = Settings()
-    specs = topic_specs(
-        TopicNames(settings.topic_prefix), load_registry(settings),
-        settings.partitions, settings.max_payload_bytes,
-    )  # fmt: skip
+    specs = topic_specs(TopicNames(settings.topic_prefix), load_registry(settings), settings)
     created = run_async(create_topics(resolve_kafka(settings), specs, settings.replication_factor))
     new = [name for name, made in created.items() if made]
     console.print(f"{len(new)} topics created, {len(created) - len(new)} already existed.")

@@ -55,7 +55,7 @@ def _run_demo(
     connection = resolve_kafka(settings)
     bootstrap = connection.bootstrap
     names = TopicNames(settings.topic_prefix)
-    specs = topic_specs(names, registry, settings.partitions, settings.max_payload_bytes)
+    specs = topic_specs(names, registry, settings)
     created = asyncio.run(create_topics(connection, specs, settings.replication_factor))
     console.print(f"Topics ready ({sum(created.values())} created).")
     metrics_port = settings.metrics_port or free_port()

@@ -53,7 +53,15 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path(".ketenhub"), description="local Kafka, logs, caches")
     kafka_port: int = Field(default=19092, description="port of the local Kafka broker")
     topic_prefix: str = Field(default="ketenhub", pattern=r"^[a-z][a-z0-9-]*$")
-    partitions: int = Field(default=6, ge=1, le=1000)
+    partitions: int = Field(
+        default=6, ge=1, le=1000,
+        description="partitions of the hub's own topics (canonical, state, audit, ...): how "
+        "many instances can share the routing",
+    )  # fmt: skip
+    partner_partitions: int = Field(
+        default=6, ge=1, le=1000,
+        description="partitions of each partner's inbox and outbox topic",
+    )  # fmt: skip
     replication_factor: int = Field(default=1, ge=1)
     partners_file: Path = DEFAULTS / "partners.toml"
     policy_file: Path = DEFAULTS / "policy.toml"

@@ -9,6 +9,7 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from hub.kafka_io import KafkaConnection
+from hub.settings import Settings
 from schemas.partners import PartnerRegistry
 
 FOREVER = "-1"
@@ -66,7 +67,7 @@ class TopicSpec:
 
 
 def topic_specs(
-    names: TopicNames, registry: PartnerRegistry, partitions: int, max_payload_bytes: int
+    names: TopicNames, registry: PartnerRegistry, settings: Settings
 ) -> list[TopicSpec]:
     """All topics of the design.
 
@@ -74,6 +75,7 @@ def topic_specs(
     message still reaches ingest and earns a nack instead of vanishing in a producer error;
     the DLQ holds those original bytes plus headers.
     """
+    partitions, max_payload_bytes = settings.partitions, settings.max_payload_bytes
     outbox = {"max.message.bytes": str(max_payload_bytes * 2)}
     specs = [
         TopicSpec(names.canonical, partitions),
@@ -88,8 +90,8 @@ def topic_specs(
         TopicSpec(names.dlq_replays, partitions, {"cleanup.policy": "compact"}),
     ]
     for partner in registry.partners:
-        specs.append(TopicSpec(names.partner_out(partner.id), partitions, outbox))
-        specs.append(TopicSpec(names.partner_in(partner.id), partitions))
+        specs.append(TopicSpec(names.partner_out(partner.id), settings.partner_partitions, outbox))
+        specs.append(TopicSpec(names.partner_in(partner.id), settings.partner_partitions))
     return specs
 
 

@@ -160,7 +160,9 @@ def _version() -> str:
         return "unknown"
 
 
+@cache
 def resource(instance_id: str) -> AuditResource:
+    """The same for every record of an instance (and frozen): built once."""
     return AuditResource(
         attributes={
             "service.name": SERVICE_NAME,

@@ -19,7 +19,7 @@ from tests.e2e.conftest import REPO
 pytestmark = pytest.mark.kafka
 
 KEYS = ("passthrough_msgs_per_s", "pipeline_msgs_per_s", "ratio", "p50_ms", "p95_ms", "p99_ms",
-        "peak_rss_mb", "cpu_s_per_1000")  # fmt: skip
+        "floor_p50_ms", "floor_p99_ms", "peak_rss_mb", "cpu_s_per_1000")  # fmt: skip
 
 
 @pytest.mark.timeout(420)
@@ -38,6 +38,7 @@ async def test_bench_json_on_a_real_broker(bootstrap: str) -> None:
         assert data[key] > 0, (key, data)
     assert data["messages"] == 500
     assert data["p50_ms"] <= data["p95_ms"] <= data["p99_ms"]
+    assert data["floor_p50_ms"] <= data["floor_p99_ms"]
     assert sum(data["mix"].values()) >= 500
     created = set(await list_topics(kafka)) - before
     assert not [t for t in created if t.startswith("bench-")], "the benchmark deletes its topics"

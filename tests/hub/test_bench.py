@@ -102,9 +102,11 @@ def _result(levels: bool = False) -> BenchResult:
     return BenchResult(
         messages=1000,
         partitions=6,
+        partner_partitions=1,
         passthrough=Throughput(1000, 0.1, 10_000.0, 0.05, 60.0),
         pipeline=Throughput(1000, 2.5, 400.0, 1.9, 95.0),
         half_load=level(0.5),
+        floor=LoadLevel(0.0125, 5.0, 5.0, Latency.of([40.0, 45.0, 60.0])),
         levels=[level(s) for s in (0.25, 0.5, 0.75, 0.9)] if levels else [],
         mix={"huisarts-verwijzing": 600, "school-zorgsignaal": 400},
         profile=["-- by tottime --", "   ncalls  tottime"],
@@ -121,13 +123,23 @@ def test_json_has_the_headline_figures_first_and_all_positive() -> None:
     assert data["cpu_s_per_1000"] == 1.9
     assert all(data[key] > 0 for key in HEADLINE_KEYS)
     json.dumps(data)  # plain JSON
-    assert [lv["share"] for lv in data["load_levels"]] == [0.5]
+    assert [lv["share"] for lv in data["load_levels"]] == [0.0125, 0.5]
+    assert (data["floor_offered_msgs_per_s"], data["floor_p50_ms"]) == (5.0, 45.0)
+    assert data["floor_p99_ms"] == pytest.approx(59.7)
 
 
 def test_summary_lines_name_every_figure() -> None:
     text = "\n".join(summary_lines(_result()))
-    for needle in ("10,000.0 msg/s", "400.0 msg/s", "ratio 0.040", "p99 29.6 ms", "95.0 MB"):
+    for needle in ("10,000.0 msg/s", "400.0 msg/s", "ratio 0.040", "p99 29.6 ms", "95.0 MB",
+                   "latency floor at 5.0 msg/s", "p50 45.0 ms, p99 59.7 ms"):  # fmt: skip
         assert needle in text
+
+
+def test_a_result_without_a_floor_says_nothing_of_one() -> None:
+    result = _result()
+    result.floor = None
+    assert "floor_p50_ms" not in result.to_json()
+    assert "floor" not in "\n".join(summary_lines(result))
 
 
 def test_report_writes_markdown_json_and_a_plot(tmp_path: Path) -> None:
@@ -140,7 +152,8 @@ def test_report_writes_markdown_json_and_a_plot(tmp_path: Path) -> None:
     assert "Profile of the hub process" in report
     assert (tmp_path / "report" / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads((tmp_path / "report" / "result.json").read_text())
-    assert len(data["load_levels"]) == 4
+    assert [lv["offered_msgs_per_s"] for lv in data["load_levels"]] == [5, 100, 200, 300, 360]
+    assert "| 5.0 | 0.01 | 5.0 |" in report
 
 
 def test_state_result_memory_per_household() -> None:

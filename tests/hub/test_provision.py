@@ -8,14 +8,16 @@ import pytest
 
 from hub.kafka_auth import AclBinding, Operation, PatternType, Permission, ResourceType, user
 from hub.provision import is_partner_resource, plan
-from hub.settings import DEFAULT_HUB_USER, DEFAULTS
+from hub.settings import DEFAULT_HUB_USER, DEFAULTS, Settings
 from hub.topics import TopicNames, topic_specs
 from schemas.partners import PartnerRegistry
 
 NAMES = TopicNames("ketenhub")
 REGISTRY = PartnerRegistry.from_toml(DEFAULTS / "partners.toml")
 PLAN = plan(NAMES, REGISTRY, DEFAULT_HUB_USER)
-TOPICS = [s.name for s in topic_specs(NAMES, REGISTRY, 1, 1024 * 1024)]
+TOPICS = [
+    s.name for s in topic_specs(NAMES, REGISTRY, Settings(bootstrap="unused:9092", partitions=1))
+]
 PARTNERS = [p.id for p in REGISTRY.partners]
 # The consumer groups and transactional ids the hub uses (hub/app.py, hub/cli_dlq.py).
 HUB_GROUPS = ["ketenhub-ingest", "ketenhub-route"]
