@@ -48,6 +48,9 @@ WRITE_DEADLINE_S = 90.0
 producer (longer than the producer's own request timeouts: a safety net only). The commit
 itself has no deadline: once asked for, giving up on it could deliver a redone batch twice."""
 ABORT_DEADLINE_S = 10.0
+IDLE_GAP_S = 0.1
+"""A stage that took its last batch longer ago than this is idle: a lone record that comes to
+it is not held back by the linger (at a trickle nothing would share its transaction)."""
 
 
 class ProducerBroken(KafkaError):  # type: ignore[misc]
@@ -191,6 +194,8 @@ class StageLoop:
         self.batch_lock = asyncio.Lock()
         """Held while a batch is handled and committed, so a rebalance waits for it."""
         self._in_flight: dict[TopicPartition, int] = {}
+        self._last_batch_at = -IDLE_GAP_S
+        """When the stage last took a batch (``time.monotonic()``)."""
         self._recovering = False
         """First offset per partition of the batch whose transaction is open."""
 
@@ -324,15 +329,20 @@ class StageLoop:
         """Records for one transaction: what is there, and what arrives within ``linger_s``.
 
         A transaction costs the same few broker round trips for one record as for hundreds;
-        a steady trickle would otherwise pay them for every one or two messages.
+        a steady stream would otherwise pay them for every one or two messages. A lone record
+        on an idle stage goes at once: lingering would only add to its latency.
         """
         batch: dict[
             TopicPartition, list[ConsumerRecord[bytes, bytes]]
         ] = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
         count = sum(len(records) for records in batch.values())
-        if not count or self.linger_s <= 0:
+        if not count:
             return batch
-        deadline = time.monotonic() + self.linger_s
+        now = time.monotonic()
+        idle, self._last_batch_at = now - self._last_batch_at > IDLE_GAP_S, now
+        if self.linger_s <= 0 or (count == 1 and idle):
+            return batch
+        deadline = now + self.linger_s
         while count < MAX_BATCH and (left := deadline - time.monotonic()) > 0:
             more: dict[
                 TopicPartition, list[ConsumerRecord[bytes, bytes]]

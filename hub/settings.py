@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(default=512 * 1024, ge=1024, le=900 * 1024)
     batch_linger_ms: int = Field(
         default=10, ge=0, le=1000,
-        description="how long a stage waits for more records after the first of a batch: "
-        "fewer, larger transactions (each costs ~5 broker round trips) for a little latency",
+        description="how long a busy stage waits for more records after the first of a batch: "
+        "fewer, larger transactions (each costs ~5 broker round trips) for a little latency; "
+        "a lone record on an idle stage goes at once",
     )  # fmt: skip
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     instance_id: str = Field(default_factory=socket.gethostname)

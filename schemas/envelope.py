@@ -81,20 +81,23 @@ class RoutingEnvelope(PrivateModel):
             (_PREFIX + name.replace("_", "-"), str(value).encode())
             for name, value in fields.items()
         ]
-        if self.facts != RoutingFacts():
-            headers.append((_FACTS, self.facts.model_dump_json(exclude_defaults=True).encode()))
+        facts = self.facts.model_dump_json(exclude_defaults=True)
+        if facts != "{}":
+            headers.append((_FACTS, facts.encode()))
         return headers
 
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes]]) -> RoutingEnvelope:
-        names = {_PREFIX + name.replace("_", "-"): name for name in cls.model_fields}
         values: dict[str, object] = {}
         for key, value in headers:
             if key == _FACTS:
                 values["facts"] = RoutingFacts.model_validate_json(value)
-            elif key in names:
-                values[names[key]] = value.decode()
+            elif (name := _FIELD_OF_HEADER.get(key)) is not None:
+                values[name] = value.decode()
         return cls.model_validate(values)
+
+
+_FIELD_OF_HEADER = {_PREFIX + name.replace("_", "-"): name for name in RoutingEnvelope.model_fields}
 
 
 def header_value(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:

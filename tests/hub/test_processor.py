@@ -474,19 +474,49 @@ async def test_a_consumer_that_fell_out_of_its_group_is_replaced() -> None:
 async def test_records_arriving_within_the_linger_share_one_transaction(
     linger_s: float, transactions: int
 ) -> None:
-    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"m0")]})
+    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"m0"), _record(TP0, 1, b"m1")]})
     producer = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, producer)
     loop.linger_s = linger_s
 
-    def second_record_lands(call: int, got: dict[TopicPartition, list[Any]]) -> None:
-        if got and len(consumer.logs[TP0]) == 1:  # just after the first was fetched
-            consumer.logs[TP0].append(_record(TP0, 1, b"m1"))
+    def third_record_lands(call: int, got: dict[TopicPartition, list[Any]]) -> None:
+        if got and len(consumer.logs[TP0]) == 2:  # just after the first two were fetched
+            consumer.logs[TP0].append(_record(TP0, 2, b"m2"))
 
-    _on_fetch(consumer, after=second_record_lands)
-    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 2)
-    assert _values(producer.visible) == [b"m0", b"m1"]
+    _on_fetch(consumer, after=third_record_lands)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
+    assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
     assert producer.commits == transactions
+
+
+async def test_a_lone_record_on_an_idle_stage_is_not_held_back() -> None:
+    """At a trickle nothing would share its transaction: lingering would only add latency."""
+    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"m0")]})
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    loop.linger_s = 30.0
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 1, timeout=5)
+    assert _values(producer.visible) == [b"m0"]
+
+
+async def test_a_lone_record_on_a_busy_stage_lingers() -> None:
+    """One record just after a batch is most likely the start of the next: it waits."""
+    consumer = FakeConsumer({TP0: [_record(TP0, 0, b"m0"), _record(TP0, 1, b"m1")]})
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    loop.linger_s = 0.05
+
+    def feed(call: int, got: dict[TopicPartition, list[Any]]) -> None:
+        log = consumer.logs[TP0]
+        if producer.commits == 1 and len(log) == 2:  # the first batch is in: one more comes
+            log.append(_record(TP0, 2, b"m2"))
+        elif [r.offset for records in got.values() for r in records] == [2]:
+            log.append(_record(TP0, 3, b"m3"))  # ... and another while that one lingers
+
+    _on_fetch(consumer, after=feed)
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 4)
+    assert _values(producer.visible) == [b"m0", b"m1", b"m2", b"m3"]
+    assert producer.commits == 2
 
 
 async def test_a_producer_left_in_its_fatal_state_is_replaced() -> None:

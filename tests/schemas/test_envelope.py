@@ -13,7 +13,7 @@ from hub.ingest import IngestStage
 from hub.records import InRecord
 from observability.metrics import HubMetrics
 from schemas.codes import MessageEvent
-from schemas.envelope import RoutingEnvelope, header_value
+from schemas.envelope import RoutingEnvelope, RoutingFacts, header_value
 from schemas.partners import PartnerKind
 from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, without_memberships
 
@@ -52,6 +52,14 @@ def test_header_round_trip_without_recipient() -> None:
         "kh-recipient-kind",
     }
     assert RoutingEnvelope.from_headers(headers) == envelope
+
+
+def test_default_facts_travel_as_no_header_at_all() -> None:
+    envelope = _envelope(facts=RoutingFacts())
+    assert "kh-facts" not in {name for name, _ in envelope.to_headers()}
+    assert RoutingEnvelope.from_headers(envelope.to_headers()) == envelope
+    aged = _envelope(facts=RoutingFacts(child_age=9))
+    assert dict(aged.to_headers())["kh-facts"] == b'{"child_age":9}'
 
 
 def test_header_round_trip_keeps_the_instant_of_a_non_utc_time() -> None:
