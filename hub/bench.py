@@ -58,6 +58,8 @@ HALF = 0.5
 REPORT_LEVELS = (0.25, 0.5, 0.75, 0.9)
 """Shares of the measured maximum the report plots latency at."""
 LOAD_SECONDS = 15.0
+STEADY_SECONDS = 1.0
+"""A drain shorter than this says little about a steady rate."""
 FLOOR_MSGS_PER_S = 5.0
 """A trickle: every message meets an idle hub, so its latency is the pipeline's floor (two
 transactional hops and their fetches), with no queueing in it."""
@@ -465,6 +467,12 @@ class BenchRun:
                     f"{level.achieved_msgs_per_s:,.1f} of {level.offered_msgs_per_s:,.1f} msg/s: "
                     "a steady stream comes in small batches, each with its own transactions"
                 )
+        if raw.seconds < STEADY_SECONDS:
+            notes.append(
+                f"the passthrough drained its {n:,} messages in {raw.seconds:.1f} s, too short "
+                "for a steady rate (startup and fetch waits weigh in): the ratio is not "
+                "comparable; use --messages 20000 or more"
+            )
         profile: list[str] = []
         if self.profile:
             profile = await self._profile()

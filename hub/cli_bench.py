@@ -129,6 +129,8 @@ def bench(
         else:
             for line in summary_lines(outcome):
                 typer.echo(line)
+            for note in outcome.notes:
+                typer.echo(f"note: {note}")
     except (LocalKafkaError, ConfigError, LookupError, BenchError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
