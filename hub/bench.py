@@ -58,12 +58,12 @@ HALF = 0.5
 REPORT_LEVELS = (0.25, 0.5, 0.75, 0.9)
 """Shares of the measured maximum the report plots latency at."""
 LOAD_SECONDS = 15.0
+"""How long partners offer each load level (fewer messages if ``--messages`` is smaller)."""
 STEADY_SECONDS = 1.0
 """A drain shorter than this says little about a steady rate."""
 FLOOR_MSGS_PER_S = 5.0
 """A trickle: every message meets an idle hub, so its latency is the pipeline's floor (two
 transactional hops and their fetches), with no queueing in it."""
-"""How long partners offer each load level (fewer messages if ``--messages`` is smaller)."""
 IDLE_TIMEOUT_S = 60.0
 """A phase gives up when nothing completes for this long (a stuck or crashed worker)."""
 PROFILE_MESSAGES = 5_000
@@ -480,9 +480,9 @@ class BenchRun:
             notes.append("no /proc here: CPU and memory figures are 0")
         return BenchResult(
             messages=n, partitions=self.partitions,
-            partner_partitions=self.settings.partner_partitions, passthrough=raw, pipeline=pipeline,
-            half_load=half, floor=floor, levels=levels if self.report else [],
-            mix=dict(self.kinds),
+            partner_partitions=self.settings.partner_topic_partitions,
+            passthrough=raw, pipeline=pipeline, half_load=half, floor=floor,
+            levels=levels if self.report else [], mix=dict(self.kinds),
             hub_mode=self.hub_mode, profile=profile, notes=notes,
         )  # fmt: skip
 

@@ -49,8 +49,8 @@ producer (longer than the producer's own request timeouts: a safety net only). T
 itself has no deadline: once asked for, giving up on it could deliver a redone batch twice."""
 ABORT_DEADLINE_S = 10.0
 IDLE_GAP_S = 0.1
-"""A stage that took its last batch longer ago than this is idle: a lone record that comes to
-it is not held back by the linger (at a trickle nothing would share its transaction)."""
+"""A stage that finished its last batch longer ago than this is idle: a lone record that comes
+to it is not held back by the linger (at a trickle nothing would share its transaction)."""
 
 
 class ProducerBroken(KafkaError):  # type: ignore[misc]
@@ -194,8 +194,9 @@ class StageLoop:
         self.batch_lock = asyncio.Lock()
         """Held while a batch is handled and committed, so a rebalance waits for it."""
         self._in_flight: dict[TopicPartition, int] = {}
-        self._last_batch_at = -IDLE_GAP_S
-        """When the stage last took a batch (``time.monotonic()``)."""
+        self._last_batch_done = -IDLE_GAP_S
+        """When the stage last finished a batch (``time.monotonic()``): linger and commit
+        times, however long, do not make a busy stage look idle."""
         self._recovering = False
         """First offset per partition of the batch whose transaction is open."""
 
@@ -324,6 +325,7 @@ class StageLoop:
                     self._rewind()
                     return
                 await self._process(batch)
+                self._last_batch_done = time.monotonic()
 
     async def _gather_batch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
         """Records for one transaction: what is there, and what arrives within ``linger_s``.
@@ -339,8 +341,7 @@ class StageLoop:
         if not count:
             return batch
         now = time.monotonic()
-        idle, self._last_batch_at = now - self._last_batch_at > IDLE_GAP_S, now
-        if self.linger_s <= 0 or (count == 1 and idle):
+        if self.linger_s <= 0 or (count == 1 and now - self._last_batch_done > IDLE_GAP_S):
             return batch
         deadline = now + self.linger_s
         while count < MAX_BATCH and (left := deadline - time.monotonic()) > 0:

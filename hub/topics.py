@@ -90,8 +90,9 @@ def topic_specs(
         TopicSpec(names.dlq_replays, partitions, {"cleanup.policy": "compact"}),
     ]
     for partner in registry.partners:
-        specs.append(TopicSpec(names.partner_out(partner.id), settings.partner_partitions, outbox))
-        specs.append(TopicSpec(names.partner_in(partner.id), settings.partner_partitions))
+        per_partner = settings.partner_topic_partitions
+        specs.append(TopicSpec(names.partner_out(partner.id), per_partner, outbox))
+        specs.append(TopicSpec(names.partner_in(partner.id), per_partner))
     return specs
 
 

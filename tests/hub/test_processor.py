@@ -499,12 +499,14 @@ async def test_a_lone_record_on_an_idle_stage_is_not_held_back() -> None:
     assert _values(producer.visible) == [b"m0"]
 
 
-async def test_a_lone_record_on_a_busy_stage_lingers() -> None:
-    """One record just after a batch is most likely the start of the next: it waits."""
+@pytest.mark.parametrize("linger_s", [0.05, 0.15])
+async def test_a_lone_record_on_a_busy_stage_lingers(linger_s: float) -> None:
+    """One record just after a batch is most likely the start of the next: it waits, however
+    long the last batch lingered."""
     consumer = FakeConsumer({TP0: [_record(TP0, 0, b"m0"), _record(TP0, 1, b"m1")]})
     producer = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, producer)
-    loop.linger_s = 0.05
+    loop.linger_s = linger_s
 
     def feed(call: int, got: dict[TopicPartition, list[Any]]) -> None:
         log = consumer.logs[TP0]
