@@ -49,7 +49,7 @@ from hub.bench_mix import BenchMix, MixMessage
 from hub.bench_stats import BenchResult, Latency, LoadLevel, Progress, Throughput
 from hub.context import load_registry, resolve_kafka
 from hub.kafka_io import KafkaConnection, assign_all
-from hub.processor import MAX_BATCH
+from hub.processor import BATCH_BYTES, MAX_BATCH
 from hub.records import HEADER_MESSAGE_ID, HEADER_SENT_AT
 from hub.settings import Settings
 from hub.topics import TopicNames, TopicSpec, create_topics, delete_topics, topic_specs
@@ -279,7 +279,9 @@ async def passthrough(kafka: KafkaConnection, source: str, target: str, group: s
         source, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
         isolation_level="read_committed", metadata_max_age_ms=10_000,
     )  # fmt: skip
-    producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=LINGER_MS)
+    producer = kafka.producer(
+        acks="all", enable_idempotence=True, linger_ms=LINGER_MS, max_batch_size=BATCH_BYTES
+    )
     await producer.start()
     await consumer.start()
     try:
