@@ -25,16 +25,12 @@ def derived_id(base: str | uuid.UUID, part: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _namespace(text: str) -> bytes:
-    """A message's ids all derive from its hub message id: it is parsed once for them all."""
-    return bytes.fromhex(_hex(text))
-
-
-def _hex(text: str) -> str:
-    """The 32 hex digits of a UUID string; anything else goes through ``uuid.UUID``."""
+    """The 16 bytes of a UUID string, parsed once for all the ids a message derives from it;
+    anything but 32 hex digits (with or without the dashes) goes through ``uuid.UUID``."""
     digits = text.replace("-", "")
     if len(text) in (32, 36) and _HEX_DIGITS.fullmatch(digits):
-        return digits
-    return uuid.UUID(text).hex
+        return bytes.fromhex(digits)
+    return uuid.UUID(text).bytes
 
 
 _HEX_DIGITS = re.compile(r"[0-9a-fA-F]{32}")
