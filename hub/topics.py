@@ -76,6 +76,7 @@ def topic_specs(
     the DLQ holds those original bytes plus headers.
     """
     partitions, max_payload_bytes = settings.partitions, settings.max_payload_bytes
+    per_partner = settings.partner_topic_partitions
     outbox = {"max.message.bytes": str(max_payload_bytes * 2)}
     specs = [
         TopicSpec(names.canonical, partitions),
@@ -90,7 +91,6 @@ def topic_specs(
         TopicSpec(names.dlq_replays, partitions, {"cleanup.policy": "compact"}),
     ]
     for partner in registry.partners:
-        per_partner = settings.partner_topic_partitions
         specs.append(TopicSpec(names.partner_out(partner.id), per_partner, outbox))
         specs.append(TopicSpec(names.partner_in(partner.id), per_partner))
     return specs
