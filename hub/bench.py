@@ -46,8 +46,8 @@ from aiokafka import AIOKafkaConsumer
 
 from hub import bench_procs
 from hub.bench_mix import BenchMix, MixMessage
-from hub.bench_stats import BenchResult, Latency, LoadLevel, Progress, Throughput
-from hub.context import load_registry, resolve_kafka
+from hub.bench_stats import PARTIES, BenchResult, Latency, LoadLevel, Progress, Throughput
+from hub.context import load_registry, local_kafka, resolve_kafka
 from hub.kafka_io import KafkaConnection, assign_all
 from hub.processor import BATCH_BYTES, MAX_BATCH
 from hub.records import HEADER_MESSAGE_ID, HEADER_SENT_AT
@@ -67,6 +67,11 @@ transactional hops and their fetches), with no queueing in it."""
 IDLE_TIMEOUT_S = 60.0
 """A phase gives up when nothing completes for this long (a stuck or crashed worker)."""
 PROFILE_MESSAGES = 5_000
+OBSERVER_FETCH_WAIT_MS = 100
+"""How long the broker may hold the observer's fetch when nothing is there. It answers as
+soon as a transaction commits, so this adds no latency (measured: the floor at 5 and at 100
+ms is the same), but a 5 ms poll of every inbox partition cost the broker a quarter and the
+load generator a third of a core, taken from the hub it measures."""
 LINGER_MS = 2
 """The hub's producer linger (``hub.processor``); the passthrough uses the same."""
 
@@ -122,7 +127,7 @@ class Observer:
         consumer = kafka.consumer(
             enable_auto_commit=False,
             isolation_level="read_committed",
-            fetch_max_wait_ms=5,
+            fetch_max_wait_ms=OBSERVER_FETCH_WAIT_MS,
             max_partition_fetch_bytes=4 * 1024 * 1024,
         )
         await consumer.start()
@@ -396,6 +401,9 @@ class BenchRun:
         self.logs = (self.report or self.workdir) / f"{self.prefix}-logs"
         self.mix = BenchMix(self.registry)
         self.kinds: Counter[str] = Counter()
+        self.broker_pid = (
+            None if self.settings.bootstrap else local_kafka(self.settings).status().pid
+        )
 
     def env(self) -> dict[str, str]:
         return {
@@ -482,10 +490,10 @@ class BenchRun:
             notes.append("no /proc here: CPU and memory figures are 0")
         return BenchResult(
             messages=n, partitions=self.partitions,
-            partner_partitions=self.settings.partner_topic_partitions,
+            partner_partitions=self.settings.partner_partitions,
             passthrough=raw, pipeline=pipeline, half_load=half, floor=floor,
             levels=levels if self.report else [], mix=dict(self.kinds),
-            hub_mode=self.hub_mode, profile=profile, notes=notes,
+            hub_mode=self.hub_mode, profile=profile, notes=notes, cpu_count=os.cpu_count() or 0,
         )  # fmt: skip
 
     def hub_args(self, profile_to: Path | None = None, stage: str = "all") -> list[str]:
@@ -525,14 +533,28 @@ class BenchRun:
         count = max(20, min(self.messages, round(rate * LOAD_SECONDS)))
         messages = self.outbox(self.mix.messages(count))
         self.reporter.phase(f"latency at {rate:,.0f} msg/s ({share:.0%} of maximum)", count)
+        before, started = self._cpu_seconds(hub), time.monotonic()
         achieved, latency = await offer_load(
             self.kafka, messages, rate, observer, hub, self.reporter
         )
+        seconds = time.monotonic() - started
+        cores = {
+            party: (used - before[party]) / seconds
+            for party, used in self._cpu_seconds(hub).items()
+            if party in before
+        }
         self.reporter.done(
             f"latency at {rate:,.0f} msg/s: p50 {latency.p50_ms:.1f} ms, "
             f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms"
         )
-        return LoadLevel(share, rate, achieved, latency)
+        return LoadLevel(share, rate, achieved, latency, cores)
+
+    def _cpu_seconds(self, hub: Workers) -> dict[str, float]:
+        """CPU seconds so far of the parties sharing the machine (none without ``/proc``)."""
+        used = {"hub": hub.cpu_s(), "load generator": bench_procs.cpu_seconds()}
+        if self.broker_pid is not None:
+            used["broker"] = bench_procs.cpu_seconds(self.broker_pid)
+        return {party: used[party] for party in PARTIES if used.get(party)}
 
     async def _profile(self) -> list[str]:
         """Drain more of the mix through a hub running under cProfile; its top functions."""

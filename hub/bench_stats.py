@@ -118,6 +118,13 @@ class LoadLevel:
     offered_msgs_per_s: float
     achieved_msgs_per_s: float
     latency: Latency
+    cores: dict[str, float] = field(default_factory=dict)
+    """CPU cores each party used meanwhile (hub, broker when it is the local one, load
+    generator): on a small machine they share, the hub's latency is also theirs."""
+
+
+PARTIES = ("hub", "broker", "load generator")
+"""Whose CPU a load level reads (the broker's only when it is the local one)."""
 
 
 @dataclass
@@ -137,6 +144,7 @@ class BenchResult:
     profile: list[str] = field(default_factory=list)
     """Top lines of the pipeline profile, when one was taken."""
     notes: list[str] = field(default_factory=list)
+    cpu_count: int = 0
 
     @property
     def ratio(self) -> float:
@@ -155,6 +163,8 @@ class BenchResult:
             "p95_ms": round(half.latency.p95_ms, 2),
             "p99_ms": round(half.latency.p99_ms, 2),
             **self._floor_json(),
+            "half_load_cores": {party: round(cores, 2) for party, cores in half.cores.items()},
+            "cpu_count": self.cpu_count,
             "peak_rss_mb": round(self.pipeline.peak_rss_mb, 1),
             "cpu_s_per_1000": round(self.pipeline.cpu_s_per_1000, 3),
             "passthrough_cpu_s_per_1000": round(self.passthrough.cpu_s_per_1000, 3),
@@ -173,6 +183,7 @@ class BenchResult:
                     "p99_ms": round(level.latency.p99_ms, 2),
                     "max_ms": round(level.latency.max_ms, 2),
                     "count": level.latency.count,
+                    "cores": {party: round(cores, 2) for party, cores in level.cores.items()},
                 }
                 for level in self.all_levels()
             ],
@@ -244,7 +255,14 @@ def summary_lines(result: BenchResult) -> list[str]:
         ),
         f"hub process       {j['cpu_s_per_1000']:.3f} CPU s per 1,000 messages, "
         f"peak RSS {j['peak_rss_mb']:.1f} MB",
+        *([cores_line(j["half_load_cores"], j["cpu_count"])] if j["half_load_cores"] else []),
     ]
+
+
+def cores_line(cores: dict[str, float], cpu_count: int) -> str:
+    """Who used the machine at half load: on a small one the hub shares it with the rest."""
+    used = ", ".join(f"{party} {share:.2f}" for party, share in cores.items())
+    return f"CPU at half load  {used} (cores, of {cpu_count or '?'})"
 
 
 def write_report(result: BenchResult, directory: Path) -> list[Path]:
@@ -283,12 +301,14 @@ def write_report(result: BenchResult, directory: Path) -> list[Path]:
         "",
         "![latency against offered load](latency.png)",
         "",
-        "| offered (msg/s) | share of max | achieved (msg/s) | p50 ms | p95 ms | p99 ms | max ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| offered (msg/s) | share of max | achieved (msg/s) | p50 ms | p95 ms | p99 ms | max ms "
+        "| CPU cores: hub / broker / load generator |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
         *(
             f"| {lv.offered_msgs_per_s:,.1f} | {lv.share:.2f} | {lv.achieved_msgs_per_s:,.1f} | "
             f"{lv.latency.p50_ms:.1f} | {lv.latency.p95_ms:.1f} | {lv.latency.p99_ms:.1f} | "
-            f"{lv.latency.max_ms:.1f} |"
+            f"{lv.latency.max_ms:.1f} | "
+            f"{' / '.join(f'{lv.cores[p]:.2f}' if p in lv.cores else '-' for p in PARTIES)} |"
             for lv in result.all_levels()
         ),
         "",

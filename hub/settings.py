@@ -58,9 +58,11 @@ class Settings(BaseSettings):
         description="partitions of the hub's own topics (canonical, state, audit, ...): how "
         "many instances can share the routing",
     )  # fmt: skip
-    partner_partitions: int | None = Field(
-        default=None, ge=1, le=1000,
-        description="partitions of each partner's inbox and outbox topic; unset: as partitions",
+    partner_partitions: int = Field(
+        default=1, ge=1, le=1000,
+        description="partitions of each partner's inbox and outbox topic: one keeps a partner's "
+        "messages in order and is ample for one partner's volume; every partition costs the "
+        "hub a fetch slot and, per transaction that writes to it, a marker",
     )  # fmt: skip
     replication_factor: int = Field(default=1, ge=1)
     partners_file: Path = DEFAULTS / "partners.toml"
@@ -76,10 +78,6 @@ class Settings(BaseSettings):
     )  # fmt: skip
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     instance_id: str = Field(default_factory=socket.gethostname)
-
-    @property
-    def partner_topic_partitions(self) -> int:
-        return self.partner_partitions or self.partitions
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

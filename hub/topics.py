@@ -76,7 +76,7 @@ def topic_specs(
     the DLQ holds those original bytes plus headers.
     """
     partitions, max_payload_bytes = settings.partitions, settings.max_payload_bytes
-    per_partner = settings.partner_topic_partitions
+    per_partner = settings.partner_partitions
     outbox = {"max.message.bytes": str(max_payload_bytes * 2)}
     specs = [
         TopicSpec(names.canonical, partitions),

@@ -97,7 +97,8 @@ def test_throughput_of_a_run_done_in_one_go_counts_from_the_start() -> None:
 
 def _result(levels: bool = False) -> BenchResult:
     def level(share: float) -> LoadLevel:
-        return LoadLevel(share, 400.0 * share, 400.0 * share, Latency.of([5.0, 10.0, 30.0]))
+        cores = {"hub": 0.8 * share, "broker": share, "load generator": 0.2}
+        return LoadLevel(share, 400.0 * share, 400.0 * share, Latency.of([5.0, 10.0, 30.0]), cores)
 
     return BenchResult(
         messages=1000,
@@ -110,6 +111,7 @@ def _result(levels: bool = False) -> BenchResult:
         levels=[level(s) for s in (0.25, 0.5, 0.75, 0.9)] if levels else [],
         mix={"huisarts-verwijzing": 600, "school-zorgsignaal": 400},
         profile=["-- by tottime --", "   ncalls  tottime"],
+        cpu_count=2,
     )
 
 
@@ -131,8 +133,20 @@ def test_json_has_the_headline_figures_first_and_all_positive() -> None:
 def test_summary_lines_name_every_figure() -> None:
     text = "\n".join(summary_lines(_result()))
     for needle in ("10,000.0 msg/s", "400.0 msg/s", "ratio 0.040", "p99 29.6 ms", "95.0 MB",
-                   "latency floor at 5.0 msg/s", "p50 45.0 ms, p99 59.7 ms"):  # fmt: skip
+                   "latency floor at 5.0 msg/s", "p50 45.0 ms, p99 59.7 ms",
+                   "CPU at half load  hub 0.40, broker 0.50, load generator 0.20 (cores, of 2)",
+                   ):  # fmt: skip
         assert needle in text
+
+
+def test_cores_are_reported_per_party_and_only_when_measured() -> None:
+    data = _result().to_json()
+    assert data["half_load_cores"] == {"hub": 0.4, "broker": 0.5, "load generator": 0.2}
+    assert data["cpu_count"] == 2
+    assert data["load_levels"][0]["cores"] == {}, "the floor's were not measured here"
+    result = _result()
+    result.half_load.cores.clear()
+    assert "CPU at half load" not in "\n".join(summary_lines(result))
 
 
 def test_a_result_without_a_floor_says_nothing_of_one() -> None:
@@ -154,6 +168,8 @@ def test_report_writes_markdown_json_and_a_plot(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "report" / "result.json").read_text())
     assert [lv["offered_msgs_per_s"] for lv in data["load_levels"]] == [5, 100, 200, 300, 360]
     assert "| 5.0 | 0.01 | 5.0 |" in report
+    assert "| 0.60 / 0.75 / 0.20 |" in report, "the 75 % level's cores"
+    assert report.count(" - / - / - |") == 1, "the floor's were not measured"
 
 
 def test_state_result_memory_per_household() -> None:

@@ -120,9 +120,9 @@ def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.bootstrap == "kafka-1:9092,kafka-2:9092"
     assert settings.partitions == 12
     assert settings.max_payload_bytes == 2048
-    assert settings.partner_topic_partitions == 12, "partner topics follow unless set apart"
+    assert settings.partner_partitions == 1, "partner topics are sized apart from the hub's"
     monkeypatch.setenv("KETENHUB_PARTNER_PARTITIONS", "2")
-    assert Settings().partner_topic_partitions == 2
+    assert Settings().partner_partitions == 2
 
 
 def test_a_short_secret_is_refused_in_any_environment(monkeypatch: pytest.MonkeyPatch) -> None:
