@@ -49,7 +49,7 @@ from hub.bench_mix import BenchMix, MixMessage
 from hub.bench_stats import PARTIES, BenchResult, Latency, LoadLevel, Progress, Throughput
 from hub.context import load_registry, local_kafka, resolve_kafka
 from hub.kafka_io import KafkaConnection, assign_all
-from hub.processor import BATCH_BYTES, MAX_BATCH
+from hub.processor import BATCH_BYTES, LINGER_MS, MAX_BATCH
 from hub.records import HEADER_MESSAGE_ID, HEADER_SENT_AT
 from hub.settings import Settings
 from hub.topics import TopicNames, TopicSpec, create_topics, delete_topics, topic_specs
@@ -72,8 +72,6 @@ OBSERVER_FETCH_WAIT_MS = 100
 soon as a transaction commits, so this adds no latency (measured: the floor at 5 and at 100
 ms is the same), but a 5 ms poll of every inbox partition cost the broker a quarter and the
 load generator a third of a core, taken from the hub it measures."""
-LINGER_MS = 2
-"""The hub's producer linger (``hub.processor``); the passthrough uses the same."""
 
 
 class BenchError(RuntimeError):

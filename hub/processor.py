@@ -43,6 +43,8 @@ from schemas.codes import RejectReason
 log = get_logger(__name__)
 MAX_FENCED = 5
 MAX_BATCH = 500
+LINGER_MS = 2
+"""How long a stage producer holds records for more of the same partition before sending."""
 BATCH_BYTES = 256 * 1024
 """Producer record batch size (aiokafka's default is 16 KB). A transaction's records per
 partition then travel in one batch instead of one per dozen records, each waiting for the
@@ -191,7 +193,7 @@ class StageLoop:
             transactional_id=transactional_id,
             enable_idempotence=True,
             acks="all",
-            linger_ms=2,
+            linger_ms=LINGER_MS,
             retry_backoff_ms=10,
             max_batch_size=BATCH_BYTES,
         )
