@@ -122,6 +122,9 @@ class LoadLevel:
     """CPU cores each party used meanwhile (hub, broker when it is the local one, load
     generator): on a small machine they share, the hub's latency is also theirs."""
 
+    def cores_json(self) -> dict[str, float]:
+        return {party: round(cores, 2) for party, cores in self.cores.items()}
+
 
 PARTIES = ("hub", "broker", "load generator")
 """Whose CPU a load level reads (the broker's only when it is the local one)."""
@@ -163,7 +166,7 @@ class BenchResult:
             "p95_ms": round(half.latency.p95_ms, 2),
             "p99_ms": round(half.latency.p99_ms, 2),
             **self._floor_json(),
-            "half_load_cores": {party: round(cores, 2) for party, cores in half.cores.items()},
+            "half_load_cores": half.cores_json(),
             "cpu_count": self.cpu_count,
             "peak_rss_mb": round(self.pipeline.peak_rss_mb, 1),
             "cpu_s_per_1000": round(self.pipeline.cpu_s_per_1000, 3),
@@ -183,7 +186,7 @@ class BenchResult:
                     "p99_ms": round(level.latency.p99_ms, 2),
                     "max_ms": round(level.latency.max_ms, 2),
                     "count": level.latency.count,
-                    "cores": {party: round(cores, 2) for party, cores in level.cores.items()},
+                    "cores": level.cores_json(),
                 }
                 for level in self.all_levels()
             ],
