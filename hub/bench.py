@@ -46,7 +46,16 @@ from aiokafka import AIOKafkaConsumer
 
 from hub import bench_procs
 from hub.bench_mix import BenchMix, MixMessage
-from hub.bench_stats import PARTIES, BenchResult, Latency, LoadLevel, Progress, Throughput
+from hub.bench_stats import (
+    PARTIES,
+    BenchResult,
+    Latency,
+    LoadLevel,
+    Progress,
+    Throughput,
+    WarmUp,
+    warmup_line,
+)
 from hub.context import load_registry, local_kafka, resolve_kafka
 from hub.kafka_io import KafkaConnection, assign_all
 from hub.processor import BATCH_BYTES, LINGER_MS, MAX_BATCH
@@ -67,6 +76,13 @@ transactional hops and their fetches), with no queueing in it."""
 IDLE_TIMEOUT_S = 60.0
 """A phase gives up when nothing completes for this long (a stuck or crashed worker)."""
 PROFILE_MESSAGES = 5_000
+WARMUP_SECONDS = 90.0
+"""Default warm-up. A freshly started local broker, at a steady 300 msg/s through the hub,
+used 1.20 cores in its first 12 s and 0.39 from its second minute on (its JVM compiling its
+hot code); the hub's latency at that rate went from p50 137 to 65 ms meanwhile."""
+WARMUP_MSGS_PER_S = 300.0
+"""About a third of what one hub process drains on 2 cores: warm, not queued."""
+WARMUP_STEP_S = 10.0
 OBSERVER_FETCH_WAIT_MS = 100
 """How long the broker may hold the observer's fetch when nothing is there. It answers as
 soon as a transaction commits, so this adds no latency (measured: the floor was no worse at
@@ -387,6 +403,7 @@ class BenchRun:
     profile: bool = False
     split: bool = False
     """Run ingest and route as two processes (``hub run --stage ...``) instead of one."""
+    warmup_s: float = WARMUP_SECONDS
     workdir: Path = field(default_factory=lambda: Path(os.environ.get("TMPDIR", "/tmp")))
     prefix: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:10]}")
 
@@ -442,6 +459,7 @@ class BenchRun:
         batch = self.mix.messages(n)
         self.kinds.clear()
         drain = self.outbox(batch)
+        warmup = await self._warm_up() if self.warmup_s > 0 else None
 
         self.reporter.phase("raw passthrough: preloading", n)
         await publish_all(self.kafka, [(self.raw_in, p) for _, p in drain], self.reporter)
@@ -492,6 +510,7 @@ class BenchRun:
             passthrough=raw, pipeline=pipeline, half_load=half, floor=floor,
             levels=levels if self.report else [], mix=dict(self.kinds),
             hub_mode=self.hub_mode, profile=profile, notes=notes, cpu_count=os.cpu_count() or 0,
+            warmup=warmup,
         )  # fmt: skip
 
     def hub_args(self, profile_to: Path | None = None, stage: str = "all") -> list[str]:
@@ -535,17 +554,58 @@ class BenchRun:
         achieved, latency = await offer_load(
             self.kafka, messages, rate, observer, hub, self.reporter
         )
-        seconds = time.monotonic() - started
-        cores = {
-            party: (used - before[party]) / seconds
-            for party, used in self._cpu_seconds(hub).items()
-            if party in before
-        }
+        cores = self._cores_since(before, started, hub)
         self.reporter.done(
             f"latency at {rate:,.0f} msg/s: p50 {latency.p50_ms:.1f} ms, "
             f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms"
         )
         return LoadLevel(share, rate, achieved, latency, cores)
+
+    async def _warm_up(self) -> WarmUp:
+        """Partners publish a steady stream through a hub before anything is measured.
+
+        Otherwise a broker the benchmark has just started (or one that was idle since its
+        start) spends the first phases compiling: the figures would be its JIT's, and the
+        phases that come first would pay for all of them. The hub of the warm-up stops
+        after it; the measured phases start their own, which carries on from its commits.
+        """
+        observer = await Observer.start(self.kafka, self.inboxes(), distinct=True)
+        hub = await self.spawn_hub()
+        steps: list[dict[str, float]] = []
+        done_s = 0.0
+        try:
+            while done_s < self.warmup_s:
+                seconds = min(WARMUP_STEP_S, self.warmup_s - done_s)
+                count = max(1, round(WARMUP_MSGS_PER_S * seconds))
+                records = [(self.names.partner_out(m.sender.id), m.payload)
+                           for m in self.mix.messages(count)]  # fmt: skip
+                self.reporter.phase(
+                    f"warm-up: {done_s:.0f}-{done_s + seconds:.0f} of {self.warmup_s:.0f} s "
+                    f"at {WARMUP_MSGS_PER_S:.0f} msg/s", count,
+                )  # fmt: skip
+                before, started = self._cpu_seconds(hub), time.monotonic()
+                await offer_load(
+                    self.kafka, records, WARMUP_MSGS_PER_S, observer, hub, self.reporter
+                )
+                steps.append(self._cores_since(before, started, hub))
+                done_s += seconds
+        finally:
+            await hub.stop()
+            await observer.stop()
+        warmup = WarmUp(self.warmup_s, WARMUP_MSGS_PER_S, steps)
+        self.reporter.done(warmup_line(warmup.to_json()))
+        return warmup
+
+    def _cores_since(
+        self, before: dict[str, float], started: float, hub: Workers
+    ) -> dict[str, float]:
+        """CPU cores each party used since ``before`` was read at ``started``."""
+        seconds = max(time.monotonic() - started, 1e-6)
+        return {
+            party: (used - before[party]) / seconds
+            for party, used in self._cpu_seconds(hub).items()
+            if party in before
+        }
 
     def _cpu_seconds(self, hub: Workers) -> dict[str, float]:
         """CPU seconds so far of the parties sharing the machine (none without ``/proc``)."""
@@ -620,8 +680,12 @@ def run_bench(
     report: Path | None = None,
     profile: bool = False,
     split: bool = False,
+    warmup_s: float = WARMUP_SECONDS,
 ) -> BenchResult:
-    run = BenchRun(settings, messages, reporter, report=report, profile=profile, split=split)
+    run = BenchRun(
+        settings, messages, reporter, report=report, profile=profile, split=split,
+        warmup_s=warmup_s,
+    )  # fmt: skip
     return asyncio.run(run.run())
 
 

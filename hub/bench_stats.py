@@ -109,6 +109,10 @@ class Latency:
         )
 
 
+def rounded_cores(cores: dict[str, float]) -> dict[str, float]:
+    return {party: round(share, 2) for party, share in cores.items()}
+
+
 @dataclass(frozen=True)
 class LoadLevel:
     """End-to-end latency while partners offer a steady ``offered_msgs_per_s``."""
@@ -123,11 +127,33 @@ class LoadLevel:
     generator): on a small machine they share, the hub's latency is also theirs."""
 
     def cores_json(self) -> dict[str, float]:
-        return {party: round(cores, 2) for party, cores in self.cores.items()}
+        return rounded_cores(self.cores)
 
 
 PARTIES = ("hub", "broker", "load generator")
 """Whose CPU a load level reads (the broker's only when it is the local one)."""
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """The steady load run before anything is measured, and the cores it took step by step.
+
+    A freshly started broker's JVM compiles its hot code during its first minute or so under
+    load and then needs far less CPU for the same work: the first and last steps show it.
+    """
+
+    seconds: float
+    msgs_per_s: float
+    steps: list[dict[str, float]] = field(default_factory=list)
+    """CPU cores per party in each step, in order."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seconds": self.seconds,
+            "msgs_per_s": self.msgs_per_s,
+            "first_step_cores": rounded_cores(self.steps[0]) if self.steps else {},
+            "last_step_cores": rounded_cores(self.steps[-1]) if self.steps else {},
+        }
 
 
 @dataclass
@@ -148,6 +174,8 @@ class BenchResult:
     """Top lines of the pipeline profile, when one was taken."""
     notes: list[str] = field(default_factory=list)
     cpu_count: int = 0
+    warmup: WarmUp | None = None
+    """None: measured without one (``--warmup 0``)."""
 
     @property
     def ratio(self) -> float:
@@ -168,6 +196,7 @@ class BenchResult:
             **self._floor_json(),
             "half_load_cores": half.cores_json(),
             "cpu_count": self.cpu_count,
+            "warmup": self.warmup.to_json() if self.warmup else None,
             "peak_rss_mb": round(self.pipeline.peak_rss_mb, 1),
             "cpu_s_per_1000": round(self.pipeline.cpu_s_per_1000, 3),
             "passthrough_cpu_s_per_1000": round(self.passthrough.cpu_s_per_1000, 3),
@@ -259,7 +288,21 @@ def summary_lines(result: BenchResult) -> list[str]:
         f"hub process       {j['cpu_s_per_1000']:.3f} CPU s per 1,000 messages, "
         f"peak RSS {j['peak_rss_mb']:.1f} MB",
         *([cores_line(j["half_load_cores"], j["cpu_count"])] if j["half_load_cores"] else []),
+        warmup_line(j["warmup"]),
     ]
+
+
+def warmup_line(warmup: dict[str, Any] | None) -> str:
+    """What ran before the figures above, and what it changed (the broker's JIT, mostly)."""
+    if warmup is None:
+        return "no warm-up: a freshly started broker's first minute is in the figures"
+    first, last = warmup["first_step_cores"], warmup["last_step_cores"]
+    change = ", ".join(
+        f"{party} {first[party]:.2f} -> {last[party]:.2f}" for party in first if party in last
+    )
+    return f"warmed up first   {warmup['seconds']:.0f} s at {warmup['msgs_per_s']:,.0f} msg/s" + (
+        f"; cores in its first and last step: {change}" if change else ""
+    )
 
 
 def cores_line(cores: dict[str, float], cpu_count: int) -> str:

@@ -28,7 +28,8 @@ async def test_bench_json_on_a_real_broker(bootstrap: str) -> None:
     before = set(await list_topics(kafka))
     env = {**os.environ, "KETENHUB_BOOTSTRAP": bootstrap, "KETENHUB_PARTITIONS": "3"}
     result = subprocess.run(
-        [sys.executable, "-m", "hub", "bench", "--messages", "500", "--json"],
+        [sys.executable, "-m", "hub", "bench", "--messages", "500", "--json",
+         "--warmup", "3"],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=400,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -40,5 +41,8 @@ async def test_bench_json_on_a_real_broker(bootstrap: str) -> None:
     assert data["p50_ms"] <= data["p95_ms"] <= data["p99_ms"]
     assert data["floor_p50_ms"] <= data["floor_p99_ms"]
     assert sum(data["mix"].values()) >= 500
+    warmup = data["warmup"]
+    assert (warmup["seconds"], warmup["msgs_per_s"]) == (3, 300)
+    assert warmup["last_step_cores"]["hub"] > 0, "the warm-up ran a hub"
     created = set(await list_topics(kafka)) - before
     assert not [t for t in created if t.startswith("bench-")], "the benchmark deletes its topics"

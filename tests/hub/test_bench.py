@@ -18,6 +18,7 @@ from hub.bench_stats import (
     Progress,
     StateResult,
     Throughput,
+    WarmUp,
     percentile,
     ratio,
     summary_lines,
@@ -154,6 +155,28 @@ def test_a_result_without_a_floor_says_nothing_of_one() -> None:
     result.floor = None
     assert "floor_p50_ms" not in result.to_json()
     assert "floor" not in "\n".join(summary_lines(result))
+
+
+def test_the_warm_up_shows_its_first_and_last_step() -> None:
+    result = _result()
+    assert result.to_json()["warmup"] is None
+    assert "no warm-up: a freshly started broker's first minute is in the figures" in (
+        summary_lines(result)
+    )
+    first = {"hub": 0.51, "broker": 1.204, "load generator": 0.2}
+    last = {"hub": 0.6, "broker": 0.386, "load generator": 0.19}
+    result.warmup = WarmUp(60.0, 200.0, [first, {"hub": 0.55, "broker": 0.8}, last])
+    assert result.to_json()["warmup"] == {
+        "seconds": 60.0, "msgs_per_s": 200.0,
+        "first_step_cores": {"hub": 0.51, "broker": 1.2, "load generator": 0.2},
+        "last_step_cores": {"hub": 0.6, "broker": 0.39, "load generator": 0.19},
+    }  # fmt: skip
+    assert summary_lines(result)[-1] == (
+        "warmed up first   60 s at 200 msg/s; cores in its first and last step: "
+        "hub 0.51 -> 0.60, broker 1.20 -> 0.39, load generator 0.20 -> 0.19"
+    )
+    result.warmup = WarmUp(5.0, 200.0, [{}])
+    assert summary_lines(result)[-1] == "warmed up first   5 s at 200 msg/s"
 
 
 def test_report_writes_markdown_json_and_a_plot(tmp_path: Path) -> None:
