@@ -434,8 +434,12 @@ class BenchRun:
         return [*specs, TopicSpec(self.raw_in, self.partitions),
                 TopicSpec(self.raw_out, self.partitions)]  # fmt: skip
 
-    def outbox(self, messages: Sequence[MixMessage]) -> list[tuple[str, bytes]]:
-        self.kinds.update(m.kind for m in messages)
+    def outbox(
+        self, messages: Sequence[MixMessage], *, in_mix: bool = True
+    ) -> list[tuple[str, bytes]]:
+        """``(partner outbox, payload)`` records; ``in_mix``: counted in the report's mix."""
+        if in_mix:
+            self.kinds.update(m.kind for m in messages)
         return [(self.names.partner_out(m.sender.id), m.payload) for m in messages]
 
     def inboxes(self) -> list[str]:
@@ -577,8 +581,7 @@ class BenchRun:
             while done_s < self.warmup_s:
                 seconds = min(WARMUP_STEP_S, self.warmup_s - done_s)
                 count = max(1, round(WARMUP_MSGS_PER_S * seconds))
-                records = [(self.names.partner_out(m.sender.id), m.payload)
-                           for m in self.mix.messages(count)]  # fmt: skip
+                records = self.outbox(self.mix.messages(count), in_mix=False)
                 self.reporter.phase(
                     f"warm-up: {done_s:.0f}-{done_s + seconds:.0f} of {self.warmup_s:.0f} s "
                     f"at {WARMUP_MSGS_PER_S:.0f} msg/s", count,
