@@ -26,6 +26,12 @@ from aiokafka import (
 from aiokafka.errors import CorruptRecordException, KafkaError, ProducerFenced
 
 from hub.backoff import backoff_delay, pause, retry_kafka
+from hub.group_fencing import (
+    Membership,
+    fence_offset_commits,
+    membership_of,
+    read_stable_offsets,
+)
 from hub.group_watch import GroupWatch, listed_in_group
 from hub.kafka_io import KafkaConnection
 from hub.records import (
@@ -55,6 +61,8 @@ producer (longer than the producer's own request timeouts: a safety net only). T
 itself has no deadline: once asked for, giving up on it could deliver a redone batch twice."""
 ABORT_DEADLINE_S = 10.0
 IDLE_GAP_S = 0.1
+NOT_A_MEMBER_PAUSE_S = 0.2
+"""How long a consumer the group threw out waits before it looks again (it is joining anew)."""
 """A stage that finished its last batch longer ago than this is idle: a lone record that comes
 to it is not held back by the linger (at a trickle nothing would share its transaction)."""
 
@@ -187,7 +195,10 @@ class StageLoop:
         """The partitions the last rebalance gave this instance."""
         self.rebalances = 0
         """Counts rebalance callbacks: a batch fetched across one is not processed."""
-        self._new_producer: Callable[[], AIOKafkaProducer] = functools.partial(
+        self._membership: Membership | None = None
+        """The group membership the batch in hand was read under; its offsets commit only if
+        the group still has that member in that generation (see ``hub.group_fencing``)."""
+        producer = functools.partial(
             kafka.producer,
             client_id=f"{group_id}-producer",
             transactional_id=transactional_id,
@@ -196,6 +207,9 @@ class StageLoop:
             linger_ms=LINGER_MS,
             retry_backoff_ms=10,
             max_batch_size=BATCH_BYTES,
+        )
+        self._new_producer: Callable[[], AIOKafkaProducer] = lambda: fence_offset_commits(
+            producer(), lambda: self._membership
         )
         self.producer = self._new_producer()
         self.batch_lock = asyncio.Lock()
@@ -272,7 +286,7 @@ class StageLoop:
         self.group_watch.reset()
 
         async def start() -> bool:
-            await self.consumer.start()
+            await self._start_consumer()
             return True
 
         if not await retry_kafka(start, stop, stage=self.stage.name, what="rejoin"):
@@ -304,10 +318,14 @@ class StageLoop:
             if not producer_started:  # a started client must not be started twice
                 await self.producer.start()
                 producer_started = True
-            await self.consumer.start()
+            await self._start_consumer()
             return True
 
         return bool(await retry_kafka(start, stop, stage=self.stage.name, what="start"))
+
+    async def _start_consumer(self) -> None:
+        await self.consumer.start()
+        read_stable_offsets(self.consumer)
 
     async def _poll_once(self) -> None:
         if self._recovering:  # a recovery that a Kafka error broke off starts over
@@ -372,6 +390,14 @@ class StageLoop:
         if not batch:
             return
         self._in_flight = {tp: records[0].offset for tp, records in batch.items()}
+        self._membership = membership_of(self.consumer)
+        if self._membership is None:
+            # The group threw this consumer out (it stalled past its session timeout) and it
+            # has not joined again: its partitions may be another instance's by now.
+            log.info("batch-dropped-not-a-member", stage=self.stage.name)
+            self._rewind()
+            await asyncio.sleep(NOT_A_MEMBER_PAUSE_S)
+            return
         outputs = [
             out for records in batch.values() for r in records for out in self._handle_safely(r)
         ]

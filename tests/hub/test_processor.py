@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSize
 from structlog.testing import capture_logs
 
 from hub.context import HubContext
+from hub.group_fencing import Membership
 from hub.ingest import IngestStage
 from hub.kafka_io import KafkaConnection
 from hub.processor import StageLoop
@@ -39,6 +40,15 @@ def _record(tp: TopicPartition, offset: int, value: bytes,
 
 
 @dataclass
+class FakeCoordinator:
+    """aiokafka's group coordinator as far as the loop reads it: who this member is."""
+
+    generation: int = 1
+    member_id: str = "member-1"
+    group_id: str = "g"
+
+
+@dataclass
 class FakeConsumer:
     logs: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     poison: set[tuple[TopicPartition, int]] = field(default_factory=set)
@@ -47,6 +57,7 @@ class FakeConsumer:
     start_failures: int = 0
     started: bool = False
     stopped: bool = False
+    _coordinator: FakeCoordinator = field(default_factory=FakeCoordinator)
 
     async def start(self) -> None:
         if self.start_failures:
@@ -591,3 +602,23 @@ async def test_a_batch_fetched_just_after_a_rebalance_is_not_skipped() -> None:
     calls = _on_fetch(consumer, before=assignment_completes)
     await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3 and calls() >= 5)
     assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
+
+
+async def test_a_consumer_the_group_threw_out_commits_nothing_until_it_has_joined_again() -> None:
+    """A stalled instance loses its membership (aiokafka forgets generation and member id);
+    a batch it reads meanwhile would commit offsets no group checks: it is read again later."""
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    consumer._coordinator = FakeCoordinator(generation=-1, member_id="")
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+
+    def rejoin(call: int) -> None:
+        if call == 3:
+            consumer._coordinator = FakeCoordinator(generation=7, member_id="member-2")
+
+    calls = _on_fetch(consumer, before=rejoin)
+    with capture_logs() as logs:
+        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3 and calls() >= 4)
+    assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
+    assert [e["event"] for e in logs].count("batch-dropped-not-a-member") == 2
+    assert loop._membership == Membership(7, "member-2")
