@@ -30,6 +30,7 @@ from hub.records import (
 from hub.topics import TopicNames
 from observability import audit as logboek
 from observability.audit import LogboekRecord
+from schemas.audit import AuditAction
 from schemas.envelope import RoutingEnvelope, header_value
 
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -61,14 +62,18 @@ async def scan(
 @dataclass(frozen=True)
 class AuditQuery:
     """Which audit records to show: about a child (its pseudonym), a household, a message
-    (hub message id or the partner's own message id). Exactly one is set."""
+    (hub message id or the partner's own message id), or every disclosure of a dead letter's
+    payload to an operator. Exactly one is set."""
 
     child: str | None = None
     household: str | None = None
     message: str | None = None
+    disclosures: bool = False
 
     def matches(self, record: LogboekRecord) -> bool:
         a = record.attributes
+        if self.disclosures:
+            return a.action is AuditAction.DISCLOSED
         if self.child is not None:
             return a.data_subject_id == self.child
         if self.household is not None:

@@ -45,6 +45,13 @@ def audit(
         str | None,
         typer.Option(help="A hub message id, or the partner's own message id."),
     ] = None,
+    disclosures: Annotated[
+        bool,
+        typer.Option(
+            "--disclosures",
+            help="Every time an operator was shown a dead letter's payload, and who.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="The audit records as stored, one JSON per line.")
     ] = False,
@@ -56,8 +63,8 @@ def audit(
     refusals with their reason code, acknowledgements; then who received something.
     """
     settings = Settings()
-    if sum(v is not None for v in (bsn, household, message)) != 1:
-        raise ConfigError("give exactly one of --bsn, --household or --message")
+    if sum(v is not None for v in (bsn, household, message)) + disclosures != 1:
+        raise ConfigError("give exactly one of --bsn, --household, --message or --disclosures")
     about = ""
     query: AuditQuery
     if bsn is not None:
@@ -65,6 +72,8 @@ def audit(
             raise ConfigError("that is not a valid BSN (elfproef)")
         child = Pseudonymiser(settings.secret_bytes()).child(bsn.strip())
         query, about = AuditQuery(child=child), f"the child with pseudonym {child}"
+    elif disclosures:
+        query, about = AuditQuery(disclosures=True), "disclosures of dead letters' payloads"
     elif household is not None:
         query, about = AuditQuery(household=household), f"household {household}"
     else:
@@ -84,6 +93,8 @@ def audit(
     if not result.records:
         raise LookupError(f"no audit records about {about}")
     console.print(_table(result.records, f"audit: {len(result.records)} record(s) about {about}"))
+    if disclosures:
+        return
     messages = dict.fromkeys(
         (r.attributes.message_id, r.attributes.partner_message_id) for r in result.records
     )
@@ -95,7 +106,7 @@ def audit(
     received = Counter(
         (r.attributes.recipient_id, r.attributes.event.value, str(r.attributes.legal_basis))
         for r in result.records
-        if r.attributes.action in _RECEIVED and r.attributes.recipient_id
+        if r.attributes.action in _RECEIVED and r.attributes.recipient_id and r.attributes.event
     )
     if not received:
         console.print("Nobody received anything.")
@@ -114,12 +125,13 @@ def _table(records: list[LogboekRecord], title: str) -> Table:
         why = a.legal_basis.value if a.legal_basis else ""
         why += a.reason_code.value if a.reason_code else ""
         why += f" ({a.notice})" if a.notice else ""
+        why += f"dead letter {a.dlq_ref}" if a.dlq_ref else ""
         table.add_row(
             r.start_time.strftime("%Y-%m-%d %H:%M:%S"),
             a.action.value,
-            a.event.value,
+            a.event.value if a.event else "-",
             a.sender_id,
-            a.recipient_id or "",
+            a.recipient_id or (f"operator {a.operator}" if a.operator else ""),
             why,
         )
     return table

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from functools import wraps
@@ -31,14 +33,17 @@ from hub.dlq import (
     read_dead_letter,
     read_dead_letters,
     read_replays,
+    record_disclosure,
     summarise,
 )
 from hub.settings import Settings
 from hub.topics import TopicNames
+from observability.audit import OPERATOR_PATTERN
 
 dlq_app = typer.Typer(
     help="Dead letters: what the hub refused (ketenhub.dlq), and replaying it after a fix.\n\n"
-    "Listings never show payloads (they may hold personal data). Replays go back to the "
+    "Listings never show payloads (they may hold personal data); `show --payload` does, "
+    "after recording who was shown what in the audit log. Replays go back to the "
     "partner's outbox with a kh-replay-of header; each DLQ record is replayed once unless "
     "--again, and the router never delivers a message twice.",
     no_args_is_help=True,
@@ -224,12 +229,31 @@ def dlq_show(
         typer.Option(
             "--payload",
             help="Also print the original bytes (may contain personal data). To a terminal "
-            "control characters are escaped; redirected, the bytes are written unchanged.",
+            "control characters are escaped; redirected, the bytes are written unchanged. "
+            "Audited: the audit log records who was shown which record, first.",
         ),
     ] = False,
+    operator: Annotated[
+        str | None,
+        typer.Option(
+            envvar="KETENHUB_OPERATOR",
+            help="Your account name for the audit record of --payload (default: your login).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Show one dead letter's headers (why, where from, when); the payload only with --payload."""
+    """Show one dead letter's headers (why, where from, when); the payload only with --payload.
+
+    Showing the payload writes a `ketenhub.dlq.disclosed` record to ketenhub.audit (who, which
+    record, when) before the bytes are printed; `ketenhub audit --disclosures` lists them.
+    """
     settings, names = _context()
+    account = operator or getpass.getuser()
+    if payload and not re.fullmatch(OPERATOR_PATTERN, account):
+        raise DlqError(
+            "--operator must be an account name (letters, digits and . _ @ -, at most 64), "
+            "not free text"
+        )
     kafka = resolve_kafka(settings)
     where = DlqRef.parse(ref)
 
@@ -266,7 +290,11 @@ def dlq_show(
     if not payload:
         console.print("(payload not shown: --payload prints it; it may hold personal data)")
         return
+    _run(record_disclosure(kafka, names, letter, operator=account,
+                           instance_id=settings.instance_id))  # fmt: skip
     err.print(Text(PAYLOAD_WARNING, style="yellow"))
+    err.print(f"(recorded in {names.audit}: {account} was shown dead letter {letter.ref})",
+              highlight=False)  # fmt: skip
     if sys.stdout.isatty():
         text = letter.value.decode(errors="backslashreplace")
         sys.stdout.write("".join(c if c in "\n\t" else printable(c) for c in text) + "\n")

@@ -13,6 +13,8 @@ The safety rules, kept here and tested:
   record replayed before is skipped unless the caller asks ``again``.
 - A replayed message the hub already delivered is not delivered twice: the router remembers
   (sender, partner message id) per household and answers a resend with a duplicate ack.
+- Showing a payload is audited: a ``ketenhub.dlq.disclosed`` record (operator, DLQ ref) is
+  on ``ketenhub.audit`` before the bytes are shown, or they are not shown.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ from hub.records import (
     OutRecord,
 )
 from hub.topics import TopicNames
+from observability import audit as logboek
 from schemas.codes import RejectReason
 from schemas.partners import PartnerRegistry
 
 _SENDER_HEADER = "kh-sender-id"
 """The routing envelope's sender, present on DLQ records the route stage wrote."""
 _REF = re.compile(r"([0-9]{1,9}):([0-9]{1,19})")
+DISCLOSURE_DEADLINE_S = 30.0
 REPLAY_CHUNK = 100
 """Records per replay transaction: small enough to show progress, large enough to be quick."""
 
@@ -259,6 +263,39 @@ async def read_dead_letter(kafka: KafkaConnection, names: TopicNames, ref: DlqRe
                 if record.offset > ref.offset:
                     break
     raise DlqError(f"no committed DLQ record at {ref}")
+
+
+async def record_disclosure(
+    kafka: KafkaConnection,
+    names: TopicNames,
+    letter: DeadLetter,
+    *,
+    operator: str,
+    instance_id: str,
+) -> None:
+    """Write to the audit log that ``operator`` is shown ``letter``'s payload; DlqError if
+    the broker does not confirm it (the caller must then not show the payload)."""
+    record = logboek.payload_disclosure(
+        dlq_ref=str(letter.ref), message_id=letter.message_id, partner_id=letter.partner,
+        operator=operator, at=datetime.now(UTC), instance_id=instance_id,
+    )  # fmt: skip
+    producer = kafka.producer(acks="all", enable_idempotence=True)
+    try:
+        await producer.start()
+        await asyncio.wait_for(
+            producer.send_and_wait(
+                names.audit, key=f"dlq:{letter.ref}".encode(), value=record.to_json(),
+                headers=[(HEADER_MESSAGE_ID, record.attributes.message_id.encode())],
+            ),
+            DISCLOSURE_DEADLINE_S,
+        )  # fmt: skip
+    except (KafkaError, TimeoutError) as exc:
+        raise DlqError(
+            f"the payload is shown only once the audit log has it, and writing to "
+            f"{names.audit} failed ({type(exc).__name__}); nothing was shown"
+        ) from None
+    finally:
+        await producer.stop()
 
 
 async def read_replays(kafka: KafkaConnection, names: TopicNames) -> dict[str, Replay]:

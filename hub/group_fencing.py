@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka import errors as kafka_errors
 from aiokafka.client import CoordinationType
 from aiokafka.producer.sender import TxnOffsetCommitHandler
-from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.api import RequestStruct, Response
 from aiokafka.protocol.types import (
     Boolean,
     CompactArray,
@@ -41,12 +41,15 @@ from aiokafka.protocol.types import (
 )
 from aiokafka.structs import OffsetAndMetadata
 
+from hub.kafka_wire import PreparedRequest
+
 ILLEGAL_GENERATION = 22
 UNKNOWN_MEMBER_ID = 25
 FENCED_INSTANCE_ID = 82
 UNSTABLE_OFFSET_COMMIT = 88
 FENCING_ERRORS = frozenset({ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID})
 NO_OFFSET = -1
+KIP_447_KAFKA = "Kafka 2.5+"
 
 
 @dataclass(frozen=True)
@@ -142,16 +145,6 @@ class _TxnOffsetCommitRequestV3(RequestStruct):  # type: ignore[misc]
     )
 
 
-class _FencedTxnOffsetCommit(Request[_TxnOffsetCommitRequestV3]):  # type: ignore[misc]
-    API_KEY = 28
-
-    def __init__(self, struct: _TxnOffsetCommitRequestV3) -> None:
-        self._struct = struct
-
-    def build(self, request_struct_class: type[_TxnOffsetCommitRequestV3]) -> Any:
-        return self._struct
-
-
 class _FencedTxnOffsetCommitHandler(TxnOffsetCommitHandler):  # type: ignore[misc]
     """aiokafka's handler with the v3 request; a fencing answer fails the transaction (an
     abortable error, as aiokafka treats a refused group), every other answer is aiokafka's."""
@@ -162,7 +155,7 @@ class _FencedTxnOffsetCommitHandler(TxnOffsetCommitHandler):  # type: ignore[mis
         super().__init__(sender, offsets, group_id)
         self._membership = membership
 
-    def create_request(self) -> _FencedTxnOffsetCommit:
+    def create_request(self) -> PreparedRequest:
         manager = self._sender._txn_manager
         by_topic: dict[str, list[tuple[int, int, int, str, dict[int, bytes]]]] = (
             collections.defaultdict(list)
@@ -170,7 +163,7 @@ class _FencedTxnOffsetCommitHandler(TxnOffsetCommitHandler):  # type: ignore[mis
         for tp, offset in sorted(self._offsets.items()):
             by_topic[tp.topic].append((tp.partition, offset.offset, -1, offset.metadata, {}))
         member = self._membership
-        return _FencedTxnOffsetCommit(
+        return PreparedRequest(
             _TxnOffsetCommitRequestV3(
                 manager.transactional_id,
                 self._group_id,
@@ -181,7 +174,8 @@ class _FencedTxnOffsetCommitHandler(TxnOffsetCommitHandler):  # type: ignore[mis
                 member.group_instance_id if member else None,
                 [(topic, partitions, {}) for topic, partitions in by_topic.items()],
                 {},
-            )
+            ),
+            needs=KIP_447_KAFKA,
         )
 
     def handle_response(self, resp: Any) -> float | None:
@@ -275,16 +269,6 @@ class _OffsetFetchRequestV7(RequestStruct):  # type: ignore[misc]
     )
 
 
-class _StableOffsetFetch(Request[_OffsetFetchRequestV7]):  # type: ignore[misc]
-    API_KEY = 9
-
-    def __init__(self, struct: _OffsetFetchRequestV7) -> None:
-        self._struct = struct
-
-    def build(self, request_struct_class: type[_OffsetFetchRequestV7]) -> Any:
-        return self._struct
-
-
 def raise_for_fetch_error(coordinator: Any, error_code: int) -> None:
     """aiokafka's handling of OffsetFetch errors, plus UNSTABLE_OFFSET_COMMIT (retried)."""
     if error_code == UNSTABLE_OFFSET_COMMIT:
@@ -311,7 +295,7 @@ def read_stable_offsets(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:
         request = _OffsetFetchRequestV7(
             coordinator.group_id, [(t, ps, {}) for t, ps in by_topic.items()], True, {}
         )
-        response = await coordinator._send_req(_StableOffsetFetch(request))
+        response = await coordinator._send_req(PreparedRequest(request, needs=KIP_447_KAFKA))
         if response.error_code:
             raise_for_fetch_error(coordinator, response.error_code)
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}

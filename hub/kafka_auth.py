@@ -19,7 +19,7 @@ from typing import Any
 
 from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.api import RequestStruct, Response
 from aiokafka.protocol.types import (
     Array,
     CompactArray,
@@ -33,6 +33,8 @@ from aiokafka.protocol.types import (
     TaggedFields,
 )
 from pydantic import SecretStr
+
+from hub.kafka_wire import PreparedRequest, UnsupportedRequest
 
 SCRAM_ITERATIONS = 8192
 """Kafka accepts 4096..16384 for SCRAM-SHA-512; its own tools default to 4096."""
@@ -363,30 +365,11 @@ class _DescribeScramRequestV0(RequestStruct):  # type: ignore[misc]
     )
 
 
-class _Prepared(Request[Any]):  # type: ignore[misc]
-    """A request whose struct is already built; aiokafka checks the broker supports it."""
-
-    API_KEY = 0
-
-    def __init__(self, struct: Any) -> None:
-        self._struct = struct
-        self.API_KEY = struct.API_KEY  # instance attribute: what prepare() looks up
-
-    def prepare(self, versions: dict[int, tuple[int, int]]) -> Any:
-        low, high = versions.get(self._struct.API_KEY, (1, 0))
-        if not low <= self._struct.API_VERSION <= high:
-            raise KafkaAuthError(
-                f"the broker does not support {type(self._struct).__name__.strip('_')} "
-                f"(API {self._struct.API_KEY} v{self._struct.API_VERSION}); Kafka 3.5+ is needed"
-            )
-        return self._struct
-
-    def build(self, request_struct_class: Any) -> Any:
-        return self._struct
-
-
 async def _send(admin: AIOKafkaAdminClient, struct: Any) -> Any:
-    return await admin._send_request(_Prepared(struct))
+    try:
+        return await admin._send_request(PreparedRequest(struct, needs="Kafka 3.5+"))
+    except UnsupportedRequest as exc:
+        raise KafkaAuthError(str(exc)) from None
 
 
 def _raise_for(error_code: int, message: str | None, what: str) -> None:

@@ -390,11 +390,7 @@ class StageLoop:
         if not batch:
             return
         self._in_flight = {tp: records[0].offset for tp, records in batch.items()}
-        self._membership = membership_of(self.consumer)
-        if self._membership is None:
-            # The group threw this consumer out (it stalled past its session timeout) and it
-            # has not joined again: its partitions may be another instance's by now.
-            log.info("batch-dropped-not-a-member", stage=self.stage.name)
+        if not self._read_as_member():
             self._rewind()
             await asyncio.sleep(NOT_A_MEMBER_PAUSE_S)
             return
@@ -403,6 +399,16 @@ class StageLoop:
         ]
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
         await self._commit(outputs, offsets, sum(len(records) for records in batch.values()))
+
+    def _read_as_member(self) -> bool:
+        """Note the group membership the batch in hand is read under; False when there is
+        none: the group threw this consumer out (it stalled past its session timeout) and it
+        has not joined again, so its partitions may be another instance's by now."""
+        self._membership = membership_of(self.consumer)
+        if self._membership is None:
+            log.info("batch-dropped-not-a-member", stage=self.stage.name)
+            return False
+        return True
 
     async def _commit(
         self, outputs: list[OutRecord], offsets: dict[TopicPartition, int], count: int
@@ -582,6 +588,8 @@ class StageLoop:
             await self._process({tp: good})
         if bad is None:
             return bool(good)
+        if not self._read_as_member():
+            return False  # the main loop comes back to it once the consumer has joined again
         record = InRecord(topic=tp.topic, partition=tp.partition, offset=bad, value=None)
         self._in_flight = {tp: bad}
         if isinstance(self.stage, ReadsUnreadable):

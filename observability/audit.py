@@ -22,6 +22,11 @@ instance that performed the act is in ``resource``), on whose behalf
 (``ketenhub.on_behalf_of``: the sending organisation, on whose instruction the hub acts),
 plus the legal basis and the recipient.
 
+The hub's own staff see client data in one place only: a dead letter's original bytes
+(``ketenhub dlq show --payload``). Each time is a ``ketenhub.dlq.disclosed`` record with the
+operator's account (``ketenhub.operator``) and the dead letter (``ketenhub.dlq_ref``); it has
+no event or household (a refused message may not have been readable).
+
 Trace and span ids are derived, never random: the trace id is the hub message id (a UUID,
 so exactly 16 bytes), so ingest's log lines, the router's audit records and every delivery
 of one message share it, and a retried batch writes identical ids. Each audit record's
@@ -51,6 +56,10 @@ SERVICE_NAME = "ketenhub"
 PROCESSING_ACTIVITY_PREFIX = "urn:ketenhub:verwerkingsactiviteit:"
 DATA_SUBJECT_ID_TYPE = "urn:ketenhub:pseudonym:child"
 """What ``dpl.core.data_subject_id`` holds: the HMAC pseudonym of the child's BSN."""
+DLQ_INSPECTION = "dlq-inspection"
+"""The processing activity of an operator reading a refused message (fault handling)."""
+OPERATOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+"""An account name, so that no free text reaches the audit log through it."""
 
 
 class StatusCode(StrEnum):
@@ -111,10 +120,10 @@ class AuditAttributes(BaseModel):
         default=DATA_SUBJECT_ID_TYPE, alias="dpl.core.data_subject_id_type"
     )
     action: AuditAction = Field(alias="ketenhub.action")
-    event: MessageEvent = Field(alias="ketenhub.event")
+    event: MessageEvent | None = Field(alias="ketenhub.event")
     message_id: str = Field(alias="ketenhub.message_id")
     partner_message_id: str | None = Field(default=None, alias="ketenhub.partner_message_id")
-    household: str = Field(alias="ketenhub.household")
+    household: str | None = Field(alias="ketenhub.household")
     sender_id: str = Field(alias="ketenhub.sender")
     sender_kind: PartnerKind | None = Field(default=None, alias="ketenhub.sender_kind")
     on_behalf_of: str = Field(alias="ketenhub.on_behalf_of")
@@ -123,6 +132,8 @@ class AuditAttributes(BaseModel):
     legal_basis: LegalBasis | None = Field(default=None, alias="ketenhub.legal_basis")
     reason_code: RejectReason | None = Field(default=None, alias="ketenhub.reason_code")
     notice: str | None = Field(default=None, alias="ketenhub.notice")
+    operator: str | None = Field(default=None, alias="ketenhub.operator", pattern=OPERATOR_PATTERN)
+    dlq_ref: str | None = Field(default=None, alias="ketenhub.dlq_ref", pattern=r"^\d+:\d+$")
 
 
 class AuditResource(BaseModel):
@@ -267,6 +278,45 @@ def from_legacy(record: AuditRecord) -> LogboekRecord:
             legal_basis=record.basis,
             reason_code=record.reason_code,
             notice=record.notice,
+        ),
+    )
+
+
+def payload_disclosure(
+    *,
+    dlq_ref: str,
+    message_id: str | None,
+    partner_id: str,
+    operator: str,
+    at: datetime,
+    instance_id: str,
+) -> LogboekRecord:
+    """The record of one dead letter's original bytes shown to an operator: they may hold a
+    BSN, names and clinical text, and NEN 7513 asks who saw which client's data, and when.
+
+    Its trace is the refused message's (when it had a hub message id), so ``ketenhub audit
+    --message`` and ``trace`` show the disclosure next to the refusal.
+    """
+    subject = message_id or f"dlq:{dlq_ref}"
+    return LogboekRecord(
+        trace_id=trace_id(subject),
+        span_id=span_id(subject, "dlq-disclosed", at.isoformat()),
+        name=f"ketenhub.dlq.{AuditAction.DISCLOSED.value}",
+        start_time=_ms(at),
+        end_time=_ms(at),
+        status_code=StatusCode.OK,
+        resource=resource(instance_id),
+        attributes=AuditAttributes(
+            processing_activity_id=processing_activity(DLQ_INSPECTION),
+            data_subject_id=None,
+            action=AuditAction.DISCLOSED,
+            event=None,
+            message_id=subject,
+            household=None,
+            sender_id=partner_id,
+            on_behalf_of=SERVICE_NAME,
+            operator=operator,
+            dlq_ref=dlq_ref,
         ),
     )
 

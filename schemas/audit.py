@@ -28,6 +28,8 @@ class AuditAction(StrEnum):
     DUPLICATE = "duplicate"
     NOTIFIED = "notified"
     RECORDED = "recorded"
+    DISCLOSED = "disclosed"
+    """An operator was shown a dead letter's original bytes (``ketenhub dlq show --payload``)."""
 
 
 class AuditRecord(PrivateModel):

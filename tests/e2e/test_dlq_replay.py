@@ -110,9 +110,18 @@ async def test_replay_after_a_fix_delivers_once_and_never_twice(
     assert ref in table and "999990019" not in table, "no payload in listings"
     shown = env.cli("dlq", "show", ref).stdout
     assert "unknown-recipient" in shown and "999990019" not in shown
-    with_payload = env.cli("dlq", "show", ref, "--payload")
+    assert env.cli("audit", "--disclosures", check=False).returncode == 2, "none yet"
+    with_payload = env.cli("dlq", "show", ref, "--payload", "--operator", "ops.tester")
     assert with_payload.stdout.encode().endswith(late_payload)
     assert "personal data" in with_payload.stderr
+    [disclosed] = [
+        json.loads(line) for line in env.cli("audit", "--disclosures", "--json").stdout.splitlines()
+    ]
+    assert disclosed["name"] == "ketenhub.dlq.disclosed"
+    attributes = disclosed["attributes"]
+    assert (attributes["ketenhub.operator"], attributes["ketenhub.dlq_ref"]) == ("ops.tester", ref)
+    assert attributes["ketenhub.message_id"] == (letter["message_id"] or f"dlq:{ref}")
+    assert "999990019" not in json.dumps(disclosed)
 
     # The fix: the provider joins the registry; topics for it exist; the hub restarts.
     env.extra = {}

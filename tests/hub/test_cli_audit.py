@@ -24,12 +24,17 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["--bsn", "999990019", "--household", "h"], ["--household", "h", "--message", "m"]],
+    [
+        [],
+        ["--bsn", "999990019", "--household", "h"],
+        ["--household", "h", "--message", "m"],
+        ["--message", "m", "--disclosures"],
+    ],
 )
 def test_audit_needs_exactly_one_question(args: list[str]) -> None:
     result = runner.invoke(app, ["audit", *args])
     assert result.exit_code == 2
-    assert "exactly one of --bsn, --household or --message" in result.output
+    assert "exactly one of --bsn, --household, --message or --disclosures" in result.output
 
 
 def test_an_invalid_bsn_is_refused_without_echoing_it() -> None:
@@ -85,3 +90,28 @@ def test_the_table_shows_who_received_what_on_which_basis() -> None:
     table = _table([_record(AuditAction.DELIVERED, PROVIDER, LegalBasis.STATUTORY)], "t")
     cells = [list(column.cells) for column in table.columns]
     assert [c[0] for c in cells][1:] == ["delivered", "referral", GP, PROVIDER, "statutory"]
+
+
+def _disclosure(message_id: str | None = None) -> audit.LogboekRecord:
+    return audit.payload_disclosure(
+        dlq_ref="0:3", message_id=message_id, partner_id=GP, operator="j.devries",
+        at=datetime.now(UTC), instance_id="t",
+    )  # fmt: skip
+
+
+def test_disclosures_are_their_own_question_and_part_of_their_message() -> None:
+    message_id = str(uuid.uuid4())
+    shown = _disclosure(message_id)
+    delivered = _record(AuditAction.DELIVERED, PROVIDER, LegalBasis.STATUTORY)
+    assert AuditQuery(disclosures=True).matches(shown)
+    assert not AuditQuery(disclosures=True).matches(delivered)
+    assert AuditQuery(message=message_id).matches(shown)
+    assert not AuditQuery(household="h" * 32).matches(shown)
+
+
+def test_the_table_shows_which_operator_was_shown_which_dead_letter() -> None:
+    table = _table([_disclosure()], "t")
+    cells = [list(column.cells) for column in table.columns]
+    assert [c[0] for c in cells][1:] == [
+        "disclosed", "-", GP, "operator j.devries", "dead letter 0:3"
+    ]  # fmt: skip

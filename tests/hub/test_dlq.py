@@ -184,6 +184,8 @@ def dlq_env(monkeypatch: pytest.MonkeyPatch, registry: PartnerRegistry) -> dict[
                     for i in range(13)],
         "replays": {},
         "executed": [],
+        "disclosed": [],
+        "audit_down": False,
     }  # fmt: skip
 
     async def read_dead_letters(kafka: Any, names: TopicNames) -> list[DeadLetter]:
@@ -209,7 +211,15 @@ def dlq_env(monkeypatch: pytest.MonkeyPatch, registry: PartnerRegistry) -> dict[
             for p in plan.send
         ]
 
+    async def record_disclosure(
+        kafka: Any, names: TopicNames, letter: DeadLetter, *, operator: str, instance_id: str
+    ) -> None:
+        if state["audit_down"]:
+            raise DlqError("the payload is shown only once the audit log has it")
+        state["disclosed"].append((str(letter.ref), operator))
+
     for name, fake in [
+        ("record_disclosure", record_disclosure),
         ("read_dead_letters", read_dead_letters),
         ("read_dead_letter", read_dead_letter),
         ("read_replays", read_replays),
@@ -273,10 +283,30 @@ def test_show_prints_headers_and_the_payload_only_when_asked(dlq_env: dict[str, 
     assert plain.exit_code == 0, plain.output
     assert "unknown-recipient" in plain.output and "--payload" in plain.output
     assert BSN not in plain.output
-    with_payload = _invoke("show", "0:3", "--payload")
+    assert dlq_env["disclosed"] == []
+    with_payload = _invoke("show", "0:3", "--payload", "--operator", "j.devries")
     assert with_payload.exit_code == 0
     assert BSN in with_payload.output
     assert "may contain personal data" in with_payload.output
+    assert dlq_env["disclosed"] == [("0:3", "j.devries")]
+    assert "j.devries was shown dead letter 0:3" in with_payload.output
+
+
+def test_a_payload_whose_disclosure_cannot_be_audited_is_not_shown(
+    dlq_env: dict[str, Any],
+) -> None:
+    dlq_env["audit_down"] = True
+    result = _invoke("show", "0:3", "--payload")
+    assert result.exit_code == 2
+    assert "only once the audit log has it" in result.output
+    assert BSN not in result.output
+
+
+def test_the_operator_is_an_account_name_not_free_text(dlq_env: dict[str, Any]) -> None:
+    result = _invoke("show", "0:3", "--payload", "--operator", "Jan de Vries")
+    assert result.exit_code == 2
+    assert "account name" in result.output
+    assert BSN not in result.output and dlq_env["disclosed"] == []
 
 
 def test_show_of_a_missing_record_is_a_clear_error(dlq_env: dict[str, Any]) -> None:

@@ -142,3 +142,55 @@ def test_a_validation_error_never_shows_the_input() -> None:
     with pytest.raises(ValidationError) as raised:
         LogboekRecord.model_validate(bad)
     assert "999990019" not in str(raised.value)
+
+
+def test_a_payload_disclosure_names_operator_and_dead_letter_and_nothing_else() -> None:
+    at = datetime(2026, 11, 23, 12, 0, 0, 123456, tzinfo=UTC)
+    message_id = str(uuid.uuid4())
+    record = audit.payload_disclosure(
+        dlq_ref="2:41", message_id=message_id, partner_id="huisarts-hoogkerk",
+        operator="ops@wij", at=at, instance_id="hub-1",
+    )  # fmt: skip
+    stored = json.loads(record.to_json())
+    assert stored["name"] == "ketenhub.dlq.disclosed"
+    assert stored["trace_id"] == message_id.replace("-", "")
+    assert stored["start_time"] == stored["end_time"] == "2026-11-23T12:00:00.123000Z"
+    assert stored["attributes"] == {
+        "dpl.core.processing_activity_id": "urn:ketenhub:verwerkingsactiviteit:dlq-inspection",
+        "dpl.core.data_subject_id": None,
+        "dpl.core.data_subject_id_type": "urn:ketenhub:pseudonym:child",
+        "ketenhub.action": "disclosed",
+        "ketenhub.event": None,
+        "ketenhub.message_id": message_id,
+        "ketenhub.partner_message_id": None,
+        "ketenhub.household": None,
+        "ketenhub.sender": "huisarts-hoogkerk",
+        "ketenhub.sender_kind": None,
+        "ketenhub.on_behalf_of": "ketenhub",
+        "ketenhub.recipient": None,
+        "ketenhub.recipient_kind": None,
+        "ketenhub.legal_basis": None,
+        "ketenhub.reason_code": None,
+        "ketenhub.notice": None,
+        "ketenhub.operator": "ops@wij",
+        "ketenhub.dlq_ref": "2:41",
+    }
+    assert audit.parse(record.to_json()) == record
+
+
+def test_a_dead_letter_without_a_message_id_is_traced_by_its_reference() -> None:
+    record = audit.payload_disclosure(
+        dlq_ref="0:7", message_id=None, partner_id="?", operator="ops",
+        at=datetime.now(UTC), instance_id="hub-1",
+    )  # fmt: skip
+    assert record.attributes.message_id == "dlq:0:7"
+    assert len(record.trace_id) == 32
+
+
+@pytest.mark.parametrize("operator", ["", "Jan de Vries", "x" * 65, "a\nb", "999990019 viewed"])
+def test_an_operator_is_an_account_name_never_free_text(operator: str) -> None:
+    with pytest.raises(ValidationError):
+        audit.payload_disclosure(
+            dlq_ref="0:7", message_id=None, partner_id="?", operator=operator,
+            at=datetime.now(UTC), instance_id="hub-1",
+        )  # fmt: skip
