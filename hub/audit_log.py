@@ -266,6 +266,9 @@ def _dead_letter_step(record: Record, headers: list[tuple[str, bytes]]) -> Step:
 
 def _audit_step(entry: LogboekRecord, record: Record) -> Step:
     a = entry.attributes
+    if a.action is AuditAction.DISCLOSED:
+        shown = f"payload of dead letter {a.dlq_ref} shown to operator {a.operator}"
+        return Step(entry.start_time, "dlq", shown, _where(record))
     parts = [a.action.value]
     if a.recipient_id:
         parts.append(f"{a.recipient_id}" + (f" ({a.recipient_kind})" if a.recipient_kind else ""))

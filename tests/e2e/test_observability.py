@@ -268,5 +268,11 @@ async def test_trace_of_a_dead_lettered_message(
     steps = [json.loads(line) for line in out.splitlines()]
     assert [s["stage"] for s in steps] == ["dlq", "delivery"]
     assert "malformed" in steps[0]["what"] and steps[1]["what"].startswith(f"nack to {GP}")
+    [letter] = json.loads(hub_env.cli("dlq", "list", "--json").stdout)["records"]
+    hub_env.cli("dlq", "show", letter["ref"], "--payload", "--operator", "ops.trace")
+    out = hub_env.cli("trace", str(nack["hub_message_id"]), "--json").stdout
+    shown = [json.loads(line) for line in out.splitlines()][-1]
+    assert shown["stage"] == "dlq"
+    assert shown["what"] == f"payload of dead letter {letter['ref']} shown to operator ops.trace"
     unknown = hub_env.cli("trace", str(uuid.uuid4()), check=False)
     assert unknown.returncode == 2 and "no record of hub message" in unknown.stderr
