@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,16 +114,23 @@ async def read_to_end(
     partitions: Sequence[TopicPartition],
     *,
     stall_s: float | None = None,
+    since: Mapping[TopicPartition, int] | None = None,
+    ends: Mapping[TopicPartition, int] | None = None,
 ) -> AsyncIterator[list[ConsumerRecord[bytes, bytes]]]:
-    """Batches of the records of ``partitions``, from the start up to their end when this began.
+    """Batches of the records of ``partitions``, from the start (or the offsets ``since``
+    gives) up to their end when this began (or the offsets ``ends`` gives).
 
     Records written meanwhile are left out, so the caller sees the topic as it was at one
     moment. ReadStalled when nothing arrives for ``stall_s`` seconds before the end (None:
     wait on, for a reader that must not give up).
     """
     await consumer.seek_to_beginning(*partitions)
-    ends = await consumer.end_offsets(list(partitions))
-    pending = {tp for tp in partitions if ends[tp] > 0}
+    for tp, offset in (since or {}).items():
+        if tp in partitions:
+            consumer.seek(tp, offset)
+    if ends is None:
+        ends = await consumer.end_offsets(list(partitions))
+    pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
     last_news = time.monotonic()
     while pending:
         batch = await consumer.getmany(*pending, timeout_ms=500)

@@ -139,12 +139,15 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
                 self.loop.stage.partitions_revoked([tp.partition for tp in revoked])
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        if not self._current():
-            return
-        self.loop.rebalances += 1
-        self.loop._assigned |= set(assigned)
-        if isinstance(self.loop.stage, PartitionAware):
-            await self.loop.stage.partitions_assigned([tp.partition for tp in assigned])
+        # Under the batch lock: aiokafka may already fetch the new partitions while the
+        # stage reads their state back, and no batch may be handled before it has.
+        async with self.loop.batch_lock:
+            if not self._current():
+                return
+            self.loop.rebalances += 1
+            self.loop._assigned |= set(assigned)
+            if isinstance(self.loop.stage, PartitionAware):
+                await self.loop.stage.partitions_assigned([tp.partition for tp in assigned])
 
 
 @runtime_checkable

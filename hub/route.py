@@ -23,7 +23,8 @@ from hub.records import (
     InRecord,
     OutRecord,
 )
-from hub.state_restore import restore_states
+from hub.state_restore import read_changelog, restore_states
+from hub.state_store import StateStore
 from observability import audit as logboek
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
@@ -65,10 +66,17 @@ class RouteStage:
 
         The state and canonical topics have the same key and partition count, so a
         household's state sits in the partition number of its messages. At the first
-        assignment the hub has just restored everything, so there is nothing to read.
+        assignment the hub has restored everything moments ago, but other instances may have
+        changed state since (while this one joined the group): it reads on from there.
         """
         if self._owned is None:
             self._owned = set(partitions)
+            if isinstance(self.states, StateStore) and self.states.restored_to and partitions:
+                await read_changelog(
+                    self.ctx.kafka, self.ctx.names.state, self.states,
+                    only=partitions, since=self.states.restored_to,
+                )  # fmt: skip
+                log.info("state-caught-up-on-first-assignment", partitions=sorted(partitions))
             return
         gained = sorted(set(partitions) - self._owned)
         self._owned |= set(partitions)

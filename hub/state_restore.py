@@ -2,28 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
+
+from aiokafka import TopicPartition
 
 from hub.kafka_io import KafkaConnection, assign_all, committed_reader, read_to_end
 from hub.state_store import StateStore, restore_record
+from routing.state import HouseholdState
 
 
 async def restore_states(
     kafka: KafkaConnection, topic: str, only: Iterable[int] | None = None
 ) -> StateStore:
-    """Read the compacted state changelog from the start up to its committed end.
+    """Read the compacted state changelog from the start up to its end.
 
     ``only`` limits it to some partitions (a rebalance handed this instance those).
-    Each household's state stays raw JSON until the router first uses it (``StateStore``).
+    Each household's state stays raw JSON until the router first uses it (``StateStore``),
+    which also notes where the changelog was read up to (``restored_to``).
     """
     states = StateStore()
+    states.restored_to = await read_changelog(kafka, topic, states, only=only)
+    return states
+
+
+async def read_changelog(
+    kafka: KafkaConnection,
+    topic: str,
+    states: MutableMapping[str, HouseholdState],
+    *,
+    only: Iterable[int] | None = None,
+    since: Mapping[int, int] | None = None,
+) -> dict[int, int]:
+    """Apply the changelog to ``states`` from the offsets ``since`` gives (else the start) up
+    to its end now; the end per partition read up to.
+
+    The end is the last record written, committed or not, so a transaction still open on
+    the changelog (the last batch of the partition's previous owner) is waited for: the
+    state it commits counts, as the offsets it commits will (``hub.group_fencing``).
+    """
     async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, [topic])
         if only is not None:
             wanted = set(only)
             partitions = [tp for tp in partitions if tp.partition in wanted]
             consumer.assign(partitions)
-        async for records in read_to_end(consumer, partitions):
+        ends = await _written_ends(kafka, partitions)
+        starts = {TopicPartition(topic, p): o for p, o in (since or {}).items()}
+        async for records in read_to_end(consumer, partitions, since=starts, ends=ends):
             for record in records:
                 restore_record(states, record.key, record.value)
-    return states
+    return {tp.partition: end for tp, end in ends.items()}
+
+
+async def _written_ends(
+    kafka: KafkaConnection, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """The high watermarks: a ``read_committed`` consumer's end stops before open transactions."""
+    if not partitions:
+        return {}
+    consumer = kafka.consumer(enable_auto_commit=False)
+    try:
+        await consumer.start()
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        return ends
+    finally:
+        await consumer.stop()

@@ -20,6 +20,8 @@ class StateStore(MutableMapping[str, HouseholdState]):
 
     def __init__(self) -> None:
         self._data: dict[str, HouseholdState | bytes] = {}
+        self.restored_to: dict[int, int] = {}
+        """Changelog offset per partition the restore read up to: a later read goes on there."""
 
     def put_raw(self, household: str, value: bytes) -> None:
         """A changelog record's JSON, parsed only when the household is used."""

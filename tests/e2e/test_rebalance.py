@@ -9,8 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from hub.context import load_context
 from hub.local_kafka import free_port
+from hub.route import RouteStage
+from hub.settings import Settings
+from hub.state_restore import restore_states
+from hub.state_store import StateStore
+from hub.topics import TopicNames
+from observability.metrics import HubMetrics
+from routing.state import HouseholdState
 from tests.e2e.conftest import HubEnv
 from tests.e2e.test_referral_flow import wait_for_stages
 from tests.e2e.test_router_scenarios import Chain, bsn, child, native
@@ -61,3 +70,51 @@ async def test_state_moves_with_partitions_when_an_instance_leaves(
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=30)
+
+
+def _route_stage(env: HubEnv, states: StateStore) -> RouteStage:
+    settings = Settings(bootstrap=env.bootstrap, topic_prefix=env.prefix)
+    return RouteStage(load_context(settings, kafka=env.kafka), HubMetrics(), states)
+
+
+async def test_the_first_assignment_reads_state_changed_since_the_startup_restore(
+    hub_env: HubEnv,
+) -> None:
+    """An instance restores all state at start, then joins the group; meanwhile the running
+    instances go on changing state. Skipping the read at the first assignment routed the
+    gained households on stale state (a claim, a message id seen before: missed)."""
+    names = TopicNames(hub_env.prefix)
+    kept, changed, forgotten = "a" * 32, "b" * 32, "c" * 32
+    claimed = HouseholdState(area="zuid", recent=("wij-zuid/R-1",)).model_dump_json().encode()
+    producer = hub_env.kafka.producer(transactional_id=f"{hub_env.prefix}-test")
+    await producer.start()
+    try:
+        await _in_transaction(producer, names.state, [(kept, b"{}"), (forgotten, b"{}")])
+        states = await restore_states(hub_env.kafka, names.state)
+        assert set(states) == {kept, forgotten}
+        # Another instance routes on while this one joins the group:
+        await _in_transaction(producer, names.state, [(changed, claimed), (forgotten, None)])
+        # ... and a batch of its is still open when the partitions change hands:
+        await producer.begin_transaction()
+        late = "d" * 32
+        await producer.send(names.state, key=late.encode(), value=claimed)
+        await producer.flush()
+        stage = _route_stage(hub_env, states)
+        assigned = asyncio.ensure_future(stage.partitions_assigned([0, 1, 2]))
+        await asyncio.sleep(1.5)
+        assert not assigned.done(), "read past a transaction still open on the changelog"
+        await producer.commit_transaction()
+        await asyncio.wait_for(assigned, 30)
+    finally:
+        await producer.stop()
+    assert set(stage.states) == {kept, changed, late}
+    assert stage.states[changed].recent == ("wij-zuid/R-1",)
+
+
+async def _in_transaction(
+    producer: AIOKafkaProducer, topic: str, records: list[tuple[str, bytes | None]]
+) -> None:
+    await producer.begin_transaction()
+    for key, value in records:
+        await producer.send(topic, key=key.encode(), value=value)
+    await producer.commit_transaction()

@@ -72,6 +72,7 @@ class FakeConsumer:
         self, topics: list[str] | None = None, pattern: str | None = None, listener: Any = None
     ) -> None:
         self.positions = {tp: self.committed_offsets.get(tp, 0) for tp in self.logs}
+        self.listener = listener
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.logs)
@@ -622,3 +623,45 @@ async def test_a_consumer_the_group_threw_out_commits_nothing_until_it_has_joine
     assert _values(producer.visible) == [b"m0", b"m1", b"m2"]
     assert [e["event"] for e in logs].count("batch-dropped-not-a-member") == 2
     assert loop._membership == Membership(7, "member-2")
+
+
+@dataclass
+class Restoring(Echo):
+    """A stage that reads state back when it gains partitions, slowly."""
+
+    events: list[str] = field(default_factory=list)
+
+    async def partitions_assigned(self, partitions: list[int]) -> None:
+        self.events.append("restore-start")
+        await asyncio.sleep(0.3)
+        self.events.append("restore-end")
+
+    def partitions_revoked(self, partitions: list[int]) -> None:
+        pass
+
+    def handle(self, record: InRecord) -> list[OutRecord]:
+        self.events.append("handle")
+        return super().handle(record)
+
+
+async def test_no_batch_is_handled_while_the_stage_reads_back_the_state_of_its_partitions() -> None:
+    """aiokafka fetches newly assigned partitions while the assignment callback still runs:
+    a batch handled then was routed on state not yet restored (seen in test_rebalance)."""
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    producer = FakeProducer(consumer)
+    stage = Restoring()
+    loop = await _loop(stage, consumer, producer)
+
+    real_getmany = consumer.getmany
+    callbacks: list[asyncio.Task[None]] = []
+
+    async def getmany(*args: Any, **kwargs: Any) -> Any:
+        if not callbacks:  # the assignment callback starts, and the fetch goes on meanwhile
+            callbacks.append(asyncio.create_task(consumer.listener.on_partitions_assigned([TP0])))
+            await asyncio.sleep(0)
+        return await real_getmany(*args, **kwargs)
+
+    consumer.getmany = getmany  # type: ignore[method-assign]
+    await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
+    assert stage.events[:2] == ["restore-start", "restore-end"]
+    assert stage.events[2:] == ["handle"] * 3
