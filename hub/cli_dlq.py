@@ -248,12 +248,7 @@ def dlq_show(
     record, when) before the bytes are printed; `ketenhub audit --disclosures` lists them.
     """
     settings, names = _context()
-    account = operator or getpass.getuser()
-    if payload and not re.fullmatch(OPERATOR_PATTERN, account):
-        raise DlqError(
-            "--operator must be an account name (letters, digits and . _ @ -, at most 64), "
-            "not free text"
-        )
+    account = _operator(operator) if payload else ""
     kafka = resolve_kafka(settings)
     where = DlqRef.parse(ref)
 
@@ -290,8 +285,9 @@ def dlq_show(
     if not payload:
         console.print("(payload not shown: --payload prints it; it may hold personal data)")
         return
+    partners = {p.id for p in load_registry(settings).partners}
     _run(record_disclosure(kafka, names, letter, operator=account,
-                           instance_id=settings.instance_id))  # fmt: skip
+                           instance_id=settings.instance_id, partners=partners))  # fmt: skip
     err.print(Text(PAYLOAD_WARNING, style="yellow"))
     err.print(f"(recorded in {names.audit}: {account} was shown dead letter {letter.ref})",
               highlight=False)  # fmt: skip
@@ -302,6 +298,22 @@ def dlq_show(
         sys.stdout.flush()
         sys.stdout.buffer.write(letter.value)
         sys.stdout.buffer.flush()
+
+
+def _operator(given: str | None) -> str:
+    """The account that --payload records: --operator, else the login name."""
+    if given is None:
+        try:
+            given = getpass.getuser()
+        except (KeyError, OSError):  # a container user without a name
+            raise DlqError("--payload needs --operator (or KETENHUB_OPERATOR): your account "
+                           "name for the audit log") from None  # fmt: skip
+    if not re.fullmatch(OPERATOR_PATTERN, given):
+        raise DlqError(
+            "--operator must be an account name (letters, digits and . _ @ -, at most 64), "
+            "not free text"
+        )
+    return given
 
 
 @dlq_app.command("replay")

@@ -23,7 +23,7 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -98,7 +98,9 @@ class DeadLetter:
         )
 
     def header(self, name: str) -> str | None:
-        raw = next((v for k, v in self.headers if k == name), None)
+        """The last header of that name: a dead letter keeps the headers it came with (a
+        partner may have set any), and the hub appends its own after them."""
+        raw = next((v for k, v in reversed(self.headers) if k == name), None)
         return None if raw is None else raw.decode(errors="replace")
 
     @property
@@ -272,11 +274,17 @@ async def record_disclosure(
     *,
     operator: str,
     instance_id: str,
+    partners: Container[str],
 ) -> None:
     """Write to the audit log that ``operator`` is shown ``letter``'s payload; DlqError if
-    the broker does not confirm it (the caller must then not show the payload)."""
+    the broker does not confirm it (the caller must then not show the payload).
+
+    The partner is named only if ``partners`` knows it: a header a partner set could hold
+    anything, a BSN included.
+    """
+    partner = letter.partner if letter.partner in partners else "?"
     record = logboek.payload_disclosure(
-        dlq_ref=str(letter.ref), message_id=letter.message_id, partner_id=letter.partner,
+        dlq_ref=str(letter.ref), message_id=letter.message_id, partner_id=partner,
         operator=operator, at=datetime.now(UTC), instance_id=instance_id,
     )  # fmt: skip
     producer = kafka.producer(acks="all", enable_idempotence=True)

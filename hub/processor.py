@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +28,7 @@ from aiokafka.errors import CorruptRecordException, KafkaError, ProducerFenced
 from hub.backoff import backoff_delay, pause, retry_kafka
 from hub.group_fencing import (
     Membership,
+    OffsetsFenced,
     fence_offset_commits,
     membership_of,
     read_stable_offsets,
@@ -239,11 +240,17 @@ class StageLoop:
                     lost = await self.group_watch.lost(assigned, time.monotonic())
                     if lost and not await self._rejoin(stop):
                         return
-                except (ProducerFenced, CommitStalled, ProducerBroken) as exc:
+                except (ProducerFenced, CommitStalled, ProducerBroken, OffsetsFenced) as exc:
                     # After a broker restart an open transaction can time out and fence its
                     # producer; a fresh producer (new epoch) continues from the last commit.
                     # Fenced again and again means a second instance with this instance id.
-                    fenced += 1
+                    # Offsets refused for a stale generation: aiokafka then forgets the
+                    # batch's partitions and "aborts" without telling the broker, whose open
+                    # transaction the next commit would commit; a new epoch aborts it. That
+                    # says nothing of a second instance, and the consumer is about to learn
+                    # that it left the group: no count, a short pause.
+                    refused = isinstance(exc, OffsetsFenced)
+                    fenced += not refused
                     self.metrics.transactions.labels(self.stage.name, "aborted").inc()
                     if fenced > MAX_FENCED:
                         log.error("fenced", stage=self.stage.name, attempts=fenced)
@@ -252,6 +259,8 @@ class StageLoop:
                                 error_type=type(exc).__name__)  # fmt: skip
                     self._rewind()
                     if not await self._renew_producer(stop):
+                        return
+                    if refused and await pause(stop, NOT_A_MEMBER_PAUSE_S):
                         return
                 except KafkaError as exc:
                     failures += 1
@@ -546,28 +555,43 @@ class StageLoop:
         same batch (same producer, same moment) are unreadable too: each gets its own DLQ
         record and nack, nothing is skipped silently.
         """
+        rebalances = self.rebalances
         partitions = sorted(self.consumer.assignment())
-        for tp in partitions:
-            committed = await self.consumer.committed(tp)
-            if committed is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, committed)
-        for tp in partitions:
-            end = (await self.consumer.end_offsets([tp]))[tp]
-            while (start := await self.consumer.position(tp)) < end:
-                try:
-                    batch = await self.consumer.getmany(tp, timeout_ms=1000, max_records=MAX_BATCH)
-                except UNREADABLE:
-                    if await self._skip_unreadable(tp, start):
-                        continue
-                    break  # nothing read this time: the main loop comes back to it
-                if not batch:
-                    break
-                await self._process(batch)
+        try:
+            for tp in partitions:
+                committed = await self.consumer.committed(tp)
+                if committed is None:
+                    await self.consumer.seek_to_beginning(tp)
+                else:
+                    self.consumer.seek(tp, committed)
+            for tp in partitions:
+                end = (await self.consumer.end_offsets([tp]))[tp]
+                while (start := await self.consumer.position(tp)) < end:
+                    try:
+                        batch = await self.consumer.getmany(
+                            tp, timeout_ms=1000, max_records=MAX_BATCH
+                        )
+                    except UNREADABLE:
+                        if await self._skip_unreadable(tp, start, rebalances):
+                            continue
+                        break  # nothing read this time: the main loop comes back to it
+                    if not batch:
+                        break
+                    await self._in_recovery(rebalances, functools.partial(self._process, batch))
+        except _Rebalanced:
+            log.info("recovery-restarted-after-rebalance", stage=self.stage.name)
+            return  # still recovering: the next poll starts over from the commits
         self._recovering = False
 
-    async def _skip_unreadable(self, tp: TopicPartition, start: int) -> bool:
+    async def _in_recovery(self, rebalances: int, work: Callable[[], Awaitable[None]]) -> None:
+        """``work`` under the batch lock, as the main loop handles a batch, unless a rebalance
+        came since the recovery began (the partitions may not be ours, or not restored)."""
+        async with self.batch_lock:
+            if self.rebalances != rebalances:
+                raise _Rebalanced
+            await work()
+
+    async def _skip_unreadable(self, tp: TopicPartition, start: int, rebalances: int) -> bool:
         """Read ``tp`` one record at a time from ``start``: process what reads, dead-letter
         the first record that does not (if it fails again: a CRC error may not).
 
@@ -588,7 +612,7 @@ class StageLoop:
                 break
             good.extend(batch[tp])
         if good:
-            await self._process({tp: good})
+            await self._in_recovery(rebalances, functools.partial(self._process, {tp: good}))
         if bad is None:
             return bool(good)
         if not self._read_as_member():
@@ -601,9 +625,15 @@ class StageLoop:
             outputs = [self._dead_letter(record, RejectReason.MALFORMED, UNREADABLE_DETAIL)]
             self.metrics.rejects.labels(self.stage.name, RejectReason.MALFORMED.value).inc()
         log.warning("unreadable-record-skipped", stage=self.stage.name, source=_source(record))
-        await self._commit(outputs, {tp: bad + 1}, 1)
+        await self._in_recovery(
+            rebalances, functools.partial(self._commit, outputs, {tp: bad + 1}, 1)
+        )
         self.consumer.seek(tp, bad + 1)
         return True
+
+
+class _Rebalanced(Exception):
+    """A rebalance came while a stage recovered from an unreadable record."""
 
 
 UNREADABLE = (UnicodeDecodeError, CorruptRecordException)

@@ -72,6 +72,7 @@ class StatusCode(StrEnum):
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 
 
 def trace_id(message_id: str) -> str:
@@ -297,7 +298,12 @@ def payload_disclosure(
     Its trace is the refused message's (when it had a hub message id), so ``ketenhub audit
     --message`` and ``trace`` show the disclosure next to the refusal.
     """
+    # A dead letter may carry headers a partner set: only a hub message id and a partner
+    # id's shape reach the audit log, never whatever text those headers held.
+    if message_id is None or not _CANONICAL_UUID.fullmatch(message_id):
+        message_id = None
     subject = message_id or f"dlq:{dlq_ref}"
+    partner_id = partner_id if _PARTNER_ID.fullmatch(partner_id) else "?"
     return LogboekRecord(
         trace_id=trace_id(subject),
         span_id=span_id(subject, "dlq-disclosed", at.isoformat()),

@@ -6,10 +6,12 @@ import asyncio
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from structlog.testing import capture_logs
 
 from hub.context import load_context
 from hub.local_kafka import free_port
@@ -118,3 +120,28 @@ async def _in_transaction(
     for key, value in records:
         await producer.send(topic, key=key.encode(), value=value)
     await producer.commit_transaction()
+
+
+async def test_a_transaction_that_stays_open_is_waited_for_only_a_while(
+    hub_env: HubEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An instance that died mid-batch leaves its transaction open until the broker aborts
+    it (a minute): a restore must not wait for that, and its state must not count."""
+    monkeypatch.setattr("hub.state_restore.OPEN_TRANSACTION_WAIT_S", 1.0)
+    names = TopicNames(hub_env.prefix)
+    producer = hub_env.kafka.producer(transactional_id=f"{hub_env.prefix}-dead")
+    await producer.start()
+    try:
+        await _in_transaction(producer, names.state, [("a" * 32, b"{}")])
+        await producer.begin_transaction()
+        await producer.send(names.state, key=b"d" * 32, value=b"{}")
+        await producer.flush()
+        started = time.monotonic()
+        with capture_logs() as logs:
+            states = await restore_states(hub_env.kafka, names.state)
+        assert 1.0 <= time.monotonic() - started < 10
+        assert set(states) == {"a" * 32}
+        assert "state-read-before-open-transaction" in [e["event"] for e in logs]
+        await producer.abort_transaction()
+    finally:
+        await producer.stop()

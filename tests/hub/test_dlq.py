@@ -212,8 +212,10 @@ def dlq_env(monkeypatch: pytest.MonkeyPatch, registry: PartnerRegistry) -> dict[
         ]
 
     async def record_disclosure(
-        kafka: Any, names: TopicNames, letter: DeadLetter, *, operator: str, instance_id: str
-    ) -> None:
+        kafka: Any, names: TopicNames, letter: DeadLetter, *, operator: str, instance_id: str,
+        partners: Any,
+    ) -> None:  # fmt: skip
+        assert GP in partners
         if state["audit_down"]:
             raise DlqError("the payload is shown only once the audit log has it")
         state["disclosed"].append((str(letter.ref), operator))
@@ -395,3 +397,25 @@ def test_dlq_commands_have_help() -> None:
         result = runner.invoke(app, ["dlq", command, "--help"])
         assert result.exit_code == 0
         assert "Usage:" in result.output
+
+
+def test_the_hubs_own_headers_win_over_those_a_partner_set() -> None:
+    """A dead letter keeps the headers it came with; the hub appends its own after them."""
+    spoofed = DeadLetter(
+        DlqRef(0, 1), 0, None, b"",
+        ((HEADER_DLQ_PARTNER, b"999990019"), (HEADER_DLQ_PARTNER, GP.encode())),
+    )  # fmt: skip
+    assert spoofed.partner == GP
+
+
+def test_payload_without_a_login_name_asks_for_an_operator(
+    dlq_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_name() -> str:
+        raise KeyError("getpwuid(): uid not found: 12345")
+
+    monkeypatch.setattr("getpass.getuser", no_name)
+    assert _invoke("show", "0:3").exit_code == 0, "headers need no operator"
+    result = _invoke("show", "0:3", "--payload")
+    assert result.exit_code == 2 and "needs --operator" in result.output
+    assert BSN not in result.output and dlq_env["disclosed"] == []

@@ -19,10 +19,10 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSize
 from structlog.testing import capture_logs
 
 from hub.context import HubContext
-from hub.group_fencing import Membership
+from hub.group_fencing import Membership, OffsetsFenced
 from hub.ingest import IngestStage
 from hub.kafka_io import KafkaConnection
-from hub.processor import StageLoop
+from hub.processor import MAX_FENCED, StageLoop
 from hub.records import HEADER_DLQ_REASON, HEADER_KIND, InRecord, OutRecord
 from hub.route import RouteStage
 from observability.metrics import HubMetrics
@@ -665,3 +665,41 @@ async def test_no_batch_is_handled_while_the_stage_reads_back_the_state_of_its_p
     await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
     assert stage.events[:2] == ["restore-start", "restore-end"]
     assert stage.events[2:] == ["handle"] * 3
+
+
+@dataclass
+class RefusedOffsets(FakeProducer):
+    """A producer whose offsets the group refuses: a stale generation (a stalled instance)."""
+
+    refusals: list[int] = field(default_factory=lambda: [0])
+
+    async def send_offsets_to_transaction(
+        self, offsets: dict[TopicPartition, int], group_id: str
+    ) -> None:
+        if self.refusals[0]:
+            self.refusals[0] -= 1
+            raise OffsetsFenced("group g refused the batch's offsets: IllegalGenerationError")
+        await super().send_offsets_to_transaction(offsets, group_id)
+
+
+async def test_refused_offsets_take_a_new_producer_each_time_without_giving_up() -> None:
+    """The new epoch aborts what aiokafka only aborted locally; refusals say nothing of a
+    second instance, so more of them than MAX_FENCED do not end the stage."""
+    consumer = FakeConsumer({TP0: [_record(TP0, i, b"m%d" % i) for i in range(3)]})
+    refusals = [MAX_FENCED + 2]
+    first = RefusedOffsets(consumer, refusals=refusals)
+    loop = await _loop(Echo(), consumer, first)
+    producers = [first]
+
+    def renew() -> FakeProducer:
+        producers.append(RefusedOffsets(consumer, refusals=refusals))
+        return producers[-1]
+
+    loop._new_producer = renew
+    with capture_logs() as logs:
+        await _run_until(loop, lambda: consumer.committed_offsets.get(TP0) == 3)
+    assert len(producers) == MAX_FENCED + 3
+    assert [p.visible for p in producers[:-1]] == [[]] * (MAX_FENCED + 2)
+    assert _values(producers[-1].visible) == [b"m0", b"m1", b"m2"]
+    renewals = [e for e in logs if e["event"] == "producer-renewing"]
+    assert {e["error_type"] for e in renewals} == {"OffsetsFenced"}

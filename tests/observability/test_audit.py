@@ -194,3 +194,13 @@ def test_an_operator_is_an_account_name_never_free_text(operator: str) -> None:
             dlq_ref="0:7", message_id=None, partner_id="?", operator=operator,
             at=datetime.now(UTC), instance_id="hub-1",
         )  # fmt: skip
+
+
+def test_headers_a_partner_set_do_not_reach_the_disclosure_record() -> None:
+    record = audit.payload_disclosure(
+        dlq_ref="0:9", message_id="999990019 Jan de Vries", partner_id="Jan de Vries",
+        operator="ops", at=datetime.now(UTC), instance_id="hub-1",
+    )  # fmt: skip
+    assert record.attributes.message_id == "dlq:0:9"
+    assert record.attributes.sender_id == "?"
+    assert "999990019" not in record.to_json().decode()
