@@ -703,3 +703,37 @@ async def test_refused_offsets_take_a_new_producer_each_time_without_giving_up()
     assert _values(producers[-1].visible) == [b"m0", b"m1", b"m2"]
     renewals = [e for e in logs if e["event"] == "producer-renewing"]
     assert {e["error_type"] for e in renewals} == {"OffsetsFenced"}
+
+
+async def test_a_rebalance_during_recovery_from_an_unreadable_record_starts_it_over() -> None:
+    """The recovery handles batches as the main loop does: not across a rebalance (the
+    partitions may be another instance's, or their state not read back yet)."""
+    consumer = FakeConsumer(
+        {
+            TP0: [_record(TP0, i, b"a%d" % i) for i in range(4)],
+            TP1: [_record(TP1, i, b"b%d" % i) for i in range(4)],
+        },
+        poison={(TP1, 2)},
+    )
+    producer = FakeProducer(consumer)
+    loop = await _loop(Echo(), consumer, producer)
+    recovering_fetches = 0
+
+    def rebalance_once_recovering(call: int) -> None:
+        nonlocal recovering_fetches
+        if loop._recovering:
+            recovering_fetches += 1
+            if recovering_fetches == 1:
+                loop.rebalances += 1
+
+    _on_fetch(consumer, before=rebalance_once_recovering)
+    with capture_logs() as logs:
+        await _run_until(
+            loop,
+            lambda: (
+                consumer.committed_offsets.get(TP0) == 4
+                and consumer.committed_offsets.get(TP1) == 4
+            ),
+        )
+    assert "recovery-restarted-after-rebalance" in [e["event"] for e in logs]
+    assert sorted(_values(producer.visible)) == [b"a0", b"a1", b"a2", b"a3", b"b0", b"b1", b"b3"]
