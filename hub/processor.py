@@ -62,10 +62,10 @@ producer (longer than the producer's own request timeouts: a safety net only). T
 itself has no deadline: once asked for, giving up on it could deliver a redone batch twice."""
 ABORT_DEADLINE_S = 10.0
 IDLE_GAP_S = 0.1
-NOT_A_MEMBER_PAUSE_S = 0.2
-"""How long a consumer the group threw out waits before it looks again (it is joining anew)."""
 """A stage that finished its last batch longer ago than this is idle: a lone record that comes
 to it is not held back by the linger (at a trickle nothing would share its transaction)."""
+NOT_A_MEMBER_PAUSE_S = 0.2
+"""How long a consumer the group threw out waits before it looks again (it is joining anew)."""
 
 
 class ProducerBroken(KafkaError):  # type: ignore[misc]

@@ -50,7 +50,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from schemas.audit import AuditAction, AuditRecord, LegalBasis
 from schemas.codes import MessageEvent, RejectReason
 from schemas.envelope import RoutingEnvelope
-from schemas.partners import PartnerKind
+from schemas.partners import PARTNER_ID_PATTERN, PartnerKind
 
 SERVICE_NAME = "ketenhub"
 PROCESSING_ACTIVITY_PREFIX = "urn:ketenhub:verwerkingsactiviteit:"
@@ -72,7 +72,7 @@ class StatusCode(StrEnum):
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
+_PARTNER_ID = re.compile(PARTNER_ID_PATTERN)
 
 
 def trace_id(message_id: str) -> str:

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
 
 class PartnerKind(StrEnum):
     HUISARTS = "huisarts"
@@ -25,7 +27,7 @@ class Partner(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    id: str = Field(pattern=PARTNER_ID_PATTERN)
     kind: PartnerKind
     name: str
     agb: str | None = Field(default=None, pattern=r"^\d{8}$")

@@ -339,24 +339,31 @@ def test_route_stage_undoes_only_the_aborted_batch(
     assert route.states == committed
 
 
-async def test_a_record_the_client_cannot_parse_is_dead_lettered_and_nothing_else_lost() -> None:
-    """One hostile record (a header name that is not UTF-8) used to stop the stage for good."""
-    consumer = FakeConsumer(
+def _one_unreadable_of_eight() -> FakeConsumer:
+    """Two partitions of four records; the client cannot parse the third of the second."""
+    return FakeConsumer(
         {
             TP0: [_record(TP0, i, b"a%d" % i) for i in range(4)],
             TP1: [_record(TP1, i, b"b%d" % i) for i in range(4)],
         },
         poison={(TP1, 2)},
     )
+
+
+def _all_committed(consumer: FakeConsumer) -> Callable[[], bool]:
+    return lambda: all(consumer.committed_offsets.get(tp) == 4 for tp in (TP0, TP1))
+
+
+READABLE_OF_EIGHT = [b"a0", b"a1", b"a2", b"a3", b"b0", b"b1", b"b3"]
+
+
+async def test_a_record_the_client_cannot_parse_is_dead_lettered_and_nothing_else_lost() -> None:
+    """One hostile record (a header name that is not UTF-8) used to stop the stage for good."""
+    consumer = _one_unreadable_of_eight()
     producer = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, producer)
-    await _run_until(
-        loop,
-        lambda: (
-            consumer.committed_offsets.get(TP0) == 4 and consumer.committed_offsets.get(TP1) == 4
-        ),
-    )
-    assert sorted(_values(producer.visible)) == [b"a0", b"a1", b"a2", b"a3", b"b0", b"b1", b"b3"]
+    await _run_until(loop, _all_committed(consumer))
+    assert sorted(_values(producer.visible)) == READABLE_OF_EIGHT
     [dlq] = [r for r in producer.visible if r.topic == "t.dlq"]
     assert header_value(dlq.headers, HEADER_DLQ_REASON) == "malformed"
     assert dlq.value == b""
@@ -708,13 +715,7 @@ async def test_refused_offsets_take_a_new_producer_each_time_without_giving_up()
 async def test_a_rebalance_during_recovery_from_an_unreadable_record_starts_it_over() -> None:
     """The recovery handles batches as the main loop does: not across a rebalance (the
     partitions may be another instance's, or their state not read back yet)."""
-    consumer = FakeConsumer(
-        {
-            TP0: [_record(TP0, i, b"a%d" % i) for i in range(4)],
-            TP1: [_record(TP1, i, b"b%d" % i) for i in range(4)],
-        },
-        poison={(TP1, 2)},
-    )
+    consumer = _one_unreadable_of_eight()
     producer = FakeProducer(consumer)
     loop = await _loop(Echo(), consumer, producer)
     recovering_fetches = 0
@@ -728,12 +729,6 @@ async def test_a_rebalance_during_recovery_from_an_unreadable_record_starts_it_o
 
     _on_fetch(consumer, before=rebalance_once_recovering)
     with capture_logs() as logs:
-        await _run_until(
-            loop,
-            lambda: (
-                consumer.committed_offsets.get(TP0) == 4
-                and consumer.committed_offsets.get(TP1) == 4
-            ),
-        )
+        await _run_until(loop, _all_committed(consumer))
     assert "recovery-restarted-after-rebalance" in [e["event"] for e in logs]
-    assert sorted(_values(producer.visible)) == [b"a0", b"a1", b"a2", b"a3", b"b0", b"b1", b"b3"]
+    assert sorted(_values(producer.visible)) == READABLE_OF_EIGHT
