@@ -10,6 +10,7 @@ from collections.abc import MutableMapping
 from enum import StrEnum
 
 from hub.backoff import retry_kafka
+from hub.broker_features import require_broker_features
 from hub.context import HubContext
 from hub.households import HouseholdTable
 from hub.ingest import IngestStage
@@ -35,6 +36,13 @@ async def run_hub(
 ) -> None:
     """Run the chosen stages until ``stop`` is set; in-flight transactions finish first."""
     names, settings = ctx.names, ctx.settings
+    brokers = await retry_kafka(
+        lambda: require_broker_features(ctx.kafka), stop, stage=stage, what="broker-check"
+    )  # BrokerTooOld is no Kafka error: it stops the hub, with its reason
+    if brokers is None:
+        log.info("stopped-before-start")
+        return
+    log.info("brokers-checked", brokers=brokers)
     states: MutableMapping[str, HouseholdState] | None = None
     if stage in (StageChoice.ALL, StageChoice.ROUTE):
         # A broker that is not up yet is waited for (log line kafka-unavailable), not a crash.

@@ -12,6 +12,7 @@ from aiokafka import errors as kafka_errors
 from pydantic import ValidationError
 from rich.console import Console
 
+from hub.broker_features import BrokerTooOld
 from hub.context import ConfigError
 from hub.local_kafka import LocalKafkaError
 
@@ -35,7 +36,7 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (LocalKafkaError, ConfigError, LookupError) as exc:
+        except (LocalKafkaError, ConfigError, LookupError, BrokerTooOld) as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
         except KAFKA_REFUSALS as exc:

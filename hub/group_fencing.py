@@ -313,3 +313,7 @@ def read_stable_offsets(consumer: AIOKafkaConsumer) -> AIOKafkaConsumer:
 
     coordinator._do_fetch_commit_offsets = fetch_committed
     return consumer
+
+
+REQUESTS: tuple[type[RequestStruct], ...] = (_TxnOffsetCommitRequestV3, _OffsetFetchRequestV7)
+"""The requests this module sends, for a startup check that the brokers speak them."""

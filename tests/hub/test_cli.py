@@ -127,3 +127,21 @@ def test_state_show_needs_exactly_one_key() -> None:
     result = runner.invoke(app, ["state", "show"])
     assert result.exit_code == 2
     assert "exactly one of --household or --bsn" in result.output
+
+
+def test_a_broker_too_old_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import hub.app
+    from hub.broker_features import BrokerTooOld
+
+    async def too_old(kafka: object) -> int:
+        raise BrokerTooOld("broker kafka-1:9092 lacks TxnOffsetCommitRequestV3 (API 28 v3)")
+
+    monkeypatch.setattr(hub.app, "require_broker_features", too_old)
+    monkeypatch.setenv("KETENHUB_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("KETENHUB_HOME", str(tmp_path))
+    result = runner.invoke(app, ["run", "--metrics-port", "0", "--log-format", "console"])
+    assert result.exit_code == 2, result.output
+    assert "error: broker kafka-1:9092 lacks TxnOffsetCommitRequestV3" in result.output
+    assert "Traceback" not in result.output
