@@ -45,6 +45,8 @@ class Progress:
     at: float
     done: int
     cpu_s: float
+    parties: dict[str, float] = field(default_factory=dict)
+    """CPU seconds so far of every party sharing the machine (the worker included)."""
 
 
 @dataclass(frozen=True)
@@ -54,27 +56,41 @@ class Throughput:
     msgs_per_s: float
     cpu_s_per_1000: float
     peak_rss_mb: float
+    cores: dict[str, float] = field(default_factory=dict)
+    """CPU cores each party used in the steady window: the broker works for the worker too,
+    on the same cores, so what a message costs the machine is the sum."""
+
+    steady: bool = True
+    """False: the drain was too short to measure apart from the worker's startup."""
+
+    def party_cpu_s_per_1000(self, party: str) -> float:
+        """CPU seconds ``party`` spent per 1,000 messages of this drain (0: not measured)."""
+        return 1000 * self.cores.get(party, 0.0) / self.msgs_per_s if self.msgs_per_s else 0.0
 
     @classmethod
     def of(
-        cls, samples: Sequence[Progress], total: int, peak_rss_mb: float, started: float
+        cls, samples: Sequence[Progress], total: int, peak_rss_mb: float, start: Progress
     ) -> Throughput:
         """Steady throughput from progress samples (ordered by time) of ``total`` messages.
 
-        Counts from the first sample at or past ``STEADY_FROM`` of the total to the last one;
-        if everything was done at once (a tiny run), from ``started`` instead.
+        Counts from the first sample at or past ``STEADY_FROM`` of the total to the last one.
+        A drain too short for that (done in a few polls, or in under ``MIN_WINDOW_S``) counts
+        from ``start`` (the worker's spawn) instead and is marked not ``steady``: its rate then
+        includes the worker's startup, and says less than it seems to.
         """
         if not samples or samples[-1].done <= 0:
             raise ValueError("no message was processed")
         last = samples[-1]
         first = next((s for s in samples if s.done >= total * STEADY_FROM), samples[0])
         window = [s for s in samples if s.at >= first.at]
-        if first.done >= last.done or last.at - first.at < MIN_WINDOW_S or len(window) < 3:
-            # Too short to call steady (a small run drains in a few polls): the whole run.
-            first = Progress(started, 0, 0.0)
+        steady = not (
+            first.done >= last.done or last.at - first.at < MIN_WINDOW_S or len(window) < 3
+        )
+        if not steady:
+            first = start
         messages = last.done - first.done
         seconds = max(last.at - first.at, 1e-6)
-        cpu = max(last.cpu_s - first.cpu_s, 0.0) if first.cpu_s else last.cpu_s
+        cpu = max(last.cpu_s - first.cpu_s, 0.0)
         if cpu <= 0.0:  # /proc counts CPU in clock ticks; a short window can show none
             cpu, messages_for_cpu = last.cpu_s, last.done
         else:
@@ -85,6 +101,12 @@ class Throughput:
             msgs_per_s=messages / seconds,
             cpu_s_per_1000=1000 * cpu / max(messages_for_cpu, 1),
             peak_rss_mb=peak_rss_mb,
+            cores={
+                party: max(used - first.parties[party], 0.0) / seconds
+                for party, used in last.parties.items()
+                if party in first.parties
+            },
+            steady=steady,
         )
 
 
@@ -132,6 +154,8 @@ class LoadLevel:
 
 PARTIES = ("hub", "broker", "load generator")
 """Whose CPU a load level reads (the broker's only when it is the local one)."""
+PASSTHROUGH = "passthrough"
+"""The party that is the worker in the passthrough's drain."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +225,14 @@ class BenchResult:
             "cpu_s_per_1000": round(self.pipeline.cpu_s_per_1000, 3),
             "passthrough_cpu_s_per_1000": round(self.passthrough.cpu_s_per_1000, 3),
             "passthrough_peak_rss_mb": round(self.passthrough.peak_rss_mb, 1),
+            "drain_cores": {
+                "passthrough": rounded_cores(self.passthrough.cores),
+                "pipeline": rounded_cores(self.pipeline.cores),
+            },
+            "broker_cpu_s_per_1000": {
+                "passthrough": round(self.passthrough.party_cpu_s_per_1000("broker"), 3),
+                "pipeline": round(self.pipeline.party_cpu_s_per_1000("broker"), 3),
+            },
             "partitions": self.partitions,
             "partner_partitions": self.partner_partitions,
             "hub": self.hub_mode,
@@ -288,8 +320,30 @@ def summary_lines(result: BenchResult) -> list[str]:
         f"hub process       {j['cpu_s_per_1000']:.3f} CPU s per 1,000 messages, "
         f"peak RSS {j['peak_rss_mb']:.1f} MB",
         *([cores_line(j["half_load_cores"], j["cpu_count"])] if j["half_load_cores"] else []),
+        *drain_lines(j),
         warmup_line(j["warmup"]),
     ]
+
+
+def drain_lines(j: dict[str, Any]) -> list[str]:
+    """Who used the machine while each worker drained, and the broker's cost per message:
+    the pipeline's records cost the broker too, on the cores the hub runs on."""
+    drains = j["drain_cores"]
+    if not any(drains.values()):
+        return []
+    used = "; ".join(
+        f"{drain}: " + ", ".join(f"{party} {share:.2f}" for party, share in cores.items())
+        for drain, cores in drains.items()
+        if cores
+    )
+    lines = [f"CPU in the drains {used} (cores)"]
+    broker = j["broker_cpu_s_per_1000"]
+    if broker["pipeline"]:
+        lines.append(
+            f"broker            {broker['passthrough']:.3f} CPU s per 1,000 messages of the "
+            f"passthrough, {broker['pipeline']:.3f} of the pipeline"
+        )
+    return lines
 
 
 def warmup_line(warmup: dict[str, Any] | None) -> str:
@@ -339,6 +393,9 @@ def write_report(result: BenchResult, directory: Path) -> list[Path]:
         f"{result.pipeline.cpu_s_per_1000:.3f} |",
         f"| peak RSS (MB) | {result.passthrough.peak_rss_mb:.1f} | "
         f"{result.pipeline.peak_rss_mb:.1f} |",
+        f"| broker CPU s per 1,000 messages | "
+        f"{result.passthrough.party_cpu_s_per_1000('broker'):.3f} | "
+        f"{result.pipeline.party_cpu_s_per_1000('broker'):.3f} |",
         "",
         "## Latency against offered load",
         "",

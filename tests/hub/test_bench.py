@@ -79,7 +79,7 @@ def test_throughput_counts_from_ten_per_cent_done() -> None:
         Progress(at=13.0, done=600, cpu_s=4.0),
         Progress(at=15.0, done=1000, cpu_s=6.0),
     ]
-    result = Throughput.of(samples, total=1000, peak_rss_mb=90.0, started=9.0)
+    result = Throughput.of(samples, total=1000, peak_rss_mb=90.0, start=Progress(9.0, 0, 0.0))
     assert result.messages == 900
     assert result.seconds == 4.0
     assert result.msgs_per_s == 225.0
@@ -87,13 +87,39 @@ def test_throughput_counts_from_ten_per_cent_done() -> None:
     assert result.peak_rss_mb == 90.0
 
 
-def test_throughput_of_a_run_done_in_one_go_counts_from_the_start() -> None:
-    samples = [Progress(at=12.0, done=500, cpu_s=3.0)]
-    result = Throughput.of(samples, total=500, peak_rss_mb=1.0, started=10.0)
+def test_throughput_gives_each_partys_cores_over_the_steady_window() -> None:
+    samples = [
+        Progress(10.0, 50, 1.0, {"hub": 1.0, "broker": 5.0}),
+        Progress(11.0, 100, 2.0, {"hub": 2.0, "broker": 5.5, "load generator": 0.1}),
+        Progress(13.0, 600, 4.0, {"hub": 4.0, "broker": 6.5, "load generator": 0.2}),
+        Progress(15.0, 1000, 6.0, {"hub": 6.0, "broker": 7.5, "load generator": 0.3}),
+    ]
+    result = Throughput.of(samples, total=1000, peak_rss_mb=90.0, start=Progress(9.0, 0, 0.0))
+    assert result.cores == pytest.approx({"hub": 1.0, "broker": 0.5, "load generator": 0.05})
+    # 225 msg/s, the broker at half a core: 2.22 CPU s per 1,000 messages.
+    assert result.party_cpu_s_per_1000("broker") == pytest.approx(1000 * 0.5 / 225)
+    assert result.party_cpu_s_per_1000("nobody") == 0.0
+
+
+def test_throughput_of_a_run_done_in_one_go_counts_from_the_start_and_says_so() -> None:
+    start = Progress(10.0, 0, 0.5, {"hub": 0.5, "broker": 20.0})
+    samples = [Progress(at=12.0, done=500, cpu_s=3.0, parties={"hub": 3.0, "broker": 21.0})]
+    result = Throughput.of(samples, total=500, peak_rss_mb=1.0, start=start)
     assert result.msgs_per_s == 250.0
-    assert result.cpu_s_per_1000 == 6.0
+    assert result.cpu_s_per_1000 == 5.0
+    assert result.cores == {"hub": 1.25, "broker": 0.5}
+    assert not result.steady
     with pytest.raises(ValueError):
-        Throughput.of([], total=500, peak_rss_mb=1.0, started=10.0)
+        Throughput.of([], total=500, peak_rss_mb=1.0, start=start)
+
+
+def test_a_drain_under_a_second_is_not_steady() -> None:
+    samples = [Progress(10.0 + i / 10, 100 * (i + 1), 0.1 * i) for i in range(10)]
+    assert not Throughput.of(
+        samples, total=1000, peak_rss_mb=1.0, start=Progress(9.0, 0, 0.0)
+    ).steady
+    slower = [Progress(10.0 + i / 2, 100 * (i + 1), 0.1 * i) for i in range(10)]
+    assert Throughput.of(slower, total=1000, peak_rss_mb=1.0, start=Progress(9.0, 0, 0.0)).steady
 
 
 def _result(levels: bool = False) -> BenchResult:
@@ -105,8 +131,10 @@ def _result(levels: bool = False) -> BenchResult:
         messages=1000,
         partitions=6,
         partner_partitions=1,
-        passthrough=Throughput(1000, 0.1, 10_000.0, 0.05, 60.0),
-        pipeline=Throughput(1000, 2.5, 400.0, 1.9, 95.0),
+        passthrough=Throughput(
+            1000, 0.1, 10_000.0, 0.05, 60.0, {"passthrough": 0.5, "broker": 0.8}
+        ),
+        pipeline=Throughput(1000, 2.5, 400.0, 1.9, 95.0, {"hub": 0.9, "broker": 0.4}),
         half_load=level(0.5),
         floor=LoadLevel(0.0125, 5.0, 5.0, Latency.of([40.0, 45.0, 60.0])),
         levels=[level(s) for s in (0.25, 0.5, 0.75, 0.9)] if levels else [],
@@ -136,6 +164,10 @@ def test_summary_lines_name_every_figure() -> None:
     for needle in ("10,000.0 msg/s", "400.0 msg/s", "ratio 0.040", "p99 29.6 ms", "95.0 MB",
                    "latency floor at 5.0 msg/s", "p50 45.0 ms, p99 59.7 ms",
                    "CPU at half load  hub 0.40, broker 0.50, load generator 0.20 (cores, of 2)",
+                   "CPU in the drains passthrough: passthrough 0.50, broker 0.80; "
+                   "pipeline: hub 0.90, broker 0.40 (cores)",
+                   "broker            0.080 CPU s per 1,000 messages of the passthrough, "
+                   "1.000 of the pipeline",
                    ):  # fmt: skip
         assert needle in text
 
@@ -148,6 +180,12 @@ def test_cores_are_reported_per_party_and_only_when_measured() -> None:
     result = _result()
     result.half_load.cores.clear()
     assert "CPU at half load" not in "\n".join(summary_lines(result))
+    assert data["drain_cores"]["pipeline"] == {"hub": 0.9, "broker": 0.4}
+    assert data["broker_cpu_s_per_1000"] == {"passthrough": 0.08, "pipeline": 1.0}
+    result.passthrough.cores.clear()
+    result.pipeline.cores.clear()
+    text = "\n".join(summary_lines(result))
+    assert "CPU in the drains" not in text and "broker  " not in text
 
 
 def test_a_result_without_a_floor_says_nothing_of_one() -> None:

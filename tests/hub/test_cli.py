@@ -129,9 +129,7 @@ def test_state_show_needs_exactly_one_key() -> None:
     assert "exactly one of --household or --bsn" in result.output
 
 
-def test_a_broker_too_old_is_a_clear_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_broker_too_old_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import hub.app
     from hub.broker_features import BrokerTooOld
 
