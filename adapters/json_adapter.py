@@ -36,6 +36,7 @@ from schemas.envelope import ConsentFacts, RoutingFacts
 from schemas.native import (
     Child,
     ChildSeen,
+    CodeMessage,
     CodeParty,
     ConsentGiven,
     ConsentRevoked,
@@ -504,22 +505,33 @@ def regie_task(bundle: Bundle) -> tuple[fhir.FhirDict, dict[str, Any]]:
     }
 
 
-def _claim_to_fhir(m: RegieClaim, ctx: DecodeContext) -> Decoded:
+def regie_decoded(
+    m: CodeMessage,
+    ctx: DecodeContext,
+    event: MessageEvent,
+    household: Sequence[Child],
+    facts: RoutingFacts | None = None,
+    **task: str | None,
+) -> Decoded:
+    """A regie message about ``household`` as a Task Bundle (``task``: what its event adds to
+    the Task, see ``fs.regie_bundle``); ``regie_task`` reads one back."""
     bundle = fs.regie_bundle(
         hub_message_id=ctx.hub_message_id,
-        event=MessageEvent.REGIE_CLAIM,
+        event=event,
         sender_id=ctx.sender.id,
         sender=identity(m.sender),
         partner_message_id=m.message_id,
         sent_at=m.sent_at,
-        household=children(m.household),
+        household=children(household),
+        **task,
     )
     return household_decoded(
-        bundle=bundle,
-        event=MessageEvent.REGIE_CLAIM,
-        message_id=m.message_id,
-        household=m.household,
+        bundle=bundle, event=event, message_id=m.message_id, household=household, facts=facts
     )
+
+
+def _claim_to_fhir(m: RegieClaim, ctx: DecodeContext) -> Decoded:
+    return regie_decoded(m, ctx, MessageEvent.REGIE_CLAIM, m.household)
 
 
 def _claim_from_fhir(bundle: Bundle) -> RegieClaim:

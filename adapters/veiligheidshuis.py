@@ -13,33 +13,21 @@ from adapters.base import DecodeContext, Decoded
 from adapters.json_adapter import (
     Inbound,
     JsonAdapter,
-    household_decoded,
-    identity,
     referral_notice,
+    regie_decoded,
     regie_task,
     signal_received,
 )
 from schemas import fhir_social as fs
 from schemas.codes import ESCALATION_REASON_SYSTEM, MessageEvent
-from schemas.native import children
 from schemas.veiligheidshuis import Deescalation, Escalation
 
 
 def _escalation_to_fhir(m: Escalation, ctx: DecodeContext) -> Decoded:
-    bundle = fs.regie_bundle(
-        hub_message_id=ctx.hub_message_id,
-        event=MessageEvent.ESCALATION,
-        sender_id=ctx.sender.id,
-        sender=identity(m.sender),
-        partner_message_id=m.message_id,
-        sent_at=m.sent_at,
-        household=children(m.household),
-        casus_id=m.casus_id,
-        escalation_reason=m.reason.value,
-    )
-    return household_decoded(
-        bundle=bundle, event=MessageEvent.ESCALATION, message_id=m.message_id, household=m.household
-    )
+    return regie_decoded(
+        m, ctx, MessageEvent.ESCALATION, m.household,
+        casus_id=m.casus_id, escalation_reason=m.reason.value,
+    )  # fmt: skip
 
 
 def _escalation_from_fhir(bundle: Mapping[str, Any]) -> Escalation:
@@ -53,19 +41,7 @@ def _escalation_from_fhir(bundle: Mapping[str, Any]) -> Escalation:
 
 
 def _deescalation_to_fhir(m: Deescalation, ctx: DecodeContext) -> Decoded:
-    bundle = fs.regie_bundle(
-        hub_message_id=ctx.hub_message_id,
-        event=MessageEvent.DEESCALATION,
-        sender_id=ctx.sender.id,
-        sender=identity(m.sender),
-        partner_message_id=m.message_id,
-        sent_at=m.sent_at,
-        household=children([m.child]),
-        casus_id=m.casus_id,
-    )
-    return household_decoded(
-        bundle=bundle, event=MessageEvent.DEESCALATION, message_id=m.message_id, household=[m.child]
-    )
+    return regie_decoded(m, ctx, MessageEvent.DEESCALATION, [m.child], casus_id=m.casus_id)
 
 
 def _deescalation_from_fhir(bundle: Mapping[str, Any]) -> Deescalation:

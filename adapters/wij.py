@@ -23,6 +23,7 @@ from adapters.json_adapter import (
     household_native,
     identifier_in,
     identity,
+    regie_decoded,
     regie_task,
     registered_partner,
     sender_party,
@@ -43,22 +44,9 @@ from schemas.wij import (
 
 def _offer_to_fhir(m: RegieTransferOffer, ctx: DecodeContext) -> Decoded:
     target = registered_partner(ctx, m.to, "to", m.message_id)
-    bundle = fs.regie_bundle(
-        hub_message_id=ctx.hub_message_id,
-        event=MessageEvent.REGIE_TRANSFER_OFFER,
-        sender_id=ctx.sender.id,
-        sender=identity(m.sender),
-        partner_message_id=m.message_id,
-        sent_at=m.sent_at,
-        household=children(m.household),
-        target_id=target.id,
-    )
-    return household_decoded(
-        bundle=bundle,
-        event=MessageEvent.REGIE_TRANSFER_OFFER,
-        message_id=m.message_id,
-        household=m.household,
-        facts=RoutingFacts(regie_target=target.id),
+    facts = RoutingFacts(regie_target=target.id)
+    return regie_decoded(
+        m, ctx, MessageEvent.REGIE_TRANSFER_OFFER, m.household, facts, target_id=target.id
     )
 
 
@@ -74,23 +62,8 @@ def _offer_from_fhir(bundle: Mapping[str, Any]) -> RegieTransferOffer:
 def _answer_to_fhir(
     m: RegieTransferAccept | RegieTransferDecline, ctx: DecodeContext, event: MessageEvent
 ) -> Decoded:
-    bundle = fs.regie_bundle(
-        hub_message_id=ctx.hub_message_id,
-        event=event,
-        sender_id=ctx.sender.id,
-        sender=identity(m.sender),
-        partner_message_id=m.message_id,
-        sent_at=m.sent_at,
-        household=children(m.household),
-        offer_message_id=m.offer_message_id,
-    )
-    return household_decoded(
-        bundle=bundle,
-        event=event,
-        message_id=m.message_id,
-        household=m.household,
-        facts=RoutingFacts(related_partner_message_id=m.offer_message_id),
-    )
+    facts = RoutingFacts(related_partner_message_id=m.offer_message_id)
+    return regie_decoded(m, ctx, event, m.household, facts, offer_message_id=m.offer_message_id)
 
 
 def _accept_to_fhir(m: RegieTransferAccept, ctx: DecodeContext) -> Decoded:
@@ -115,21 +88,7 @@ def _decline_from_fhir(bundle: Mapping[str, Any]) -> RegieTransferDecline:
 
 
 def _close_to_fhir(m: RegieClose, ctx: DecodeContext) -> Decoded:
-    bundle = fs.regie_bundle(
-        hub_message_id=ctx.hub_message_id,
-        event=MessageEvent.REGIE_CLOSE,
-        sender_id=ctx.sender.id,
-        sender=identity(m.sender),
-        partner_message_id=m.message_id,
-        sent_at=m.sent_at,
-        household=children(m.household),
-    )
-    return household_decoded(
-        bundle=bundle,
-        event=MessageEvent.REGIE_CLOSE,
-        message_id=m.message_id,
-        household=m.household,
-    )
+    return regie_decoded(m, ctx, MessageEvent.REGIE_CLOSE, m.household)
 
 
 def _close_from_fhir(bundle: Mapping[str, Any]) -> RegieClose:

@@ -158,6 +158,19 @@ class ScramCredential:
 # the SCRAM requests v0 only; aiokafka's connection negotiates among the classes below.
 
 
+_ACL_BINDING = (
+    ("resource_type", Int8),
+    ("resource_name", String("utf-8")),
+    ("pattern_type", Int8),
+    ("principal", String("utf-8")),
+    ("host", String("utf-8")),
+    ("operation", Int8),
+    ("permission_type", Int8),
+)
+"""An ACL binding (a resource pattern and an entry) as v1 of the ACL requests spell it: the
+Describe filter, each creation, each delete filter and each deleted binding."""
+
+
 class _DescribeAclsResponseV1(Response):  # type: ignore[misc]
     API_KEY = 29
     API_VERSION = 1
@@ -190,13 +203,7 @@ class _DescribeAclsRequestV1(RequestStruct):  # type: ignore[misc]
     API_VERSION = 1
     RESPONSE_TYPE = _DescribeAclsResponseV1
     SCHEMA = Schema(
-        ("resource_type", Int8),
-        ("resource_name", String("utf-8")),
-        ("pattern_type", Int8),
-        ("principal", String("utf-8")),
-        ("host", String("utf-8")),
-        ("operation", Int8),
-        ("permission_type", Int8),
+        *_ACL_BINDING,
     )
 
 
@@ -217,13 +224,7 @@ class _CreateAclsRequestV1(RequestStruct):  # type: ignore[misc]
         (
             "creations",
             Array(
-                ("resource_type", Int8),
-                ("resource_name", String("utf-8")),
-                ("pattern_type", Int8),
-                ("principal", String("utf-8")),
-                ("host", String("utf-8")),
-                ("operation", Int8),
-                ("permission_type", Int8),
+                *_ACL_BINDING,
             ),
         ),
     )
@@ -244,13 +245,7 @@ class _DeleteAclsResponseV1(Response):  # type: ignore[misc]
                     Array(
                         ("error_code", Int16),
                         ("error_message", String("utf-8")),
-                        ("resource_type", Int8),
-                        ("resource_name", String("utf-8")),
-                        ("pattern_type", Int8),
-                        ("principal", String("utf-8")),
-                        ("host", String("utf-8")),
-                        ("operation", Int8),
-                        ("permission_type", Int8),
+                        *_ACL_BINDING,
                     ),
                 ),
             ),
@@ -266,13 +261,7 @@ class _DeleteAclsRequestV1(RequestStruct):  # type: ignore[misc]
         (
             "filters",
             Array(
-                ("resource_type", Int8),
-                ("resource_name", String("utf-8")),
-                ("pattern_type", Int8),
-                ("principal", String("utf-8")),
-                ("host", String("utf-8")),
-                ("operation", Int8),
-                ("permission_type", Int8),
+                *_ACL_BINDING,
             ),
         ),
     )
