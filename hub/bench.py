@@ -47,7 +47,6 @@ from aiokafka import AIOKafkaConsumer
 from hub import bench_procs
 from hub.bench_mix import BenchMix, MixMessage
 from hub.bench_stats import (
-    PARTIES,
     PASSTHROUGH,
     BenchResult,
     Latency,
@@ -70,9 +69,10 @@ REPORT_LEVELS = (0.25, 0.5, 0.75, 0.9)
 LOAD_SECONDS = 15.0
 """How long partners offer each load level (fewer messages if ``--messages`` is smaller)."""
 PASSTHROUGH_REPEAT = 5
-"""The passthrough copies the mix this many times over. It drains 10-30 times faster than
-the pipeline: 20,000 messages took it about 1 s, short enough for the worker's startup and
-the first fetches to weigh in (one run counted 10,102 msg/s from the worker's spawn)."""
+"""The passthrough copies the mix this many times over. It drains 20-30 times faster than
+the pipeline (23,000-33,000 msg/s here): 20,000 messages once took it under a second,
+too short for a steady window, so that run's rate was counted from the worker's spawn
+(10,102 msg/s)."""
 FLOOR_MSGS_PER_S = 5.0
 """A trickle: every message meets an idle hub, so its latency is the pipeline's floor (two
 transactional hops and their fetches), with no queueing in it."""
@@ -634,10 +634,13 @@ class BenchRun:
 
         ``name``: the party ``worker`` is (the hub, or the passthrough in its drain).
         """
-        used = {name: worker.cpu_s(), "load generator": bench_procs.cpu_seconds()}
+        own = bench_procs.cpu_seconds()
+        if not own:
+            return {}
+        used = {name: worker.cpu_s()}
         if self.broker_pid is not None:
             used["broker"] = bench_procs.cpu_seconds(self.broker_pid)
-        return {party: used[party] for party in (name, *PARTIES) if used.get(party)}
+        return used | {"load generator": own}
 
     async def _profile(self) -> list[str]:
         """Drain more of the mix through a hub running under cProfile; its top functions."""

@@ -9,11 +9,19 @@ with an error that names what is missing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.errors import KafkaConnectionError
 
 from hub import group_fencing
 from hub.kafka_io import KafkaConnection, committed_reader
+from observability.logging import get_logger
+
+log = get_logger(__name__)
 
 Versions = Mapping[int, tuple[int, int]]
 """API key -> (lowest, highest) version a broker speaks (its ApiVersions answer)."""
@@ -68,21 +76,53 @@ def check_brokers(by_broker: Mapping[str, Versions]) -> None:
         )
 
 
-async def broker_versions(kafka: KafkaConnection) -> dict[str, Versions]:
-    """Each reachable broker's API versions, by ``host:port``."""
+CONNECT_TIMEOUT_S = 10.0
+"""How long the check waits for one broker's connection (they are asked at once)."""
+
+
+@dataclass(frozen=True)
+class Survey:
+    """Each reachable broker's API versions by ``host:port``, and the brokers not reached."""
+
+    versions: dict[str, Versions]
+    unreached: list[str]
+
+
+async def broker_versions(kafka: KafkaConnection) -> Survey:
+    """Ask every broker in the cluster's metadata, all at once, for its API versions."""
     async with committed_reader(kafka) as consumer:
         client = consumer._client
-        found: dict[str, Versions] = {}
-        for broker in client.cluster.brokers():
-            conn = await client._get_conn(broker.nodeId)
-            if conn is not None:
-                found[f"{broker.host}:{broker.port}"] = dict(conn._versions)
-        return found
+        brokers = sorted(client.cluster.brokers(), key=lambda b: b.nodeId)
+
+        async def connect(node_id: int) -> Any:
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(client._get_conn(node_id), CONNECT_TIMEOUT_S)
+            return None  # aiokafka's _get_conn also answers None when it cannot connect
+
+        conns = await asyncio.gather(*(connect(b.nodeId) for b in brokers))
+        survey = Survey({}, [])
+        for broker, conn in zip(brokers, conns, strict=True):
+            address = f"{broker.host}:{broker.port}"
+            if conn is None:
+                survey.unreached.append(address)
+            else:
+                survey.versions[address] = dict(conn._versions)
+        return survey
 
 
 async def require_broker_features(kafka: KafkaConnection) -> int:
-    """How many brokers were checked, when every one speaks the hub's requests; else
-    BrokerTooOld."""
-    by_broker = await broker_versions(kafka)
-    check_brokers(by_broker)
-    return len(by_broker)
+    """How many brokers were checked, when every reachable one speaks the hub's requests;
+    else BrokerTooOld.
+
+    No broker reached is a connection error (the caller waits and asks again). Some not
+    reached (one down in a rolling restart) is a warning: the hub starts on the others'
+    word rather than wait for a broker that may stay away.
+    """
+    survey = await broker_versions(kafka)
+    if not survey.versions:
+        raise KafkaConnectionError(f"no broker answered of {len(survey.unreached)} in metadata")
+    if survey.unreached:
+        log.warning("brokers-unchecked", unreached=survey.unreached,
+                    checked=len(survey.versions))  # fmt: skip
+    check_brokers(survey.versions)
+    return len(survey.versions)

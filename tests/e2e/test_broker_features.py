@@ -12,9 +12,10 @@ pytestmark = pytest.mark.kafka
 
 async def test_the_real_broker_speaks_the_hubs_requests(bootstrap: str) -> None:
     kafka = KafkaConnection(bootstrap)
-    by_broker = await broker_versions(kafka)
-    assert list(by_broker) == [bootstrap], "the one local broker, by its advertised address"
-    versions = by_broker[bootstrap]
+    survey = await broker_versions(kafka)
+    assert list(survey.versions) == [bootstrap], "the one local broker, by its advertised address"
+    assert survey.unreached == []
+    versions = survey.versions[bootstrap]
     assert versions[28][1] >= 3 and versions[9][1] >= 7
     assert missing(versions) == []
     assert await require_broker_features(kafka) == 1

@@ -80,6 +80,8 @@ def test_throughput_counts_from_ten_per_cent_done() -> None:
         Progress(at=15.0, done=1000, cpu_s=6.0),
     ]
     result = Throughput.of(samples, total=1000, peak_rss_mb=90.0, start=Progress(9.0, 0, 0.0))
+    assert result.steady
+    assert result.cores == {}, "no party's CPU was sampled"
     assert result.messages == 900
     assert result.seconds == 4.0
     assert result.msgs_per_s == 225.0
@@ -231,6 +233,13 @@ def test_report_writes_markdown_json_and_a_plot(tmp_path: Path) -> None:
     assert "| 5.0 | 0.01 | 5.0 |" in report
     assert "| 0.60 / 0.75 / 0.20 |" in report, "the 75 % level's cores"
     assert report.count(" - / - / - |") == 1, "the floor's were not measured"
+    assert "| broker CPU s per 1,000 messages | 0.080 | 1.000 |" in report
+    remote = _result(levels=True)
+    remote.passthrough.cores.pop("broker")
+    remote.pipeline.cores.pop("broker")
+    write_report(remote, tmp_path / "remote")
+    assert "broker CPU s" not in (tmp_path / "remote" / "report.md").read_text()
+    assert remote.to_json()["broker_cpu_s_per_1000"] == {"passthrough": None, "pipeline": None}
 
 
 def test_state_result_memory_per_household() -> None:
