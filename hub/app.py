@@ -14,6 +14,8 @@ from hub.broker_features import require_broker_features
 from hub.context import HubContext
 from hub.households import HouseholdTable
 from hub.ingest import IngestStage
+from hub.kafka_io import KafkaConnection
+from hub.kafka_login import check_login
 from hub.observe import Observer
 from hub.processor import StageLoop
 from hub.route import RouteStage
@@ -37,8 +39,8 @@ async def run_hub(
     """Run the chosen stages until ``stop`` is set; in-flight transactions finish first."""
     names, settings = ctx.names, ctx.settings
     brokers = await retry_kafka(
-        lambda: require_broker_features(ctx.kafka), stop, stage=stage, what="broker-check"
-    )  # BrokerTooOld is no Kafka error: it stops the hub, with its reason
+        lambda: _preflight(ctx.kafka), stop, stage=stage, what="broker-check"
+    )  # LoginRefused and BrokerTooOld are no Kafka errors: they stop the hub, with the reason
     if brokers is None:
         log.info("stopped-before-start")
         return
@@ -99,6 +101,12 @@ async def run_hub(
     finally:
         stop.set()
         await asyncio.gather(*tasks, *background, return_exceptions=True)
+
+
+async def _preflight(kafka: KafkaConnection) -> int:
+    """Before anything is read: the cluster accepts the hub's login and speaks its requests."""
+    await check_login(kafka)
+    return await require_broker_features(kafka)
 
 
 async def _until_ready(ready: asyncio.Event, stop: asyncio.Event, task: asyncio.Task[None]) -> None:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from hub.broker_features import BrokerTooOld
 from hub.context import ConfigError
+from hub.kafka_login import LoginRefused
 from hub.local_kafka import LocalKafkaError
 
 console = Console()
@@ -36,7 +37,7 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (LocalKafkaError, ConfigError, LookupError, BrokerTooOld) as exc:
+        except (LocalKafkaError, ConfigError, LookupError, BrokerTooOld, LoginRefused) as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
         except KAFKA_REFUSALS as exc:

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -177,6 +178,19 @@ def test_the_cli_names_a_refused_login_without_a_traceback(auth_cluster: AuthClu
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "user and password" in result.stderr
     assert "wrong-password-123" not in result.stdout + result.stderr
+
+
+def test_the_hub_stops_on_a_refused_login_instead_of_retrying(auth_cluster: AuthCluster) -> None:
+    started = time.monotonic()
+    result = auth_cluster.cli(
+        "run", "--metrics-port", "0", check=False,
+        KETENHUB_KAFKA_USERNAME=DEFAULT_HUB_USER, KETENHUB_KAFKA_PASSWORD="wrong-password-123",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f"refused the login of user '{DEFAULT_HUB_USER}' (SCRAM-SHA-512)" in result.stderr
+    assert "Traceback" not in result.stderr and '"kafka-unavailable"' not in result.stdout
+    assert "wrong-password-123" not in result.stdout + result.stderr
+    assert time.monotonic() - started < 60, "no retries first"
 
 
 # Authorisation: each partner only its own outbox (write) and inbox (read).

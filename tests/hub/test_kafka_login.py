@@ -1,0 +1,50 @@
+"""A refused login is told apart from an outage; nothing is asked of a cluster without SASL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiokafka import errors as kafka_errors
+from pydantic import SecretStr
+
+from hub import kafka_login
+from hub.kafka_io import KafkaConnection
+from hub.kafka_login import LoginRefused, check_login
+from hub.local_kafka import free_port
+
+SASL = dict(security_protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-512",
+            username="ketenhub", password=SecretStr("s3cret-pw"))  # fmt: skip
+
+
+def _refuse(calls: list[tuple[str, int]]) -> Any:
+    async def create_conn(host: str, port: int, **options: Any) -> Any:
+        calls.append((host, port))
+        raise kafka_errors.SaslAuthenticationFailed("invalid credentials")
+
+    return create_conn
+
+
+async def test_a_refusal_names_the_user_and_where_to_fix_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(kafka_login, "create_conn", _refuse(calls))
+    with pytest.raises(LoginRefused) as caught:
+        await check_login(KafkaConnection("kafka-1:9093,kafka-2:9093", **SASL))  # type: ignore[arg-type]
+    text = str(caught.value)
+    assert "kafka-1:9093 refused the login of user 'ketenhub' (SCRAM-SHA-512)" in text
+    assert "KETENHUB_KAFKA_PASSWORD" in text and "s3cret-pw" not in text
+    assert calls == [("kafka-1", 9093)]
+
+
+async def test_without_sasl_nothing_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(kafka_login, "create_conn", _refuse(calls))
+    await check_login(KafkaConnection("kafka-1:9092"))
+    assert calls == []
+
+
+async def test_servers_that_cannot_be_reached_are_passed_over() -> None:
+    nobody = f"127.0.0.1:{free_port()},127.0.0.1:{free_port()}"
+    await check_login(KafkaConnection(nobody, **SASL))  # type: ignore[arg-type]
