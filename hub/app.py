@@ -10,13 +10,12 @@ from collections.abc import MutableMapping
 from enum import StrEnum
 
 from hub.backoff import retry_kafka
-from hub.broker_features import require_broker_features
 from hub.context import HubContext
 from hub.households import HouseholdTable
 from hub.ingest import IngestStage
-from hub.kafka_io import KafkaConnection
-from hub.kafka_login import check_login
+from hub.kafka_io import KafkaConnection, abort_open_transaction
 from hub.observe import Observer
+from hub.preflight import start_checks
 from hub.processor import StageLoop
 from hub.route import RouteStage
 from hub.state_restore import restore_states
@@ -39,18 +38,20 @@ async def run_hub(
     """Run the chosen stages until ``stop`` is set; in-flight transactions finish first."""
     names, settings = ctx.names, ctx.settings
     brokers = await retry_kafka(
-        lambda: _preflight(ctx.kafka), stop, stage=stage, what="broker-check"
+        lambda: start_checks(ctx.kafka), stop, stage=stage, what="broker-check"
     )  # LoginRefused and BrokerTooOld are no Kafka errors: they stop the hub, with the reason
     if brokers is None:
         log.info("stopped-before-start")
         return
     log.info("brokers-checked", brokers=brokers)
     states: MutableMapping[str, HouseholdState] | None = None
+    route_txn = f"{names.prefix}-route-{settings.instance_id}"
     if stage in (StageChoice.ALL, StageChoice.ROUTE):
         # A broker that is not up yet is waited for (log line kafka-unavailable), not a crash.
         states = await retry_kafka(
-            lambda: restore_states(ctx.kafka, names.state), stop, stage="route", what="restore"
-        )
+            lambda: _restore_after(ctx.kafka, route_txn, names.state),
+            stop, stage="route", what="restore",
+        )  # fmt: skip
         if states is None:
             log.info("stopped-before-start")
             return
@@ -79,7 +80,7 @@ async def run_hub(
         loops.append(
             StageLoop(
                 route, kafka=ctx.kafka, group_id=f"{names.prefix}-route",
-                transactional_id=f"{names.prefix}-route-{settings.instance_id}",
+                transactional_id=route_txn,
                 dlq_topic=names.dlq, metrics=metrics, topics=route.topics,
                 linger_s=settings.batch_linger_ms / 1000,
             )
@@ -103,10 +104,18 @@ async def run_hub(
         await asyncio.gather(*tasks, *background, return_exceptions=True)
 
 
-async def _preflight(kafka: KafkaConnection) -> int:
-    """Before anything is read: the cluster accepts the hub's login and speaks its requests."""
-    await check_login(kafka)
-    return await require_broker_features(kafka)
+async def _restore_after(
+    kafka: KafkaConnection, transactional_id: str, topic: str
+) -> MutableMapping[str, HouseholdState]:
+    """Router state, read after this instance's own last transaction is settled.
+
+    A hub that was killed mid-batch left that batch's transaction open on the state topic
+    until the broker times it out (a minute), and a restore waits for it only a while
+    (``OPEN_TRANSACTION_WAIT_S``). Starting a producer with the same transactional id aborts
+    it at once, so the restore reads everything committed, without the wait.
+    """
+    await abort_open_transaction(kafka, transactional_id)
+    return await restore_states(kafka, topic)
 
 
 async def _until_ready(ready: asyncio.Event, stop: asyncio.Event, task: asyncio.Task[None]) -> None:

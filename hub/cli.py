@@ -20,6 +20,7 @@ from hub.cli_adapters import adapters_app
 from hub.cli_audit import audit, trace
 from hub.cli_bench import bench
 from hub.cli_chaos import chaos
+from hub.cli_check import check
 from hub.cli_dlq import dlq_app
 from hub.cli_partners import partners_app
 from hub.cli_policy import policy_app
@@ -57,6 +58,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(dlq_app, name="dlq")
 app.command()(bench)
+app.command()(check)
 app.add_typer(policy_app, name="policy")
 app.command("chaos")(chaos)
 app.add_typer(state_app, name="state")

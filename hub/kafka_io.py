@@ -76,6 +76,19 @@ async def committed_reader(kafka: KafkaConnection) -> AsyncIterator[AIOKafkaCons
         await consumer.stop()
 
 
+async def abort_open_transaction(kafka: KafkaConnection, transactional_id: str) -> None:
+    """Abort what an earlier life of ``transactional_id`` left open, and fence that life.
+
+    InitProducerId, sent when a transactional producer starts, does both; the coordinator
+    answers only once the abort markers are written.
+    """
+    producer = kafka.producer(transactional_id=transactional_id)
+    try:
+        await producer.start()
+    finally:
+        await producer.stop()
+
+
 async def assign_all(
     consumer: AIOKafkaConsumer, topics: Iterable[str], wait_s: float = 10.0
 ) -> list[TopicPartition]:

@@ -194,6 +194,31 @@ def test_the_hub_stops_on_a_refused_login_instead_of_retrying(auth_cluster: Auth
     assert time.monotonic() - started < 60, "no retries first"
 
 
+def test_check_logs_in_as_the_hub_and_names_a_refused_login(auth_cluster: AuthCluster) -> None:
+    password_file = str(auth_cluster.secrets.kafka_password_path(DEFAULT_HUB_USER))
+    good = auth_cluster.cli(
+        "check", "--json", check=False,
+        KETENHUB_KAFKA_USERNAME=DEFAULT_HUB_USER, KETENHUB_KAFKA_PASSWORD_FILE=password_file,
+    )  # fmt: skip
+    findings = [json.loads(line) for line in good.stdout.splitlines()]
+    assert good.returncode == 0, findings
+    assert [f["check"] for f in findings] == [
+        "configuration",
+        "login",
+        "kafka",
+        "brokers",
+        "topics",
+    ]
+    bad = auth_cluster.cli(
+        "check", "--json", check=False,
+        KETENHUB_KAFKA_USERNAME=DEFAULT_HUB_USER, KETENHUB_KAFKA_PASSWORD="wrong-password-123",
+    )  # fmt: skip
+    assert bad.returncode == 1
+    login = [json.loads(line) for line in bad.stdout.splitlines()][-1]
+    assert login["check"] == "login" and not login["ok"]
+    assert "refused the login" in login["detail"] and "wrong-password-123" not in bad.stdout
+
+
 # Authorisation: each partner only its own outbox (write) and inbox (read).
 
 

@@ -145,3 +145,33 @@ async def test_a_transaction_that_stays_open_is_waited_for_only_a_while(
         await producer.abort_transaction()
     finally:
         await producer.stop()
+
+
+async def test_a_restart_aborts_its_own_open_transaction_before_reading_state(
+    hub_env: HubEnv, tmp_path: Path
+) -> None:
+    """A hub killed mid-batch left its transaction open on the state topic: restarted under
+    the same instance id it aborts that at once, and reads state without waiting for it."""
+    names = TopicNames(hub_env.prefix)
+    dead = hub_env.kafka.producer(transactional_id=f"{hub_env.prefix}-route-reborn")
+    await dead.start()
+    try:
+        await _in_transaction(dead, names.state, [("a" * 32, b"{}")])
+        await dead.begin_transaction()
+        await dead.send(names.state, key=b"d" * 32, value=b"{}")
+        await dead.flush()  # ... and the process dies here: nothing commits or aborts it
+        log = tmp_path / "reborn.log"
+        started = time.monotonic()
+        hub = start_instance(hub_env, "reborn", log)
+        try:
+            wait_for_stages(hub, log)
+            elapsed = time.monotonic() - started
+        finally:
+            hub.send_signal(signal.SIGTERM)
+            hub.wait(timeout=30)
+    finally:
+        await dead.stop()
+    text = log.read_text()
+    assert "state-read-before-open-transaction" not in text, "it waited for its own batch"
+    assert '"households": 1' in next(ln for ln in text.splitlines() if '"state-restored"' in ln)
+    assert elapsed < 30, elapsed

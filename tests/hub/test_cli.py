@@ -137,7 +137,7 @@ def test_a_broker_too_old_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
     async def too_old(kafka: object) -> int:
         raise BrokerTooOld("broker kafka-1:9092 lacks TxnOffsetCommitRequestV3 (API 28 v3)")
 
-    monkeypatch.setattr(hub.app, "require_broker_features", too_old)
+    monkeypatch.setattr(hub.app, "start_checks", too_old)
     # `run` would point the process's logging at the runner's stdout, closed after invoke
     monkeypatch.setattr(hub.cli, "configure_logging", lambda **kwargs: None)
     monkeypatch.setenv("KETENHUB_BOOTSTRAP", "127.0.0.1:1")

@@ -1,0 +1,51 @@
+"""``ketenhub check`` without Kafka: the topic comparison, and a configuration it refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.preflight import Finding, topic_findings
+from hub.topics import TopicSpec
+
+SPECS = [TopicSpec("kh.canonical", 6), TopicSpec("kh.partner.gp.out", 1),
+         TopicSpec("kh.partner.gp.in", 1)]  # fmt: skip
+
+
+def test_topics_as_set_are_one_good_finding() -> None:
+    found = {"kh.canonical": 6, "kh.partner.gp.out": 1, "kh.partner.gp.in": 1, "other": 9}
+    assert topic_findings(SPECS, found) == [
+        Finding("topics", True, "all 3 there, partitions as set")
+    ]
+
+
+def test_missing_topics_and_other_partition_counts_are_named() -> None:
+    findings = topic_findings(SPECS, {"kh.canonical": 3, "kh.partner.gp.in": 1})
+    assert [f.ok for f in findings] == [False, False]
+    assert findings[0].detail == (
+        "1 of 3 missing (kh.partner.gp.out): run `ketenhub topics create`"
+    )
+    assert findings[1].detail.startswith("kh.canonical has 3 partitions, the settings say 6")
+
+
+def test_many_missing_topics_are_shortened() -> None:
+    findings = topic_findings([*SPECS, TopicSpec("kh.audit", 6)], {})
+    assert findings[0].detail.startswith("4 of 4 missing (kh.canonical, kh.partner.gp.out, ")
+    assert ", ...)" in findings[0].detail
+
+
+def test_a_broken_configuration_is_a_failed_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KETENHUB_HOME", str(tmp_path))
+    monkeypatch.setenv("KETENHUB_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("KETENHUB_PARTNERS_FILE", str(tmp_path / "nowhere.toml"))
+    result = CliRunner().invoke(app, ["check", "--json"])
+    assert result.exit_code == 1, result.output
+    (finding,) = [json.loads(line) for line in result.output.splitlines()]
+    assert finding["check"] == "configuration" and not finding["ok"]
+    assert "nowhere.toml" in finding["detail"]
