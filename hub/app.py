@@ -9,6 +9,8 @@ import sys
 from collections.abc import MutableMapping
 from enum import StrEnum
 
+from aiokafka.errors import KafkaError
+
 from hub.backoff import retry_kafka
 from hub.context import HubContext
 from hub.households import HouseholdTable
@@ -104,6 +106,11 @@ async def run_hub(
         await asyncio.gather(*tasks, *background, return_exceptions=True)
 
 
+ABORT_WAIT_S = 30.0
+"""How long a start waits for its own dead transaction to be aborted (aiokafka retries a
+transaction coordinator that is not available yet without end)."""
+
+
 async def _restore_after(
     kafka: KafkaConnection, transactional_id: str, topic: str
 ) -> MutableMapping[str, HouseholdState]:
@@ -114,7 +121,10 @@ async def _restore_after(
     (``OPEN_TRANSACTION_WAIT_S``). Starting a producer with the same transactional id aborts
     it at once, so the restore reads everything committed, without the wait.
     """
-    await abort_open_transaction(kafka, transactional_id)
+    try:
+        await asyncio.wait_for(abort_open_transaction(kafka, transactional_id), ABORT_WAIT_S)
+    except (TimeoutError, KafkaError) as exc:  # only saves a wait: the restore goes on
+        log.warning("own-transaction-not-aborted", error_type=type(exc).__name__)
     return await restore_states(kafka, topic)
 
 

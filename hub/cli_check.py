@@ -13,7 +13,6 @@ from rich.table import Table
 
 from hub.cli_support import console, friendly
 from hub.preflight import check_setup
-from hub.settings import Settings
 
 
 @friendly
@@ -27,7 +26,7 @@ def check(
     the hub needs, and that every topic exists with the partitions the settings give. Exit
     0 when all is well, 1 when something is not (each problem on its own line).
     """
-    findings = asyncio.run(check_setup(Settings()))
+    findings = asyncio.run(check_setup())
     if as_json:
         for finding in findings:
             sys.stdout.write(json.dumps(asdict(finding)) + "\n")

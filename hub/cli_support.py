@@ -16,6 +16,7 @@ from hub.broker_features import BrokerTooOld
 from hub.context import ConfigError
 from hub.kafka_login import LoginRefused
 from hub.local_kafka import LocalKafkaError
+from hub.settings import settings_problems
 
 console = Console()
 err = Console(stderr=True)
@@ -52,11 +53,7 @@ def friendly(func: Callable[P, R]) -> Callable[P, R]:
             err.print(f"[red]Kafka did not answer in time:[/red] {exc}", highlight=False)
             raise typer.Exit(2) from None
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-                for e in exc.errors(include_input=False)
-            )
-            err.print(f"[red]configuration error:[/red] {problems}", highlight=False)
+            err.print(f"[red]configuration error:[/red] {settings_problems(exc)}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper

@@ -9,10 +9,11 @@ configuration, Kafka, the login, the brokers, and the topics with their partitio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
 
 from hub.broker_features import (
     BrokerTooOld,
@@ -23,7 +24,8 @@ from hub.broker_features import (
 from hub.context import ConfigError, load_context
 from hub.kafka_io import KafkaConnection
 from hub.kafka_login import LoginRefused, check_login
-from hub.settings import Settings
+from hub.local_kafka import LocalKafkaError
+from hub.settings import Settings, settings_problems
 from hub.topics import TopicSpec, topic_specs
 
 
@@ -68,10 +70,10 @@ def topic_findings(specs: Sequence[TopicSpec], found: Mapping[str, int]) -> list
 
 
 async def partition_counts(kafka: KafkaConnection) -> dict[str, int]:
-    """Every topic on the cluster and its partition count."""
+    """Every topic on the cluster the user may see, and its partition count."""
     admin = kafka.admin()
-    await admin.start()
     try:
+        await admin.start()
         return {
             t["topic"]: len(t["partitions"])
             for t in await admin.describe_topics()
@@ -81,23 +83,29 @@ async def partition_counts(kafka: KafkaConnection) -> dict[str, int]:
         await admin.close()
 
 
-async def check_setup(settings: Settings) -> list[Finding]:
-    """Every check, in order; a check that others depend on ends the list when it fails."""
+async def check_setup(settings: Callable[[], Settings] = Settings) -> list[Finding]:
+    """Every check, in order; a check that others depend on ends the list when it fails.
+
+    Nothing the operator can fix escapes as an exception: it is a failed finding.
+    """
     try:
-        ctx = load_context(settings)
-    except (ConfigError, ValueError) as exc:  # ValueError: settings, secrets, files
-        return [Finding("configuration", False, str(exc))]
+        ctx = load_context(settings())
+        ctx.kafka.client_kwargs()  # builds the TLS context: a bad CA bundle shows here
+    except LocalKafkaError as exc:
+        return [Finding("kafka", False, str(exc))]
+    except (ConfigError, ValueError, OSError) as exc:  # settings, secrets, files, TLS
+        return [Finding("configuration", False, _one_line(exc))]
     kafka = ctx.kafka
     findings = [Finding(
         "configuration", True,
         f"{len(ctx.registry.partners)} partners, {len(ctx.policy.flows)} flows, "
         f"topic prefix {ctx.names.prefix!r}",
     )]  # fmt: skip
-    if kafka.sasl_mechanism:
-        try:
-            await check_login(kafka)
-        except LoginRefused as exc:
-            return [*findings, Finding("login", False, str(exc))]
+    try:
+        accepted = await check_login(kafka)
+    except LoginRefused as exc:
+        return [*findings, Finding("login", False, str(exc))]
+    if accepted:
         findings.append(Finding("login", True, f"{kafka.username} ({kafka.sasl_mechanism})"))
     try:
         survey = await broker_versions(kafka)
@@ -118,4 +126,8 @@ async def check_setup(settings: Settings) -> list[Finding]:
         found = await partition_counts(kafka)
     except KafkaError as exc:
         return [*findings, Finding("topics", False, f"cannot list them: {type(exc).__name__}")]
-    return findings + topic_findings(topic_specs(ctx.names, ctx.registry, settings), found)
+    return findings + topic_findings(topic_specs(ctx.names, ctx.registry, ctx.settings), found)
+
+
+def _one_line(exc: Exception) -> str:
+    return settings_problems(exc) if isinstance(exc, ValidationError) else str(exc)

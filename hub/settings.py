@@ -6,7 +6,7 @@ import socket
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, FilePath, SecretStr, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULTS = Path(__file__).parent / "defaults"
@@ -131,3 +131,12 @@ class Settings(BaseSettings):
         if len(key) < MIN_SECRET_BYTES:
             raise ValueError(f"{source} must hold at least {MIN_SECRET_BYTES} bytes")
         return key
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """What is wrong with the settings, in one line (pydantic's own text spans several and
+    would echo the values, which may be secrets)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+        for e in exc.errors(include_input=False)
+    )

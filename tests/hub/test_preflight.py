@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.local_kafka import free_port
 from hub.preflight import Finding, topic_findings
 from hub.topics import TopicSpec
 
@@ -49,3 +50,50 @@ def test_a_broken_configuration_is_a_failed_check(
     (finding,) = [json.loads(line) for line in result.output.splitlines()]
     assert finding["check"] == "configuration" and not finding["ok"]
     assert "nowhere.toml" in finding["detail"]
+
+
+def _check(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> list[dict[str, object]]:
+    monkeypatch.setenv("KETENHUB_HOME", str(tmp_path))
+    monkeypatch.delenv("KETENHUB_BOOTSTRAP", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(app, ["check", "--json"])
+    assert result.exit_code == 1, result.output
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def test_no_kafka_is_a_failed_check_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (finding,) = _check(monkeypatch, tmp_path)
+    assert (finding["check"], finding["ok"]) == ("kafka", False)
+    assert "no Kafka to talk to" in str(finding["detail"])
+
+
+def test_bad_settings_are_a_failed_check_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (finding,) = _check(monkeypatch, tmp_path, KETENHUB_PARTITIONS="zero")
+    assert (finding["check"], finding["ok"]) == ("configuration", False)
+    assert "partitions" in str(finding["detail"]) and "\n" not in str(finding["detail"])
+
+
+def test_a_bad_ca_bundle_is_a_failed_check(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+    (finding,) = _check(
+        monkeypatch, tmp_path, KETENHUB_BOOTSTRAP="127.0.0.1:1",
+        KETENHUB_KAFKA_SECURITY_PROTOCOL="SSL", KETENHUB_KAFKA_SSL_CAFILE=str(bundle),
+    )  # fmt: skip
+    assert (finding["check"], finding["ok"]) == ("configuration", False)
+
+
+def test_an_unreached_cluster_is_no_proof_of_a_login(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    findings = _check(
+        monkeypatch, tmp_path, KETENHUB_BOOTSTRAP=f"127.0.0.1:{free_port()}",
+        KETENHUB_KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT", KETENHUB_KAFKA_USERNAME="ketenhub-hub",
+        KETENHUB_KAFKA_PASSWORD="pw-of-test",
+    )  # fmt: skip
+    assert [(f["check"], f["ok"]) for f in findings] == [("configuration", True), ("kafka", False)]
