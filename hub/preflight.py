@@ -115,7 +115,8 @@ async def check_setup(settings: Callable[[], Settings] = Settings) -> list[Findi
     try:
         check_brokers(survey.versions)
         findings.append(Finding("brokers", bool(survey.versions), (
-            f"{len(survey.versions)} speak what the hub needs"
+            f"{len(survey.versions)} of {len(survey.versions) + len(survey.unreached)} "
+            "answered, each with what the hub needs"
             if survey.versions else "none answered"
         )))  # fmt: skip
     except BrokerTooOld as exc:
