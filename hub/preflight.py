@@ -26,7 +26,7 @@ from hub.kafka_io import KafkaConnection
 from hub.kafka_login import LoginRefused, check_login
 from hub.local_kafka import LocalKafkaError
 from hub.settings import Settings, settings_problems
-from hub.topics import TopicSpec, topic_specs
+from hub.topics import TopicSpec, partition_counts, topic_specs
 
 
 async def start_checks(kafka: KafkaConnection) -> int:
@@ -67,20 +67,6 @@ def topic_findings(specs: Sequence[TopicSpec], found: Mapping[str, int]) -> list
     if not findings:
         findings.append(Finding("topics", True, f"all {len(specs)} there, partitions as set"))
     return findings
-
-
-async def partition_counts(kafka: KafkaConnection) -> dict[str, int]:
-    """Every topic on the cluster the user may see, and its partition count."""
-    admin = kafka.admin()
-    try:
-        await admin.start()
-        return {
-            t["topic"]: len(t["partitions"])
-            for t in await admin.describe_topics()
-            if t["error_code"] == 0
-        }
-    finally:
-        await admin.close()
 
 
 async def check_setup(settings: Callable[[], Settings] = Settings) -> list[Finding]:

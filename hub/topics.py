@@ -129,6 +129,20 @@ async def list_topics(kafka: KafkaConnection) -> list[str]:
         await admin.close()
 
 
+async def partition_counts(kafka: KafkaConnection) -> dict[str, int]:
+    """Every topic on the cluster the user may see, and its partition count."""
+    admin = kafka.admin()
+    try:
+        await admin.start()
+        return {
+            t["topic"]: len(t["partitions"])
+            for t in await admin.describe_topics()
+            if t["error_code"] == 0
+        }
+    finally:
+        await admin.close()
+
+
 async def delete_topics(kafka: KafkaConnection, topics: list[str]) -> None:
     """Delete those of ``topics`` that exist (a run's own topics, when it is done)."""
     admin = kafka.admin()

@@ -97,10 +97,8 @@ async def test_the_first_assignment_reads_state_changed_since_the_startup_restor
         # Another instance routes on while this one joins the group:
         await _in_transaction(producer, names.state, [(changed, claimed), (forgotten, None)])
         # ... and a batch of its is still open when the partitions change hands:
-        await producer.begin_transaction()
         late = "d" * 32
-        await producer.send(names.state, key=late.encode(), value=claimed)
-        await producer.flush()
+        await _left_open(producer, names.state, late, claimed)
         stage = _route_stage(hub_env, states)
         assigned = asyncio.ensure_future(stage.partitions_assigned([0, 1, 2]))
         await asyncio.sleep(1.5)
@@ -122,6 +120,13 @@ async def _in_transaction(
     await producer.commit_transaction()
 
 
+async def _left_open(producer: AIOKafkaProducer, topic: str, key: str, value: bytes) -> None:
+    """One record written in a transaction that stays open (until the caller ends it)."""
+    await producer.begin_transaction()
+    await producer.send(topic, key=key.encode(), value=value)
+    await producer.flush()
+
+
 async def test_a_transaction_that_stays_open_is_waited_for_only_a_while(
     hub_env: HubEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -133,9 +138,7 @@ async def test_a_transaction_that_stays_open_is_waited_for_only_a_while(
     await producer.start()
     try:
         await _in_transaction(producer, names.state, [("a" * 32, b"{}")])
-        await producer.begin_transaction()
-        await producer.send(names.state, key=b"d" * 32, value=b"{}")
-        await producer.flush()
+        await _left_open(producer, names.state, "d" * 32, b"{}")
         started = time.monotonic()
         with capture_logs() as logs:
             states = await restore_states(hub_env.kafka, names.state)
@@ -157,9 +160,8 @@ async def test_a_restart_aborts_its_own_open_transaction_before_reading_state(
     await dead.start()
     try:
         await _in_transaction(dead, names.state, [("a" * 32, b"{}")])
-        await dead.begin_transaction()
-        await dead.send(names.state, key=b"d" * 32, value=b"{}")
-        await dead.flush()  # ... and the process dies here: nothing commits or aborts it
+        await _left_open(dead, names.state, "d" * 32, b"{}")
+        # ... and the process dies here: nothing commits or aborts that transaction
         log = tmp_path / "reborn.log"
         started = time.monotonic()
         hub = start_instance(hub_env, "reborn", log)
