@@ -175,6 +175,8 @@ HOUSE_NUMBER_URL = _HL7 + "iso21090-ADXP-houseNumber"
 LOCATOR_URL = _HL7 + "iso21090-ADXP-additionalLocator"
 
 ACCEPTING_CODES = frozenset({NO_REMARK, "0233"})
+VERZOEK_AFGEWEZEN = "1"
+"""WJ760 1: verzoek afgewezen (2 is aanvraag in onderzoek)."""
 """WJ001 codes that do not reject: 0200 no remark, 0233 class not assessed."""
 
 _GENDER = {"0": "unknown", "1": "male", "2": "female"}
@@ -812,8 +814,9 @@ def _change_request(ids: _Ids, verzoek: Verzoek, patient_id: str, header: Header
 
 def _antwoord(task_id: str, antwoord: Antwoord, header: Header) -> FhirDict:
     """JW319: the municipality's answer as a Task on the request it names (by reference):
-    ``accepted`` (WJ760 1, toegekend) or ``rejected`` (2) with the WJ759 reason."""
-    granted = antwoord.verzoek_antwoord == "1"
+    ``rejected`` (WJ760 1, verzoek afgewezen) with the WJ759 reason, or ``in-progress`` (2,
+    aanvraag in onderzoek). A granted request is answered by a JW301, not a JW319."""
+    refused = antwoord.verzoek_antwoord == VERZOEK_AFGEWEZEN
     task: FhirDict = {
         "resourceType": "Task",
         "id": task_id,
@@ -825,7 +828,7 @@ def _antwoord(task_id: str, antwoord: Antwoord, header: Header) -> FhirDict:
                 }
             }
         ],
-        "status": "accepted" if granted else "rejected",
+        "status": "rejected" if refused else "in-progress",
         "businessStatus": {"coding": [_coding(VERZOEK_ANTWOORD_SYSTEM, antwoord.verzoek_antwoord)]},
         "intent": "order",
         "code": {"coding": [_coding(EVENT_SYSTEM, MessageEvent.REQUEST_ANSWER.value)]},

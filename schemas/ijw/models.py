@@ -577,10 +577,12 @@ class Woonplaatsbeginsel(IjwModel):
 
 
 class Antwoord(IjwModel):
-    """The municipality's yes or no (WJ760) on a JW315 or JW317, named by its reference."""
+    """The municipality's answer (WJ760) on a JW315 or JW317, named by its reference: 1 the
+    request is refused (with a WJ759 reason, CD085), 2 it is being looked into (CD086: no
+    reason). A granted request is answered with a JW301."""
 
     referentie_aanbieder: str = Field(min_length=1, max_length=36)
-    verzoek_antwoord: str = Field(pattern=r"^[12]$", description="WJ760: 1 toegekend, 2 afgewezen")
+    verzoek_antwoord: str = Field(pattern=r"^[12]$", description="WJ760: 1 afgewezen, 2 in onderzoek")
     reden_afwijzing_verzoek: str | None = Field(
         default=None, pattern=r"^[1-9]$", description="WJ759"
     )

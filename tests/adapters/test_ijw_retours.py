@@ -121,9 +121,10 @@ def test_jw319_is_keyed_by_the_providers_reference() -> None:
     decoded = RiggAdapter().decode(golden("JW319"), decode_context(REGISTRY, RIGG))
     assert decoded.child_bsn == ""
     assert decoded.correlation_key == "referentie:73000001:NL-VOW-2027-0007"
+    assert fhir.resource(decoded.bundle, "Task")["status"] == "in-progress"
     refused = golden("JW319").replace(
-        b"<jw319:VerzoekAntwoord>1</jw319:VerzoekAntwoord>",
-        b"<jw319:VerzoekAntwoord>2</jw319:VerzoekAntwoord>"
+        b"<jw319:VerzoekAntwoord>2</jw319:VerzoekAntwoord>",
+        b"<jw319:VerzoekAntwoord>1</jw319:VerzoekAntwoord>"
         b"<jw319:RedenAfwijzingVerzoek>3</jw319:RedenAfwijzingVerzoek>",
     )
     task = fhir.resource(
