@@ -228,6 +228,45 @@ def test_every_shown_make_target_exists(shown: Shown) -> None:
     assert dry_run.returncode == 0, dry_run.stderr
 
 
+def _inline_commands() -> list[tuple[str, str]]:
+    """(page, span) of every ``ketenhub …`` or ``make …`` code span in the prose."""
+    spans = []
+    for page in PAGES:
+        for line in _prose_lines(page):
+            spans += [(page.name, s) for s in re.findall(r"`((?:ketenhub|make) [^`]+)`", line)]
+    return spans
+
+
+INLINE = _inline_commands()
+
+
+@pytest.mark.parametrize(("page", "span"), INLINE, ids=[f"{p}: {s}" for p, s in INLINE])
+def test_every_command_named_in_the_prose_exists(page: str, span: str) -> None:
+    """``ketenhub dlq show REF --payload`` in a sentence: the command and its options exist
+    (placeholders such as REF, <id> or … stand for arguments)."""
+    span = span.replace("\\|", "|")  # a | inside a table cell
+    tool, *words = span.split()
+    if tool == "make":
+        targets = set(re.findall(r"^([a-z][a-z-]*):", (REPO / "Makefile").read_text(), re.M))
+        assert set(words) <= targets, span
+        return
+    options = set(re.findall(r"(?<![\w-])--?[a-z][a-z-]*", span)) - {"--help"}
+    for names in _table_paths(span):
+        path = command_path(names)
+        command = command_at(path)
+        if hasattr(command, "commands"):  # a group: every word must be one of its commands
+            assert path == names, f"{page}: {span!r}: no command {' '.join(names)!r}"
+        else:
+            assert path, f"{page}: {span!r}"
+        missing = options - options_of(command)
+        assert not missing, (page, span, missing)
+
+
+def test_the_prose_names_commands() -> None:
+    assert len(INLINE) >= 30
+    assert ("README.md", "make run") in INLINE
+
+
 # --- the README --------------------------------------------------------------------------------
 
 
@@ -250,7 +289,7 @@ def _table_paths(cell: str) -> list[tuple[str, ...]]:
     """``ketenhub kafka fetch|start`` -> [("kafka", "fetch"), ("kafka", "start")]."""
     words: list[list[str]] = [[]]
     for word in cell.split()[1:]:
-        if word.startswith(("-", "[")) or not word.islower():
+        if word.startswith(("-", "[", "<", "…")) or not word.islower():
             break
         words = [[*prefix, alternative] for prefix in words for alternative in word.split("|")]
     return [tuple(w) for w in words]
