@@ -582,7 +582,9 @@ class Antwoord(IjwModel):
     reason). A granted request is answered with a JW301."""
 
     referentie_aanbieder: str = Field(min_length=1, max_length=36)
-    verzoek_antwoord: str = Field(pattern=r"^[12]$", description="WJ760: 1 afgewezen, 2 in onderzoek")
+    verzoek_antwoord: str = Field(
+        pattern=r"^[12]$", description="WJ760: 1 afgewezen, 2 in onderzoek"
+    )
     reden_afwijzing_verzoek: str | None = Field(
         default=None, pattern=r"^[1-9]$", description="WJ759"
     )
