@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from hub.cli.main import app
 from hub.settings import Settings
+from schemas.codes import RejectReason
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -357,6 +358,13 @@ def test_the_documented_defaults_are_the_real_ones(monkeypatch: pytest.MonkeyPat
         assert literal.group(1) == str(value), (variable, cell, value)
         checked += 1
     assert checked >= 10
+
+
+def test_the_reason_code_table_lists_every_reason_code() -> None:
+    """Partners get these codes in their nacks: every one is explained, none is made up."""
+    lines = _prose_lines(REPO / "docs" / "operations.md")
+    documented = {m.group(1) for line in lines if (m := re.match(r"^\| `([a-z-]+)` \|", line))}
+    assert documented == {reason.value for reason in RejectReason}
 
 
 # --- links ---------------------------------------------------------------------------------------
