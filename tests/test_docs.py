@@ -20,10 +20,13 @@ from typing import Any
 
 import pytest
 import typer
+import yaml
+from prometheus_client.metrics import MetricWrapperBase
 from typer.testing import CliRunner
 
 from hub.cli.main import app
 from hub.settings import Settings
+from observability.metrics import HubMetrics
 from schemas.codes import RejectReason
 
 REPO = Path(__file__).resolve().parents[1]
@@ -365,6 +368,30 @@ def test_the_reason_code_table_lists_every_reason_code() -> None:
     lines = _prose_lines(REPO / "docs" / "operations.md")
     documented = {m.group(1) for line in lines if (m := re.match(r"^\| `([a-z-]+)` \|", line))}
     assert documented == {reason.value for reason in RejectReason}
+
+
+def test_the_metric_table_is_what_the_hub_exports() -> None:
+    """Name, type and labels of every metric in the runbook, and no metric left out."""
+    exported = set()
+    for metric in vars(HubMetrics()).values():
+        if isinstance(metric, MetricWrapperBase):
+            suffix = "_total" if metric._type == "counter" else ""
+            exported.add((metric._name + suffix, metric._type, tuple(metric._labelnames)))
+    documented = set()
+    for line in _prose_lines(REPO / "docs" / "operations.md"):
+        row = re.match(r"^\| `(ketenhub_[a-z_]+)` \| (\w+) \|([^|]*)\|", line)
+        if row:
+            labels = re.sub(r"\([^)]*\)", "", row.group(3)).replace(",", " ").split()
+            documented.add((row.group(1), row.group(2), tuple(labels)))
+    assert documented == exported
+
+
+def test_the_alert_table_is_the_alert_rules() -> None:
+    rules = yaml.safe_load((REPO / "deploy/prometheus/alerts.yml").read_text())
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    lines = _prose_lines(REPO / "docs" / "operations.md")
+    documented = {m.group(1) for line in lines if (m := re.match(r"^\| `(Ketenhub\w+)` \|", line))}
+    assert documented == alerts
 
 
 # --- links ---------------------------------------------------------------------------------------
