@@ -280,6 +280,16 @@ def test_the_readme_is_short() -> None:
     assert len(lines) <= README_MAX_LINES
 
 
+def test_the_readme_performance_section_is_short_and_points_to_the_history() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## Performance\n") :].split("\n## ")[1]
+    assert len(section.splitlines()) <= 40
+    assert "](docs/performance.md)" in section
+    assert re.search(r"20\d\d-\d\d-\d\d", section), "figures without a date"
+    history = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert re.findall(r"^## .*", history, re.M)[0] == "## Current figures"
+
+
 def _readme_table_column(first_cell: str) -> list[str]:
     """The first cells (code spans) of the README table rows that start with first_cell."""
     cells = []
