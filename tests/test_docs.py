@@ -3,8 +3,10 @@
 Every ``ketenhub …`` and ``make …`` line in a shell code block of README.md, SECURITY.md and
 docs/*.md is checked: a ``ketenhub`` line runs with ``--help`` appended (so its command and
 every option it names must exist; nothing is executed), and the lines that need no broker run
-for real. The README stays short, its command table lists every command there is, and its
-configuration table every setting.
+for real; ``make`` targets exist and ``make --dry-run`` accepts them. Commands named in the
+prose exist with their options. The README stays short; its command table lists every
+command there is, its configuration table every setting with its real default; the runbook's
+reason codes, metrics and alerts are the code's. Every relative link and anchor resolves.
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def test_every_shown_command_and_its_options_exist(shown: Shown) -> None:
 
 @pytest.mark.parametrize(
     "shown",
-    [s for s in KETENHUB if command_path(s.argv) in RUN_FOR_REAL],
+    [s for s in KETENHUB if command_path(s.argv) in RUN_FOR_REAL or s.argv == ("--version",)],
     ids=str,
 )
 def test_shown_commands_that_need_no_broker_run(
