@@ -406,6 +406,33 @@ def test_the_alert_table_is_the_alert_rules() -> None:
     assert documented == alerts
 
 
+REPO_PATH = re.compile(
+    r"`((?:hub|adapters|routing|schemas|observability|deploy|scripts|tests|docs)/[^`\s<*:]*)"
+    r"(?:::(\w+))?`"
+)
+
+
+def test_every_source_path_the_pages_name_exists() -> None:
+    """`hub/kafka/preflight.py`, `tests/e2e/test_auth.py::test_x`: the file (and test) exist."""
+    missing = []
+    for page in PAGES:
+        for path, test in REPO_PATH.findall(page.read_text(encoding="utf-8")):
+            target = REPO / path
+            if not target.exists():
+                missing.append(f"{page.name}: {path}")
+            elif test and f"def {test}(" not in target.read_text(encoding="utf-8"):
+                missing.append(f"{page.name}: {path}::{test}")
+    assert not missing, missing
+
+
+def test_every_test_the_pages_name_exists() -> None:
+    """SECURITY.md names its proofs as `test_…`: each is a test function in tests/."""
+    sources = "\n".join(f.read_text(encoding="utf-8") for f in (REPO / "tests").rglob("test_*.py"))
+    named = {n for page in PAGES for n in re.findall(r"`(test_\w+)`", page.read_text())}
+    assert len(named) >= 10
+    assert {n for n in named if f"def {n}(" not in sources} == set()
+
+
 # --- links ---------------------------------------------------------------------------------------
 
 
