@@ -281,6 +281,12 @@ class Client(IjwModel):
     naam: Naam
 
 
+def _ends_after_start(start: date, end: date | None, end_name: str, start_name: str) -> None:
+    """iJw's rule, and FHIR's (``per-1``) for the Period it becomes: no end before the start."""
+    if end is not None and end < start:
+        raise ValueError(f"{end_name} must not be before {start_name}")
+
+
 # ---- JW315 verzoek om toewijzing / JW316 retour -------------------------------------------
 
 
@@ -296,6 +302,12 @@ class AangevraagdProduct(IjwModel):
     verwijzer: Verwijzer
     raamcontract: JaNee | None = None
     retour_codes: tuple[RetourCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _period(self) -> AangevraagdProduct:
+        _ends_after_start(self.toewijzing_ingangsdatum, self.toewijzing_einddatum,
+                          "toewijzing_einddatum", "toewijzing_ingangsdatum")  # fmt: skip
+        return self
 
 
 class Jw315Client(Client):
@@ -339,6 +351,11 @@ class ToegewezenProduct(IjwModel):
     omvang: Omvang | None = None
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _period(self) -> ToegewezenProduct:
+        _ends_after_start(self.ingangsdatum, self.einddatum, "einddatum", "ingangsdatum")
+        return self
 
 
 class Jw301Client(Client):
@@ -391,6 +408,11 @@ class StopProduct(IjwModel):
     reden_beeindiging: RedenBeeindiging
     einddatum: date
     status_aanlevering: StatusAanlevering
+
+    @model_validator(mode="after")
+    def _period(self) -> StopProduct:
+        _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
+        return self
 
 
 class Jw307Client(Client):
