@@ -155,9 +155,14 @@ class IngestStage:
         adapter = self.ctx.adapters.get(partner.adapter_name)
         context = DecodeContext(partner, self.ctx.registry, message_id, now)
         try:
-            return adapter.decode(value, context)
+            decoded = adapter.decode(value, context)
+            # A built-in adapter's Bundles are proven valid in the tests, once for all; any
+            # other adapter's are checked here, each one (see adapters.registry).
+            if not self.ctx.adapters.output_trusted(partner.adapter_name):
+                fhir.validate_bundle(decoded.bundle)
         except FhirInvalidError as exc:
             raise AdapterError(RejectReason.SCHEMA_INVALID, str(exc)) from None
+        return decoded
 
     def _canonical(
         self, partner: Partner, decoded: Decoded, message_id: str, now: datetime, sent_ms: int

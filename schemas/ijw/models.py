@@ -344,6 +344,12 @@ class Client(IjwModel):
     naam: Naam
 
 
+def _ends_after_start(start: date, end: date | None, end_name: str, start_name: str) -> None:
+    """iJw's rule, and FHIR's (``per-1``) for the Period it becomes: no end before the start."""
+    if end is not None and end < start:
+        raise ValueError(f"{end_name} must not be before {start_name}")
+
+
 # ---- JW315 verzoek om toewijzing / JW316 retour -------------------------------------------
 
 
@@ -359,6 +365,12 @@ class AangevraagdProduct(IjwModel):
     verwijzer: Verwijzer
     raamcontract: JaNee | None = None
     retour_codes: tuple[RetourCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _period(self) -> AangevraagdProduct:
+        _ends_after_start(self.toewijzing_ingangsdatum, self.toewijzing_einddatum,
+                          "toewijzing_einddatum", "toewijzing_ingangsdatum")  # fmt: skip
+        return self
 
 
 class Jw315Client(Client):
@@ -422,6 +434,11 @@ class ToegewezenProduct(IjwModel):
     omvang: Omvang | None = None
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _period(self) -> ToegewezenProduct:
+        _ends_after_start(self.ingangsdatum, self.einddatum, "einddatum", "ingangsdatum")
+        return self
 
 
 class Jw301Client(Client):
@@ -490,6 +507,11 @@ class StopProduct(IjwModel):
     einddatum: date
     status_aanlevering: StatusAanlevering
     retour_codes: tuple[RetourCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _period(self) -> StopProduct:
+        _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
+        return self
 
 
 class Jw307Client(Client):
