@@ -205,4 +205,5 @@ def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
         reject=delivery.reject,
         reason=delivery.reason,
         duplicate=delivery.duplicate,
+        source=envelope.source,
     )
