@@ -22,6 +22,7 @@ from hub.cli.bench import bench
 from hub.cli.chaos import chaos
 from hub.cli.check import check
 from hub.cli.dlq import dlq_app
+from hub.cli.docs import docs_app
 from hub.cli.partners import partners_app
 from hub.cli.policy import policy_app
 from hub.cli.state import state_app
@@ -58,6 +59,7 @@ app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(docs_app, name="docs")
 app.command()(bench)
 app.command()(check)
 app.add_typer(policy_app, name="policy")
