@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -51,3 +53,31 @@ async def test_a_partner_in_under_30_lines_gets_its_ack_and_its_nack_matched(
         ("ack", True, False),
         ("nack", False, True),
     ]
+
+
+def guide_example() -> str:
+    """The SDK example of docs/partners.md, as written there."""
+    guide = (REPO / "docs/partners.md").read_text()
+    [block] = re.findall(r"```python\n(.*?)```", guide, flags=re.DOTALL)
+    return str(block)
+
+
+def test_the_guides_example_is_at_most_fifteen_lines() -> None:
+    lines = [line for line in guide_example().splitlines() if line.strip()]
+    assert len(lines) <= 15, len(lines)
+
+
+async def test_the_guides_example_runs_against_the_hub(
+    hub_env: HubEnv,
+    running_hub: subprocess.Popen[bytes],  # noqa: F811
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(guide_example(), "docs/partners.md", "exec"), namespace)
+    referral = HuisartsReferral.model_validate_json(
+        (REPO / "schemas/examples/huisarts-verwijzing.json").read_bytes()
+    )
+    result = await namespace["gp_system"](
+        referral, bootstrap=hub_env.bootstrap, topic_prefix=hub_env.prefix
+    )
+    assert re.fullmatch(rf"{hub_env.prefix}\.partner\.huisarts-wijert\.out partition \d+ "
+                        r"offset \d+: ack", result), result  # fmt: skip
