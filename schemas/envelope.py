@@ -74,6 +74,9 @@ class RoutingEnvelope(PrivateModel):
     recipient_id: str | None = None
     recipient_kind: PartnerKind | None = None
     received_at: AwareDatetime
+    source: str | None = Field(
+        default=None, description="the outbox record, topic:partition:offset: acks name it"
+    )
     facts: RoutingFacts = RoutingFacts()
 
     def to_headers(self) -> list[tuple[str, bytes]]:

@@ -140,7 +140,8 @@ class IngestStage:
         self.metrics.messages_in.labels(STAGE, partner.id, decoded.event.value).inc()
         log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
                   trace_id=trace_id(message_id))  # fmt: skip
-        return self._canonical(partner, decoded, message_id, now, record.timestamp_ms)
+        source = f"{topic}:{partition}:{offset}"
+        return self._canonical(partner, decoded, message_id, now, record.timestamp_ms, source)
 
     def _decode(
         self, partner: Partner, value: bytes | None, message_id: str, now: datetime
@@ -165,7 +166,13 @@ class IngestStage:
         return decoded
 
     def _canonical(
-        self, partner: Partner, decoded: Decoded, message_id: str, now: datetime, sent_ms: int
+        self,
+        partner: Partner,
+        decoded: Decoded,
+        message_id: str,
+        now: datetime,
+        sent_ms: int,
+        source: str,
     ) -> list[OutRecord]:
         pseudonyms = self.ctx.pseudonyms
         child = pseudonyms.child(decoded.subject_key)
@@ -176,6 +183,7 @@ class IngestStage:
         placed = self.households.join(household, (child, *siblings))
         envelope = RoutingEnvelope(
             message_id=message_id,
+            source=source,
             event=decoded.event,
             sender_id=partner.id,
             sender_kind=partner.kind,
@@ -231,6 +239,7 @@ class IngestStage:
             at=now,
             reject=error.code,
             reason=error.message,
+            source=f"{topic}:{partition}:{offset}",
         )
         adapter = self.ctx.adapters.get(partner.adapter_name)
         self.metrics.messages_out.labels(STAGE, partner.id, "nack", UNKNOWN_EVENT).inc()

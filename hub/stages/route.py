@@ -206,4 +206,5 @@ def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
         reject=delivery.reject,
         reason=delivery.reason,
         duplicate=delivery.duplicate,
+        source=envelope.source,
     )
