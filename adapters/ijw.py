@@ -360,7 +360,8 @@ def _facts(message: IjwModel) -> RoutingFacts:
             ),
             None,
         )
-        return RoutingFacts(referrer_agb=gp)
+        kinds = (p.verwijzer.type.value for p in message.client.aangevraagde_producten)
+        return RoutingFacts(referrer_agb=gp, referrer_type=next(kinds, None))
     if isinstance(message, Jw316 | Jw302):
         answered = Bericht.JW315 if isinstance(message, Jw316) else Bericht.JW301
         original = message.header.bericht_identificatie.identificatie

@@ -135,6 +135,19 @@ class AuditAttributes(BaseModel):
     notice: str | None = Field(default=None, alias="ketenhub.notice")
     operator: str | None = Field(default=None, alias="ketenhub.operator", pattern=OPERATOR_PATTERN)
     dlq_ref: str | None = Field(default=None, alias="ketenhub.dlq_ref", pattern=r"^\d+:\d+$")
+    area: str | None = Field(default=None, alias="ketenhub.area")
+    """The household's area (an area of the partner registry, a WIJ team's), so the
+    indicators count per area."""
+    regisseur_kind: PartnerKind | None = Field(default=None, alias="ketenhub.regisseur_kind")
+    """On an acknowledgement: the kind of the household's regisseur after the message."""
+    direct_access: bool | None = Field(default=None, alias="ketenhub.direct_access")
+    """On a delivery: the recipient is a direct-access provider (youth care without an
+    assignment, the Hoogkerk pilot)."""
+    referrer_type: str | None = Field(
+        default=None, alias="ketenhub.referrer_type", pattern=r"^\d{2}$"
+    )
+    """iJw COD327 code of the Verwijzer behind an assignment request (04: a certified
+    institution), for how youth reach specialist care."""
 
 
 class AuditResource(BaseModel):
@@ -243,6 +256,10 @@ def from_route(
                     legal_basis=record.basis,
                     reason_code=record.reason_code,
                     notice=record.notice,
+                    area=record.area,
+                    regisseur_kind=record.regisseur_kind,
+                    direct_access=record.direct_access,
+                    referrer_type=envelope.facts.referrer_type,
                 ),
             )
         )
@@ -279,6 +296,9 @@ def from_legacy(record: AuditRecord) -> LogboekRecord:
             legal_basis=record.basis,
             reason_code=record.reason_code,
             notice=record.notice,
+            area=record.area,
+            regisseur_kind=record.regisseur_kind,
+            direct_access=record.direct_access,
         ),
     )
 

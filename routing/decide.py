@@ -102,6 +102,7 @@ class _Builder:
                 sender_id=self.message.sender_id,
                 recipient_id=recipient_id,
                 household=self.message.household,
+                area=self.state.area,
                 **extra,
             )
         )
@@ -148,7 +149,8 @@ class _Builder:
         self.deliveries.append(
             Delivery(DeliveryKind.FORWARD, recipient_id, basis=basis, recipient_kind=kind)
         )
-        self.record(AuditAction.DELIVERED, recipient_id, basis=basis)
+        direct = recipient_id in self.directory.direct_access or None
+        self.record(AuditAction.DELIVERED, recipient_id, basis=basis, direct_access=direct)
         self.delivered_to.append(recipient_id)
         return True
 
@@ -198,7 +200,12 @@ class _Builder:
                 DeliveryKind.ACK, self.message.sender_id, delivered_to=tuple(self.delivered_to)
             )
         )
-        self.record(AuditAction.ACKNOWLEDGED, self.message.sender_id)
+        regie = new_state.regie
+        self.record(
+            AuditAction.ACKNOWLEDGED,
+            self.message.sender_id,
+            regisseur_kind=regie.kind if regie is not None else None,
+        )
         key = _key(self.message)
         return Decision(new_state.remember(key), tuple(self.deliveries), tuple(self.audit))
 

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime
 
 from schemas.base import PrivateModel
 from schemas.codes import MessageEvent, RejectReason
+from schemas.partners import PartnerKind
 
 
 class LegalBasis(StrEnum):
@@ -43,3 +44,9 @@ class AuditRecord(PrivateModel):
     basis: LegalBasis | None = None
     reason_code: RejectReason | None = None
     notice: str | None = None
+    area: str | None = None
+    """The household's area (a WIJ team's area code): what the indicators count by."""
+    regisseur_kind: PartnerKind | None = None
+    """On an acknowledgement: the kind of the household's regisseur after the message."""
+    direct_access: bool | None = None
+    """On a delivery: True when the recipient is a direct-access provider (no assignment)."""

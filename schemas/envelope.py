@@ -60,6 +60,11 @@ class RoutingFacts(PrivateModel):
         pattern=r"^\d{8}$",
         description="AGB of the GP behind an iJw JW315 (its Verwijzer), to link it to the referral",
     )
+    referrer_type: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}$",
+        description="iJw COD327 type of the Verwijzer behind a JW315 (04: certified institution)",
+    )
 
 
 class RoutingEnvelope(PrivateModel):
