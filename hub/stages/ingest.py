@@ -163,10 +163,10 @@ class IngestStage:
         self, partner: Partner, decoded: Decoded, message_id: str, now: datetime, sent_ms: int
     ) -> list[OutRecord]:
         pseudonyms = self.ctx.pseudonyms
-        child = pseudonyms.child(decoded.child_bsn)
+        child = pseudonyms.child(decoded.subject_key)
         siblings = tuple(pseudonyms.child(bsn) for bsn in decoded.household_member_bsns)
         household = self.households.household_for(
-            child, siblings, default=pseudonyms.household_of(decoded.child_bsn)
+            child, siblings, default=pseudonyms.household_of(decoded.subject_key)
         )
         placed = self.households.join(household, (child, *siblings))
         envelope = RoutingEnvelope(
