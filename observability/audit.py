@@ -146,6 +146,11 @@ class AuditAttributes(BaseModel):
     referrer_type: str | None = Field(
         default=None, alias="ketenhub.referrer_type", pattern=r"^\d{2}$"
     )
+    other_household: str | None = Field(default=None, alias="ketenhub.other_household")
+    """On a merge: the household that merged in; on a split: the part that left."""
+    regie_kept: str | None = Field(default=None, alias="ketenhub.regie_kept")
+    regie_set_aside: str | None = Field(default=None, alias="ketenhub.regie_set_aside")
+    """On a merge of two households with different regisseurs: who keeps regie, who not."""
     """iJw COD327 code of the Verwijzer behind an assignment request (04: a certified
     institution), for how youth reach specialist care."""
 
@@ -260,6 +265,9 @@ def from_route(
                     regisseur_kind=record.regisseur_kind,
                     direct_access=record.direct_access,
                     referrer_type=envelope.facts.referrer_type,
+                    other_household=record.other_household,
+                    regie_kept=record.regie_kept,
+                    regie_set_aside=record.regie_set_aside,
                 ),
             )
         )

@@ -29,6 +29,10 @@ class AuditAction(StrEnum):
     DUPLICATE = "duplicate"
     NOTIFIED = "notified"
     RECORDED = "recorded"
+    MERGED = "merged"
+    """Another household's state joined this one (``other_household``; ``regie_kept``)."""
+    SPLIT = "split"
+    """Children left this household and now form ``other_household``."""
     DISCLOSED = "disclosed"
     """An operator was shown a dead letter's original bytes (``ketenhub dlq show --payload``)."""
 
@@ -49,4 +53,9 @@ class AuditRecord(PrivateModel):
     regisseur_kind: PartnerKind | None = None
     """On an acknowledgement: the kind of the household's regisseur after the message."""
     direct_access: bool | None = None
+    other_household: str | None = None
+    """On a merge or split: the household pseudonym that merged in, or the part that left."""
+    regie_kept: str | None = None
+    """On a merge: the partner that keeps regie; ``regie_set_aside`` the one that lost it."""
+    regie_set_aside: str | None = None
     """On a delivery: True when the recipient is a direct-access provider (no assignment)."""

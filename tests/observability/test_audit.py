@@ -178,6 +178,9 @@ def test_a_payload_disclosure_names_operator_and_dead_letter_and_nothing_else() 
         "ketenhub.regisseur_kind": None,
         "ketenhub.direct_access": None,
         "ketenhub.referrer_type": None,
+        "ketenhub.other_household": None,
+        "ketenhub.regie_kept": None,
+        "ketenhub.regie_set_aside": None,
     }
     assert audit.parse(record.to_json()) == record
 
