@@ -15,6 +15,7 @@ from schemas.native import (
     ConsentGiven,
     ConsentRevoked,
     Household,
+    HouseholdChange,
     MessageId,
     OrganisationReferral,
     PartnerId,
@@ -71,4 +72,5 @@ INBOUND = (
     OrganisationReferral,
     ConsentGiven,
     ConsentRevoked,
+    HouseholdChange,
 )
