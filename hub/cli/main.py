@@ -25,6 +25,7 @@ from hub.cli.dlq import dlq_app
 from hub.cli.docs import docs_app
 from hub.cli.partners import partners_app
 from hub.cli.policy import policy_app
+from hub.cli.report import report_app
 from hub.cli.state import state_app
 from hub.cli.support import console, err, friendly, run_async
 from hub.context import (
@@ -65,6 +66,7 @@ app.command()(check)
 app.add_typer(policy_app, name="policy")
 app.command("chaos")(chaos)
 app.add_typer(state_app, name="state")
+app.add_typer(report_app, name="report")
 app.add_typer(partners_app, name="partners")
 app.command()(audit)
 app.command()(trace)
