@@ -147,13 +147,13 @@ class AuditAttributes(BaseModel):
     referrer_type: str | None = Field(
         default=None, alias="ketenhub.referrer_type", pattern=r"^\d{2}$"
     )
+    """iJw COD327 code of the Verwijzer behind an assignment request (04: a certified
+    institution), for how youth reach specialist care."""
     other_household: str | None = Field(default=None, alias="ketenhub.other_household")
     """On a merge: the household that merged in; on a split: the part that left."""
     regie_kept: str | None = Field(default=None, alias="ketenhub.regie_kept")
     regie_set_aside: str | None = Field(default=None, alias="ketenhub.regie_set_aside")
     """On a merge of two households with different regisseurs: who keeps regie, who not."""
-    """iJw COD327 code of the Verwijzer behind an assignment request (04: a certified
-    institution), for how youth reach specialist care."""
 
 
 class AuditResource(BaseModel):
@@ -295,6 +295,7 @@ def route_records_json(
     origin = _resource_json(instance_id)
     child, partner_message_id = envelope.child, envelope.partner_message_id
     sender_kind = envelope.sender_kind.value
+    referrer_type = envelope.facts.referrer_type
     out = []
     for index, record in enumerate(audit):
         recipient = record.recipient_id
@@ -302,6 +303,7 @@ def route_records_json(
         action = record.action.value
         event = record.event.value
         basis, reason = record.basis, record.reason_code
+        regisseur_kind = record.regisseur_kind
         at = record.at
         out.append(
             orjson.dumps(
@@ -333,6 +335,13 @@ def route_records_json(
                         "ketenhub.notice": record.notice,
                         "ketenhub.operator": None,
                         "ketenhub.dlq_ref": None,
+                        "ketenhub.area": record.area,
+                        "ketenhub.regisseur_kind": regisseur_kind.value if regisseur_kind else None,
+                        "ketenhub.direct_access": record.direct_access,
+                        "ketenhub.referrer_type": referrer_type,
+                        "ketenhub.other_household": record.other_household,
+                        "ketenhub.regie_kept": record.regie_kept,
+                        "ketenhub.regie_set_aside": record.regie_set_aside,
                     },
                 },
                 option=orjson.OPT_UTC_Z,

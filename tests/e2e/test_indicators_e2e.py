@@ -16,7 +16,7 @@ import pytest
 from hub.kafka.topics import TopicNames
 from hub.ops.indicators import Indicator, Ratio
 from hub.ops.suppression import TOTAL
-from hub.partner_client import InboxMessage, publish, read_inbox
+from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from hub.tools.demo_traffic import DemoTraffic, Mistake
 from schemas.partners import PartnerKind
 from tests.conftest import default_registry

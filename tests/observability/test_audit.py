@@ -211,3 +211,29 @@ def test_headers_a_partner_set_do_not_reach_the_disclosure_record() -> None:
     assert record.attributes.message_id == "dlq:0:9"
     assert record.attributes.sender_id == "?"
     assert "999990019" not in record.to_json().decode()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        _record(AuditAction.DELIVERED, PROVIDER, basis=LegalBasis.STATUTORY, direct_access=True),
+        _record(AuditAction.REFUSED, None, reason_code=RejectReason.NO_LEGAL_BASIS, area="zuid"),
+        _record(AuditAction.ACKNOWLEDGED, GP, regisseur_kind=PartnerKind.WIJ, area="zuid"),
+        _record(
+            AuditAction.MERGED,
+            None,
+            other_household="o" * 32,
+            regie_kept="wij-zuid",
+            regie_set_aside="ojg-wijert",
+        ),
+    ],
+    ids=lambda r: r.action.value,
+)
+def test_the_route_stage_fast_records_are_the_models_byte_for_byte(record: AuditRecord) -> None:
+    """The route stage writes ``route_records_json`` (no models, for speed): every attribute
+    the model has must be there, with the same value (the merge's regie fields were once lost)."""
+    directory = Directory.from_registry(default_registry())
+    args = dict(ended=AT + timedelta(milliseconds=5), kind_of=directory.kind, instance_id="hub-1")
+    fast = audit.route_records_json([record], _envelope(), **args)  # type: ignore[arg-type]
+    slow = [r.to_json() for r in audit.from_route([record], _envelope(), **args)]  # type: ignore[arg-type]
+    assert [json.loads(f) for f in fast] == [json.loads(s) for s in slow]
