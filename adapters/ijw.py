@@ -24,7 +24,7 @@ from adapters.base import AdapterError, DecodeContext, Decoded
 from schemas import fhir, fhir_ijw
 from schemas.codes import RejectReason
 from schemas.envelope import RoutingFacts
-from schemas.ijw import BASIS_NS, XSD_DIR, Bericht
+from schemas.ijw import BASIS_NS, XSD_DIR, Bericht, rules
 from schemas.ijw.models import (
     Antwoord,
     Header,
@@ -127,6 +127,11 @@ def parse(payload: bytes, accepted: Iterable[Bericht]) -> tuple[Bericht, IjwMode
         model = model_of(bericht).model_validate(_element_data(root))
     except ValidationError as exc:
         raise _model_error(exc, message_id) from None
+    violations = rules.check(model)
+    if violations:
+        shown = "; ".join(str(v) for v in violations[:3])
+        more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
+        raise AdapterError(RejectReason.RULE_VIOLATION, shown + more, message_id)
     return bericht, model
 
 

@@ -12,7 +12,7 @@ from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
 from schemas.base import PrivateModel
@@ -223,12 +223,7 @@ class Verwijzer(IjwModel):
     type: TypeVerwijzer
     naam: str | None = Field(default=None, min_length=1, max_length=64)
     zorgverlener_code: AgbCode | None = None
-
-    @model_validator(mode="after")
-    def _naam_or_code(self) -> Verwijzer:
-        if self.naam is not None and self.zorgverlener_code is not None:
-            raise ValueError("Verwijzer has either Naam or ZorgverlenerCode, not both")
-        return self
+    """Naam or ZorgverlenerCode by type: rules CD066-CD068 in ``schemas.ijw.rules``."""
 
 
 class Huis(IjwModel):
@@ -582,7 +577,9 @@ class Antwoord(IjwModel):
     reason). A granted request is answered with a JW301."""
 
     referentie_aanbieder: str = Field(min_length=1, max_length=36)
-    verzoek_antwoord: str = Field(pattern=r"^[12]$", description="WJ760: 1 afgewezen, 2 in onderzoek")
+    verzoek_antwoord: str = Field(
+        pattern=r"^[12]$", description="WJ760: 1 afgewezen, 2 in onderzoek"
+    )
     reden_afwijzing_verzoek: str | None = Field(
         default=None, pattern=r"^[1-9]$", description="WJ759"
     )
