@@ -30,6 +30,8 @@ from schemas.ijw.models import (
     Header,
     IjwModel,
     Jw315,
+    Jw317,
+    Jw319,
     Jw323,
     Jw325,
     Jw325Header,
@@ -364,7 +366,8 @@ def decode(payload: bytes, ctx: DecodeContext, accepted: Iterable[Bericht]) -> D
         recipient=recipient,
         child_birth_date=birth_date,
         facts=facts,
-        correlation_key=None if bsn else _correlation(bericht, message, facts, sides),
+        aliases=_aliases(bericht, message),
+        correlation_key=None if bsn else _correlation(bericht, message, facts),
     )
 
 
@@ -385,14 +388,35 @@ def _subject(message: IjwModel) -> tuple[str, date | None]:
     return "", None
 
 
-def _correlation(bericht: Bericht, message: IjwModel, facts: RoutingFacts, sides: Parties) -> str:
-    """What keys a message that names no child: the message it answers (a retour or JW325
-    without content), or the provider's reference of the request (JW319/JW320)."""
+def _correlation(bericht: Bericht, message: IjwModel, facts: RoutingFacts) -> str:
+    """What keys a message that names no child: the provider's reference of the request
+    (JW319, JW320), else the message it answers (a retour or JW325 without content)."""
     antwoord = getattr(message, "antwoord", None)
+    header: Header = message.header  # type: ignore[attr-defined]
     if isinstance(antwoord, Antwoord):
-        provider = sides.recipient_code if bericht is Bericht.JW319 else sides.sender_code
-        return f"referentie:{provider}:{antwoord.referentie_aanbieder}"
-    return f"bericht:{sides.sender_code}:{sides.recipient_code}:{facts.related_partner_message_id}"
+        return _reference_key(header.ontvanger, antwoord.referentie_aanbieder)
+    if isinstance(header, Jw325Header):  # its own header: the JW323 went the other way
+        return f"bericht:{header.ontvanger}:{header.afzender}:{facts.related_partner_message_id}"
+    return f"bericht:{header.afzender}:{header.ontvanger}:{facts.related_partner_message_id}"
+
+
+def _reference_key(provider_agb: str, referentie: str) -> str:
+    return f"referentie:{provider_agb}:{referentie}"
+
+
+def _aliases(bericht: Bericht, message: IjwModel) -> tuple[str, ...]:
+    """The keys its answers will carry, for a heenbericht: its own id and, for a request,
+    the provider's references (a JW319 names only those)."""
+    header: Header = message.header  # type: ignore[attr-defined]
+    if bericht.answers is not None:
+        return ()
+    own = f"bericht:{header.afzender}:{header.ontvanger}:{partner_message_id(bericht, header)}"
+    references: list[str] = []
+    if isinstance(message, Jw315):
+        references = [p.referentie_aanbieder for p in message.client.aangevraagde_producten]
+    elif isinstance(message, Jw317):
+        references = [message.client.verzoek.referentie_aanbieder]
+    return (own, *(_reference_key(header.afzender, r) for r in references))
 
 
 def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
@@ -407,6 +431,8 @@ def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
             None,
         )
         return RoutingFacts(referrer_agb=gp)
+    if isinstance(message, Jw319):
+        return RoutingFacts(verzoek_antwoord=message.antwoord.verzoek_antwoord)
     answered = bericht.answers
     header = getattr(message, "header", None)
     if isinstance(header, Jw325Header):

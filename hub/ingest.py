@@ -168,7 +168,8 @@ class IngestStage:
         household = self.households.household_for(
             child, siblings, default=pseudonyms.household_of(decoded.subject_key)
         )
-        placed = self.households.join(household, (child, *siblings))
+        aliases = tuple(pseudonyms.child("correlation:" + a) for a in decoded.aliases)
+        placed = self.households.join(household, (child, *siblings, *aliases))
         envelope = RoutingEnvelope(
             message_id=message_id,
             event=decoded.event,
