@@ -11,16 +11,16 @@ from enum import StrEnum
 
 from aiokafka.errors import KafkaError
 
-from hub.backoff import retry_kafka
 from hub.context import HubContext
-from hub.households import HouseholdTable
-from hub.ingest import IngestStage
-from hub.kafka_io import KafkaConnection, abort_open_transaction
-from hub.observe import Observer
-from hub.preflight import start_checks
-from hub.processor import StageLoop
-from hub.route import RouteStage
-from hub.state_restore import restore_states
+from hub.kafka.backoff import retry_kafka
+from hub.kafka.connection import KafkaConnection, abort_open_transaction
+from hub.kafka.preflight import start_checks
+from hub.stages.households import HouseholdTable
+from hub.stages.ingest import IngestStage
+from hub.stages.loop import StageLoop
+from hub.stages.observe import Observer
+from hub.stages.route import RouteStage
+from hub.stages.state_restore import restore_states
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
 from routing.state import HouseholdState

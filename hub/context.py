@@ -10,12 +10,12 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from adapters.registry import AdapterRegistry, load_adapters
-from hub.kafka_io import KafkaConnection
-from hub.local_kafka import SASL_MECHANISM, KafkaDistribution, LocalKafka, LocalKafkaError
-from hub.pseudonyms import Pseudonymiser
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.local import SASL_MECHANISM, KafkaDistribution, LocalKafka, LocalKafkaError
+from hub.kafka.topics import TopicNames
 from hub.secret_store import SecretError, SecretStore, read_secret_file
 from hub.settings import DEFAULT_HUB_USER, Environment, Settings
-from hub.topics import TopicNames
+from hub.stages.pseudonyms import Pseudonymiser
 from routing.policy import Policy
 from schemas.partners import Partner, PartnerRegistry
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from aiokafka.errors import KafkaTimeoutError
 
-from hub.kafka_io import KafkaConnection, assign_all, committed_reader
-from hub.records import HEADER_KIND, HEADER_MESSAGE_ID
+from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
+from hub.stages.records import HEADER_KIND, HEADER_MESSAGE_ID
 from schemas.envelope import header_value
 
 PUBLISH_DEADLINE_S = 60.0

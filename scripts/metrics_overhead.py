@@ -22,14 +22,14 @@ from typing import Any
 
 from adapters.registry import load_adapters
 from hub.context import HubContext
-from hub.demo_traffic import DemoTraffic
-from hub.ingest import IngestStage
-from hub.kafka_io import KafkaConnection
-from hub.pseudonyms import Pseudonymiser
-from hub.records import InRecord
-from hub.route import RouteStage
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.topics import TopicNames
 from hub.settings import DEFAULTS, Settings
-from hub.topics import TopicNames
+from hub.stages.ingest import IngestStage
+from hub.stages.pseudonyms import Pseudonymiser
+from hub.stages.records import InRecord
+from hub.stages.route import RouteStage
+from hub.tools.demo_traffic import DemoTraffic
 from observability.logging import configure_logging
 from observability.metrics import HubMetrics
 from routing.policy import Policy

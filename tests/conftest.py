@@ -12,11 +12,11 @@ import pytest
 from adapters.base import DecodeContext
 from adapters.registry import AdapterRegistry, load_adapters
 from hub.context import HubContext, load_policy, load_registry
-from hub.kafka_io import KafkaConnection
-from hub.pseudonyms import Pseudonymiser
-from hub.records import OutRecord
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.topics import TopicNames
 from hub.settings import DEFAULTS, Settings
-from hub.topics import TopicNames
+from hub.stages.pseudonyms import Pseudonymiser
+from hub.stages.records import OutRecord
 from observability.metrics import HubMetrics
 from routing.policy import Policy
 from schemas.partners import PartnerRegistry

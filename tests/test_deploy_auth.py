@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.local_kafka import ADMIN_USER, AUTHORIZER, BROKER_USER, KafkaDistribution, LocalKafka
+from hub.kafka.local import ADMIN_USER, AUTHORIZER, BROKER_USER, KafkaDistribution, LocalKafka
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from adapters.base import AdapterError, DecodeContext, Decoded
 from adapters.json_adapter import JsonAdapter
 from adapters.testing import assert_no_personal_data, decode_context
-from hub.demo_traffic import random_bsn
+from hub.tools.demo_traffic import random_bsn
 from schemas import fhir
 from schemas.native import Child
 from schemas.partners import PartnerRegistry

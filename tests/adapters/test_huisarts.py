@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from adapters.base import AdapterError
 from adapters.huisarts import HuisartsAdapter
-from hub.demo_traffic import random_bsn
+from hub.tools.demo_traffic import random_bsn
 from schemas import fhir
 from schemas.codes import AGB_SYSTEM, BSN_SYSTEM, CareCategory, MessageEvent, RejectReason, Urgency
 from schemas.huisarts import Child, HuisartsReferral, HuisartsSignal, Referrer

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from hub.kafka_io import KafkaConnection
-from hub.local_kafka import KafkaDistribution, LocalKafka, free_port
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.local import KafkaDistribution, LocalKafka, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

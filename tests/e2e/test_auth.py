@@ -22,7 +22,7 @@ import pytest
 from aiokafka import errors as kafka_errors
 from aiokafka.conn import create_conn
 
-from hub.kafka_auth import (
+from hub.kafka.auth import (
     AclBinding,
     Operation,
     PatternType,
@@ -31,13 +31,13 @@ from hub.kafka_auth import (
     describe_acls,
     user,
 )
-from hub.kafka_io import KafkaConnection, assign_all, committed_reader
-from hub.local_kafka import ADMIN_USER, LocalKafka
+from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
+from hub.kafka.local import ADMIN_USER, LocalKafka
+from hub.kafka.topics import TopicNames
 from hub.partner_client import InboxMessage, publish, read_inbox
-from hub.records import HEADER_DLQ_PARTNER, HEADER_DLQ_REASON, HEADER_DLQ_SOURCE
 from hub.secret_store import SecretStore
 from hub.settings import DEFAULT_HUB_USER
-from hub.topics import TopicNames
+from hub.stages.records import HEADER_DLQ_PARTNER, HEADER_DLQ_REASON, HEADER_DLQ_SOURCE
 from schemas.envelope import header_value
 from tests.e2e.conftest import broker_of_our_own
 from tests.e2e.test_referral_flow import GOLDEN, stop_hub, wait_for_stages

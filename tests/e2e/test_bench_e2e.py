@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from hub.kafka_io import KafkaConnection
-from hub.topics import list_topics
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.topics import list_topics
 from tests.e2e.conftest import REPO
 
 pytestmark = pytest.mark.kafka

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.broker_features import broker_versions, missing, require_broker_features
-from hub.kafka_io import KafkaConnection
+from hub.kafka.broker_features import broker_versions, missing, require_broker_features
+from hub.kafka.connection import KafkaConnection
 
 pytestmark = pytest.mark.kafka
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.chaos import SCENARIOS, run_scenario
 from hub.context import load_registry
-from hub.kafka_io import KafkaConnection
-from hub.local_kafka import LocalKafka
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.local import LocalKafka
 from hub.settings import Settings
+from hub.tools.chaos import SCENARIOS, run_scenario
 from tests.e2e.conftest import broker_of_our_own
 
 pytestmark = pytest.mark.kafka

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
+from hub.kafka.topics import TopicNames
 from hub.partner_client import InboxMessage, publish, read_inbox
-from hub.records import HEADER_REPLAY_OF
 from hub.settings import DEFAULTS
-from hub.topics import TopicNames
+from hub.stages.records import HEADER_REPLAY_OF
 from schemas.envelope import header_value
 from tests.e2e.conftest import HubEnv
 from tests.e2e.test_referral_flow import GP, notices_until, referral, stop_hub, wait_for_stages

@@ -19,16 +19,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import NewTopic
 
-from hub.group_fencing import (
+from hub.kafka.connection import KafkaConnection, committed_reader, read_to_end
+from hub.kafka.group_fencing import (
     Membership,
     OffsetsFenced,
     fence_offset_commits,
     membership_of,
     read_stable_offsets,
 )
-from hub.kafka_io import KafkaConnection, committed_reader, read_to_end
-from hub.processor import StageLoop
-from hub.records import InRecord, OutRecord
+from hub.stages.loop import StageLoop
+from hub.stages.records import InRecord, OutRecord
 from observability.metrics import HubMetrics
 
 pytestmark = pytest.mark.kafka

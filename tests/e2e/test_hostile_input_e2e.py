@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import NewTopic
 
-from hub.kafka_io import KafkaConnection
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.topics import TopicNames
 from hub.partner_client import InboxMessage, read_inbox
-from hub.records import HEADER_DLQ_REASON, HEADER_DLQ_SOURCE, HEADER_MESSAGE_ID
-from hub.topics import TopicNames
+from hub.stages.records import HEADER_DLQ_REASON, HEADER_DLQ_SOURCE, HEADER_MESSAGE_ID
 from schemas.envelope import header_value
 from tests.e2e.conftest import HubEnv
 from tests.e2e.test_referral_flow import GP, notices_until, referral, stop_hub, wait_for_stages
-from tests.hub.test_hostile_input import HOSTILE, RIGG, Hostile
+from tests.hub.stages.test_hostile_input import HOSTILE, RIGG, Hostile
 
 pytestmark = pytest.mark.kafka
 

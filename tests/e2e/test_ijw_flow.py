@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from adapters import ijw
+from hub.kafka.topics import TopicNames
 from hub.partner_client import InboxMessage, publish, read_inbox
-from hub.topics import TopicNames
 from schemas.ijw import Bericht
 from schemas.ijw.models import Jw301, Jw315
 from tests.e2e.conftest import REPO, HubEnv

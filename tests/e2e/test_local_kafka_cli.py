@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.local_kafka import free_port
+from hub.kafka.local import free_port
 from tests.e2e.conftest import REPO
 
 pytestmark = pytest.mark.kafka

@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.kafka_io import KafkaConnection
+from hub.cli.main import app
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.topics import TopicNames
 from hub.partner_client import publish, read_inbox
-from hub.topics import TopicNames
 from schemas.bsn import is_valid_bsn
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import wait_for_stages

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.local_kafka import free_port
+from hub.kafka.local import free_port
+from hub.kafka.topics import TopicNames
 from hub.partner_client import publish
-from hub.topics import TopicNames
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import (
     GP,

@@ -14,12 +14,12 @@ from aiokafka import AIOKafkaProducer
 from structlog.testing import capture_logs
 
 from hub.context import load_context
-from hub.local_kafka import free_port
-from hub.route import RouteStage
+from hub.kafka.local import free_port
+from hub.kafka.topics import TopicNames
 from hub.settings import Settings
-from hub.state_restore import restore_states
-from hub.state_store import StateStore
-from hub.topics import TopicNames
+from hub.stages.route import RouteStage
+from hub.stages.state_restore import restore_states
+from hub.stages.state_store import StateStore
 from observability.metrics import HubMetrics
 from routing.state import HouseholdState
 from tests.e2e.conftest import HubEnv
@@ -132,7 +132,7 @@ async def test_a_transaction_that_stays_open_is_waited_for_only_a_while(
 ) -> None:
     """An instance that died mid-batch leaves its transaction open until the broker aborts
     it (a minute): a restore must not wait for that, and its state must not count."""
-    monkeypatch.setattr("hub.state_restore.OPEN_TRANSACTION_WAIT_S", 1.0)
+    monkeypatch.setattr("hub.stages.state_restore.OPEN_TRANSACTION_WAIT_S", 1.0)
     names = TopicNames(hub_env.prefix)
     producer = hub_env.kafka.producer(transactional_id=f"{hub_env.prefix}-dead")
     await producer.start()

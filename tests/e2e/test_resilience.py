@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo_traffic import random_bsn
-from hub.local_kafka import free_port
+from hub.kafka.local import free_port
+from hub.kafka.topics import TopicNames
 from hub.partner_client import InboxMessage, publish, read_inbox
-from hub.topics import TopicNames
+from hub.tools.demo_traffic import random_bsn
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import GP, PROVIDER, stop_hub, wait_for_stages
 

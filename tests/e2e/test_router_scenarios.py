@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from hub.kafka_io import KafkaConnection
-from hub.local_kafka import free_port
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.local import free_port
+from hub.kafka.topics import TopicNames
 from hub.partner_client import InboxMessage, publish, read_inbox
-from hub.topics import TopicNames
 from schemas.bsn import is_valid_bsn
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import wait_for_stages

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from hub.processor import _dlq_reason
-from hub.records import HEADER_DLQ_REASON, OutRecord
+from hub.stages.loop import _dlq_reason
+from hub.stages.records import HEADER_DLQ_REASON, OutRecord
 from observability.metrics import HubMetrics
 from routing.decide import Decision, Delivery, DeliveryKind, Notice, NoticeSubject
 from routing.directory import Directory

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from hub.demo_traffic import random_bsn
+from hub.tools.demo_traffic import random_bsn
 from schemas.aanbieder import ReferredClient
 from schemas.bsn import Bsn, is_valid_bsn
 from schemas.huisarts import Child

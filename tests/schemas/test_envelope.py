@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from hub.context import HubContext
-from hub.ingest import IngestStage
-from hub.records import InRecord
+from hub.stages.ingest import IngestStage
+from hub.stages.records import InRecord
 from observability.metrics import HubMetrics
 from schemas.codes import MessageEvent
 from schemas.envelope import RoutingEnvelope, RoutingFacts, header_value

@@ -1,0 +1,1 @@
+"""The ``ketenhub`` commands, one module per command group."""

@@ -1,0 +1,161 @@
+"""``ketenhub bench``: throughput and latency of the hub against raw Kafka, or state restore."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from hub.context import ConfigError, broker_for_command
+from hub.kafka.local import LocalKafkaError
+from hub.settings import Settings
+from hub.tools.bench import (
+    WARMUP_MSGS_PER_S,
+    WARMUP_SECONDS,
+    BenchError,
+    Quiet,
+    Reporter,
+    run_bench,
+)
+from hub.tools.bench_state import state_bench
+from hub.tools.bench_stats import summary_lines, write_report
+
+err = Console(stderr=True)
+
+
+class RichReporter:
+    """A progress bar per phase on stderr, and one line per finished phase."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console, transient=True,
+        )  # fmt: skip
+        self.task: TaskID | None = None
+
+    def phase(self, title: str, total: int) -> None:
+        if self.task is None:
+            self.progress.start()
+        else:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(title, total=total or None)
+
+    def advance(self, done: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=done)
+
+    def done(self, line: str) -> None:
+        self.progress.console.print(f"[green]✓[/green] {line}", highlight=False)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def bench(
+    messages: Annotated[
+        int, typer.Option(min=100, help="Messages per phase (the mix, preloaded and drained).")
+    ] = 20_000,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object, no progress.")
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write report.md, result.json and a latency plot (latency.png) here."),
+    ] = None,
+    profile: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also drain the mix through a hub under cProfile (default: with --report)."
+        ),
+    ] = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split",
+            help="Run the hub as two processes (`run --stage ingest` and `run --stage route`), "
+            "as a deployment that scales the stages apart would; default: one process.",
+        ),
+    ] = False,
+    warmup: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help=f"Seconds of steady traffic ({WARMUP_MSGS_PER_S:.0f} msg/s) through a hub "
+            "before anything is measured, so that a freshly started broker's JVM has compiled "
+            "its hot code; 0 measures from a cold start.",
+        ),
+    ] = WARMUP_SECONDS,
+    state: Annotated[
+        bool, typer.Option("--state", help="Benchmark router state restore instead.")
+    ] = False,
+    households: Annotated[int, typer.Option(min=1, help="Households for --state.")] = 1_000_000,
+) -> None:
+    """Measure the hub against raw Kafka passthrough on the same broker and message mix.
+
+    Uses KETENHUB_BOOTSTRAP or the local Kafka, with topics of its own (a unique prefix,
+    deleted afterwards). It first runs a steady stream through a hub for --warmup seconds
+    (90), unmeasured: a broker it has just started needs a minute or two to warm up. Prints
+    messages/s of both, their ratio, end-to-end latency p50/p95/p99 at half the pipeline's
+    maximum, CPU seconds per 1,000 messages and peak RSS of the hub process. With --state:
+    restore time and memory for N households.
+    """
+    reporter: Reporter
+    rich_reporter = None if as_json else RichReporter(err)
+    reporter = rich_reporter or Quiet()
+    try:
+        settings = Settings()
+        if state:
+            with broker_for_command(settings, lambda line: err.print(line, highlight=False)):
+                result = asyncio.run(state_bench(settings, households, reporter))
+            figures = result.to_json()
+            if rich_reporter:
+                rich_reporter.close()
+            if as_json:
+                sys.stdout.write(json.dumps(figures) + "\n")
+            else:
+                for name, value in figures.items():
+                    typer.echo(f"{name:28} {value}")
+            return
+        with broker_for_command(settings, lambda line: err.print(line, highlight=False)):
+            outcome = run_bench(
+                settings, messages=messages, reporter=reporter, report=report,
+                profile=report is not None if profile is None else profile, split=split,
+                warmup_s=warmup,
+            )  # fmt: skip
+        if rich_reporter:
+            rich_reporter.close()
+        if report is not None:
+            written = write_report(outcome, report)
+            if not as_json:
+                err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+        if as_json:
+            sys.stdout.write(json.dumps(outcome.to_json()) + "\n")
+        else:
+            for line in summary_lines(outcome):
+                typer.echo(line)
+            for note in outcome.notes:
+                typer.echo(f"note: {note}")
+    except (LocalKafkaError, ConfigError, LookupError, BenchError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        err.print(f"[red]configuration error:[/red] {exc.errors(include_input=False)}")
+        raise typer.Exit(2) from None
+    finally:
+        if rich_reporter:
+            rich_reporter.close()

@@ -1,0 +1,325 @@
+"""The ``ketenhub`` command line: run the hub, manage local Kafka, act as a partner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from adapters.base import AdapterError, DecodeContext
+from adapters.registry import load_adapters
+from hub.app import StageChoice, install_signal_handlers, run_hub
+from hub.cli.adapters import adapters_app
+from hub.cli.audit import audit, trace
+from hub.cli.bench import bench
+from hub.cli.chaos import chaos
+from hub.cli.check import check
+from hub.cli.dlq import dlq_app
+from hub.cli.partners import partners_app
+from hub.cli.policy import policy_app
+from hub.cli.state import state_app
+from hub.cli.support import console, err, friendly, run_async
+from hub.context import (
+    ConfigError,
+    load_context,
+    load_registry,
+    local_kafka,
+    require_partner,
+    resolve_kafka,
+)
+from hub.kafka.topics import TopicNames, create_topics, list_topics, topic_specs
+from hub.partner_client import publish, read_inbox
+from hub.settings import Settings
+from observability.logging import configure_logging
+from observability.metrics import HubMetrics
+
+app = typer.Typer(
+    help="ketenhub: a Kafka integration hub for the Dutch youth-care and social-domain chain.\n\n"
+    "Partners publish native messages on ketenhub.partner.<id>.out; the hub translates them to "
+    "FHIR, decides who may receive what, and delivers on ketenhub.partner.<id>.in.\n\n"
+    "Every setting is an environment variable KETENHUB_<NAME> (see the README); without "
+    "KETENHUB_BOOTSTRAP the commands use the project's own local Kafka.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+kafka_app = typer.Typer(help="The project's own single-node Apache Kafka (no Docker).",
+                        no_args_is_help=True)  # fmt: skip
+topics_app = typer.Typer(help="Create and list the hub's topics.", no_args_is_help=True)
+app.add_typer(kafka_app, name="kafka")
+app.add_typer(topics_app, name="topics")
+app.add_typer(adapters_app, name="adapters")
+app.add_typer(dlq_app, name="dlq")
+app.command()(bench)
+app.command()(check)
+app.add_typer(policy_app, name="policy")
+app.command("chaos")(chaos)
+app.add_typer(state_app, name="state")
+app.add_typer(partners_app, name="partners")
+app.command()(audit)
+app.command()(trace)
+
+
+@kafka_app.command("fetch")
+@friendly
+def kafka_fetch() -> None:
+    """Download the Kafka jars from Maven Central into the local cache (once)."""
+    kafka = local_kafka(Settings())
+    if kafka.distribution.is_fetched():
+        console.print(
+            f"Kafka {kafka.distribution.version} jars already in {kafka.distribution.libs}"
+        )
+    kafka.distribution.fetch(console.print)
+
+
+@kafka_app.command("start")
+@friendly
+def kafka_start(
+    auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--auth/--no-auth",
+            help="SASL/SCRAM-SHA-512 and ACLs (default: as first formatted; else without).",
+        ),
+    ] = None,
+) -> None:
+    """Start local Kafka on 127.0.0.1:$KETENHUB_KAFKA_PORT (default 19092); idempotent.
+
+    Fetches the jars first if needed, formats KRaft storage on first start, and returns once
+    the broker answers. With --auth every client must log in (SASL_PLAINTEXT, SCRAM-SHA-512)
+    and may do only what an ACL allows; the admin's password is written to
+    $KETENHUB_SECRETS_DIR/kafka/ketenhub-admin.password. Then run `ketenhub partners
+    provision` to create the hub's and the partners' users and ACLs.
+    """
+    local_kafka(Settings(), auth=auth).start(console.print)
+
+
+@kafka_app.command("stop")
+@friendly
+def kafka_stop() -> None:
+    """Stop local Kafka (SIGTERM, then SIGKILL after 30 s). Data is kept for the next start."""
+    local_kafka(Settings()).stop(console.print)
+
+
+@kafka_app.command("status")
+@friendly
+def kafka_status() -> None:
+    """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down."""
+    status = local_kafka(Settings()).status()
+    state = "[green]running[/green]" if status.running else "[yellow]not running[/yellow]"
+    security = "SASL/SCRAM + ACLs" if status.auth else "no authentication"
+    console.print(f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'}), {security}")
+    console.print(f"log:  {status.log}\ndata: {status.data}")
+    if not status.running:
+        raise typer.Exit(1)
+
+
+@topics_app.command("create")
+@friendly
+def topics_create() -> None:
+    """Create every topic of the design that does not exist yet (idempotent).
+
+    Partitions come from KETENHUB_PARTITIONS, replication from KETENHUB_REPLICATION_FACTOR;
+    ketenhub.state and ketenhub.households are compacted, audit and DLQ are kept forever.
+    """
+    settings = Settings()
+    specs = topic_specs(TopicNames(settings.topic_prefix), load_registry(settings), settings)
+    created = run_async(create_topics(resolve_kafka(settings), specs, settings.replication_factor))
+    new = [name for name, made in created.items() if made]
+    console.print(f"{len(new)} topics created, {len(created) - len(new)} already existed.")
+    for name in new:
+        console.print(f"  + {name}")
+
+
+@topics_app.command("list")
+@friendly
+def topics_list() -> None:
+    """List the topics on the cluster."""
+    for name in run_async(list_topics(resolve_kafka(Settings()))):
+        console.print(name)
+
+
+@app.command()
+@friendly
+def run(
+    stage: Annotated[
+        StageChoice, typer.Option(help="Run both stages, or only one to scale them apart.")
+    ] = StageChoice.ALL,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Port for /metrics (default KETENHUB_METRICS_PORT; 0 = off).")
+    ] = None,
+    log_format: Annotated[str, typer.Option(help="json or console")] = "json",
+    log_level: Annotated[
+        str,
+        typer.Option(
+            envvar="KETENHUB_LOG_LEVEL",
+            help="DEBUG logs one line per message and stage (with its trace id).",
+        ),
+    ] = "INFO",
+) -> None:
+    """Run the hub: ingest (partner outboxes -> canonical FHIR) and route (-> partner inboxes).
+
+    Stops cleanly on SIGTERM or Ctrl-C: the batch in flight commits or aborts as a whole.
+    """
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"unknown log level {log_level!r}; one of DEBUG, INFO, WARNING, ERROR")
+    configure_logging(level=log_level.upper(), json=log_format == "json")
+    settings = Settings()
+    ctx = load_context(settings)
+    metrics = HubMetrics()
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    metrics.serve(port)
+    if port:
+        err.print(f"metrics on http://127.0.0.1:{port}/metrics", highlight=False)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        await run_hub(ctx, stage, metrics, stop)
+
+    run_async(main())
+
+
+@app.command()
+@friendly
+def send(
+    files: Annotated[list[Path], typer.Argument(help="Native message files to publish.")],
+    as_partner: Annotated[str, typer.Option("--as", help="Partner id to publish as.")],
+) -> None:
+    """Publish native message files on a partner's outbox, as that partner would.
+
+    On an authenticated cluster this logs in as the partner's own Kafka user.
+    """
+    settings = Settings()
+    require_partner(load_registry(settings), as_partner)
+    payloads = []
+    for file in files:
+        try:
+            payloads.append(file.read_bytes())
+        except OSError as exc:
+            raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    topic = TopicNames(settings.topic_prefix).partner_out(as_partner)
+    for file, sent in zip(
+        files,
+        run_async(publish(resolve_kafka(settings, user=as_partner), topic, payloads)),
+        strict=True,
+    ):
+        console.print(f"{file} -> {sent.topic} partition {sent.partition} offset {sent.offset}")
+
+
+@app.command()
+@friendly
+def inbox(
+    partner: Annotated[str, typer.Argument(help="Partner id whose inbox to read.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Stop after this many seconds without a new message.")
+    ] = 2.0,
+) -> None:
+    """Print what the hub delivered to a partner (its .in topic), oldest first.
+
+    On an authenticated cluster this logs in as the partner's own Kafka user.
+    """
+    settings = Settings()
+    topic = TopicNames(settings.topic_prefix).partner_in(partner)
+    kafka = resolve_kafka(settings, user=partner)
+    messages = run_async(read_inbox(kafka, topic, idle_timeout_s=timeout))
+    if as_json:
+        for m in messages:
+            body: Any
+            try:
+                body = json.loads(m.value)
+            except ValueError:
+                body = m.value.decode(errors="replace")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "offset": m.offset,
+                        "partition": m.partition,
+                        "kind": m.kind,
+                        "message_id": m.message_id,
+                        "body": body,
+                    }
+                )
+                + "\n"
+            )
+        return
+    table = Table(title=f"inbox of {partner}: {len(messages)} message(s); --json for bodies")
+    for column in ("partition:offset", "kind", "hub message id", "summary"):
+        table.add_column(column)
+    for m in messages:
+        table.add_row(f"{m.partition}:{m.offset}", m.kind, m.message_id, _summary(m.value))
+    console.print(table)
+
+
+SUMMARY_FIELDS = ("type", "referral_id", "in_response_to", "reason_code", "care_category")
+
+
+def _summary(value: bytes) -> str:
+    """The routing facts of a message, never its personal data: the table is for a glance."""
+    try:
+        body = json.loads(value)
+    except ValueError:
+        return f"<{len(value)} bytes, not JSON>"
+    if not isinstance(body, dict):
+        return "<JSON, not an object>"
+    return " ".join(f"{k}={body[k]}" for k in SUMMARY_FIELDS if body.get(k) is not None)
+
+
+@app.command()
+@friendly
+def validate(
+    file: Annotated[Path, typer.Argument(help="A native message file.")],
+    as_partner: Annotated[str, typer.Option("--as", help="Partner id whose format it is in.")],
+) -> None:
+    """Decode a native message as that partner would send it, without Kafka.
+
+    Prints the canonical FHIR Bundle (exit 0), or the reason code and message the partner
+    would get in its nack (exit 1).
+    """
+    settings = Settings()
+    registry = load_registry(settings)
+    partner = require_partner(registry, as_partner)
+    try:
+        payload = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    adapter = load_adapters().get(partner.adapter_name)
+    context = DecodeContext(partner, registry, str(uuid.uuid4()), datetime.now(UTC))
+    try:
+        decoded = adapter.decode(payload, context)
+    except AdapterError as error:
+        err.print(f"[red]{error.code.value}[/red]: {error.message}", highlight=False)
+        raise typer.Exit(1) from None
+    sys.stdout.write(json.dumps(decoded.bundle, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+@friendly
+def demo(
+    rate: Annotated[float, typer.Option(help="Messages per second from all GPs together.")] = 5.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
+    ] = None,
+    bad_share: Annotated[
+        float, typer.Option(help="Share of deliberately bad messages (0..1).")
+    ] = 0.08,
+) -> None:
+    """Run everything locally with simulated partners and a live traffic table.
+
+    Starts local Kafka (unless KETENHUB_BOOTSTRAP is set), creates the topics, starts the hub
+    as a child process, lets the GP practices send a steady mix of referrals (some bad on
+    purpose) and shows per partner what was sent and delivered. Ctrl-C stops what it started.
+    """
+    from hub.tools.demo import run_demo
+
+    raise typer.Exit(
+        run_demo(Settings(), rate=rate, duration=duration, bad_share=bad_share, console=console)
+    )

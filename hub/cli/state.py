@@ -1,0 +1,54 @@
+"""``ketenhub state``: what the router remembers about a household, for ops."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.json import JSON
+
+from hub.cli.support import console, friendly, run_async
+from hub.context import ConfigError, resolve_kafka
+from hub.kafka.topics import TopicNames
+from hub.settings import Settings
+from hub.stages.pseudonyms import Pseudonymiser
+from hub.stages.state_restore import restore_states
+from schemas.bsn import is_valid_bsn
+
+state_app = typer.Typer(help="Router state per household (pseudonyms only).", no_args_is_help=True)
+
+
+@state_app.command("show")
+@friendly
+def show(
+    household: Annotated[
+        str | None, typer.Option(help="Household pseudonym, as in topic keys and audit records.")
+    ] = None,
+    bsn: Annotated[
+        str | None,
+        typer.Option(
+            help="A child's BSN; pseudonymised here with the hub's key and never sent or shown. "
+            "Mind your shell history."
+        ),
+    ] = None,
+) -> None:
+    """Show the regisseur, consents, signals and recent messages the router keeps for a household.
+
+    Reads the compacted ketenhub.state topic, so it shows what a restarted hub would restore.
+    """
+    settings = Settings()
+    if (household is None) == (bsn is None):
+        raise ConfigError("give exactly one of --household or --bsn")
+    if bsn is not None:
+        if not is_valid_bsn(bsn):
+            raise ConfigError("that is not a valid BSN (elfproef)")
+        household = Pseudonymiser(settings.secret_bytes()).household_of(bsn)
+    assert household is not None
+    states = run_async(
+        restore_states(resolve_kafka(settings), TopicNames(settings.topic_prefix).state)
+    )
+    state = states.get(household)
+    if state is None:
+        raise LookupError(f"no router state for household {household}")
+    console.print(f"household {household}", highlight=False)
+    console.print(JSON(state.model_dump_json()))

@@ -1,0 +1,1 @@
+"""Kafka plumbing: connection, local broker, topics, auth and provisioning, preflight."""

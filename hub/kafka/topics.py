@@ -1,0 +1,156 @@
+"""Topic names and specs of the design, and their idempotent creation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from aiokafka.admin import NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from hub.kafka.connection import KafkaConnection
+from hub.settings import Settings
+from schemas.partners import PartnerRegistry
+
+FOREVER = "-1"
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    prefix: str = "ketenhub"
+
+    @property
+    def canonical(self) -> str:
+        return f"{self.prefix}.canonical"
+
+    @property
+    def state(self) -> str:
+        return f"{self.prefix}.state"
+
+    @property
+    def households(self) -> str:
+        return f"{self.prefix}.households"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}.audit"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.prefix}.dlq"
+
+    @property
+    def dlq_replays(self) -> str:
+        """Compacted: which DLQ records ``ketenhub dlq replay`` re-published, keyed by ref."""
+        return f"{self.prefix}.dlq-replays"
+
+    def partner_out(self, partner_id: str) -> str:
+        return f"{self.prefix}.partner.{partner_id}.out"
+
+    def partner_in(self, partner_id: str) -> str:
+        return f"{self.prefix}.partner.{partner_id}.in"
+
+    @property
+    def partner_out_pattern(self) -> str:
+        return rf"^{re.escape(self.prefix)}\.partner\.[a-z0-9-]+\.out$"
+
+    def partner_of_out_topic(self, topic: str) -> str | None:
+        match = re.fullmatch(rf"{re.escape(self.prefix)}\.partner\.([a-z0-9-]+)\.out", topic)
+        return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def topic_specs(
+    names: TopicNames, registry: PartnerRegistry, settings: Settings
+) -> list[TopicSpec]:
+    """All topics of the design.
+
+    Partner outboxes accept a little more than the hub's own payload limit, so an oversized
+    message still reaches ingest and earns a nack instead of vanishing in a producer error;
+    the DLQ holds those original bytes plus headers.
+    """
+    partitions, max_payload_bytes = settings.partitions, settings.max_payload_bytes
+    per_partner = settings.partner_partitions
+    outbox = {"max.message.bytes": str(max_payload_bytes * 2)}
+    specs = [
+        TopicSpec(names.canonical, partitions),
+        TopicSpec(names.state, partitions, {"cleanup.policy": "compact"}),
+        TopicSpec(names.households, partitions, {"cleanup.policy": "compact"}),
+        TopicSpec(names.audit, partitions, {"retention.ms": FOREVER}),
+        TopicSpec(
+            names.dlq,
+            partitions,
+            {"retention.ms": FOREVER, "max.message.bytes": str(max_payload_bytes * 3)},
+        ),
+        TopicSpec(names.dlq_replays, partitions, {"cleanup.policy": "compact"}),
+    ]
+    for partner in registry.partners:
+        specs.append(TopicSpec(names.partner_out(partner.id), per_partner, outbox))
+        specs.append(TopicSpec(names.partner_in(partner.id), per_partner))
+    return specs
+
+
+async def create_topics(
+    kafka: KafkaConnection, specs: list[TopicSpec], replication_factor: int
+) -> dict[str, bool]:
+    """Create what is missing; returns topic name -> True when created now, False if it existed."""
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        created: dict[str, bool] = {s.name: False for s in specs}
+        for spec in missing:
+            topic = NewTopic(
+                spec.name, spec.partitions, replication_factor, topic_configs=spec.config
+            )
+            try:
+                await admin.create_topics([topic])
+                created[spec.name] = True
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        await admin.close()
+
+
+async def list_topics(kafka: KafkaConnection) -> list[str]:
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        return sorted(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def partition_counts(kafka: KafkaConnection) -> dict[str, int]:
+    """Every topic on the cluster the user may see, and its partition count."""
+    admin = kafka.admin()
+    try:
+        await admin.start()
+        return {
+            t["topic"]: len(t["partitions"])
+            for t in await admin.describe_topics()
+            if t["error_code"] == 0
+        }
+    finally:
+        await admin.close()
+
+
+async def delete_topics(kafka: KafkaConnection, topics: list[str]) -> None:
+    """Delete those of ``topics`` that exist (a run's own topics, when it is done)."""
+    admin = kafka.admin()
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [t for t in topics if t in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()

@@ -1,0 +1,1 @@
+"""Operator tools over the hub's topics: dead letters and the audit log."""

@@ -1,0 +1,1 @@
+"""The two stages (ingest, route), their transactional loop and their state."""

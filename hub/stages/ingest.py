@@ -1,0 +1,271 @@
+"""Ingest: native bytes on a partner's outbox -> canonical FHIR Bundle, or DLQ + nack.
+
+Stateless. Bad input never raises out of ``handle``: it becomes a DLQ record and a nack.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+
+import orjson
+
+from adapters.base import AdapterError, DecodeContext, Decoded
+from hub.context import HubContext
+from hub.stages.households import HouseholdTable
+from hub.stages.records import (
+    HEADER_DLQ_AT,
+    HEADER_DLQ_DETAIL,
+    HEADER_DLQ_PARTNER,
+    HEADER_DLQ_REASON,
+    HEADER_DLQ_SOURCE,
+    HEADER_EVENT,
+    HEADER_KIND,
+    HEADER_MESSAGE_ID,
+    HEADER_REPLAY_OF,
+    InRecord,
+    OutRecord,
+)
+from observability.audit import trace_id
+from observability.logging import get_logger
+from observability.metrics import UNKNOWN_EVENT, HubMetrics
+from schemas import fhir
+from schemas.codes import MessageEvent, RejectReason
+from schemas.envelope import RoutingEnvelope
+from schemas.fhir import FhirInvalidError
+from schemas.ids import derived_id
+from schemas.partners import Partner
+
+STAGE = "ingest"
+_MESSAGE_NAMESPACE = uuid.UUID("6f1c6f0e-4b7a-4f2e-9a55-0c1f3b1e8a10")
+log = get_logger(__name__)
+_DLQ_REF = re.compile(rb"\d{1,9}:\d{1,19}")
+
+
+def age_on(birth_date: date | None, today: date) -> int | None:
+    """Age in whole years: the only trace of a birth date that travels past ingest."""
+    if birth_date is None:
+        return None
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return max(0, today.year - birth_date.year - before_birthday)
+
+
+def hub_message_id(topic: str, partition: int, offset: int) -> str:
+    """Deterministic per input record, so a retried batch produces the very same ids."""
+    return derived_id(_MESSAGE_NAMESPACE, f"{topic}/{partition}/{offset}")
+
+
+@dataclass(frozen=True)
+class IngestStage:
+    ctx: HubContext
+    metrics: HubMetrics
+    name: str = STAGE
+    households: HouseholdTable = field(default_factory=HouseholdTable)
+
+    @property
+    def pattern(self) -> str:
+        return self.ctx.names.partner_out_pattern
+
+    def handle(self, record: InRecord) -> list[OutRecord]:
+        out = self._handle(record)
+        replay_of = next((v for k, v in record.headers if k == HEADER_REPLAY_OF), None)
+        if replay_of is None or not _DLQ_REF.fullmatch(replay_of):
+            return out
+        # A replayed message that fails again says so in its new DLQ record.
+        tag = (HEADER_REPLAY_OF, replay_of)
+        return [
+            replace(r, headers=[*r.headers, tag]) if r.topic == self.ctx.names.dlq else r
+            for r in out
+        ]
+
+    def batch_committed(self) -> None:
+        self.households.commit()
+
+    def batch_aborted(self) -> None:
+        self.households.rollback()
+
+    def unreadable(self, record: InRecord) -> list[OutRecord]:
+        """A record the Kafka client could not parse: a DLQ record (no bytes) and a nack."""
+        topic, partition, offset = record.topic, record.partition, record.offset
+        message_id = hub_message_id(topic, partition, offset)
+        now = datetime.now(UTC)
+        error = AdapterError(
+            RejectReason.MALFORMED,
+            "the Kafka record could not be read: it, or one before it in its record batch, "
+            "has a header name that is not valid UTF-8",
+        )
+        partner_id = self.ctx.names.partner_of_out_topic(topic) or "?"
+        partner = self.ctx.registry.get(partner_id)
+        if partner is None:
+            self.metrics.rejects.labels(STAGE, RejectReason.MALFORMED.value).inc()
+            return [self._dlq(partner_id, b"", error, message_id, now, topic, partition, offset)]
+        return self._reject(partner, b"", error, message_id, now, topic, partition, offset)
+
+    def _handle(self, record: InRecord) -> list[OutRecord]:
+        topic, partition, offset, value = (
+            record.topic,
+            record.partition,
+            record.offset,
+            record.value,
+        )
+        message_id = hub_message_id(topic, partition, offset)
+        now = datetime.now(UTC)
+        partner_id = self.ctx.names.partner_of_out_topic(topic) or "?"
+        partner = self.ctx.registry.get(partner_id)
+        if partner is None:
+            self.metrics.rejects.labels(STAGE, RejectReason.UNKNOWN_PARTNER.value).inc()
+            log.warning("rejected", reason=RejectReason.UNKNOWN_PARTNER.value, topic=topic)
+            error = AdapterError(RejectReason.UNKNOWN_PARTNER, "topic belongs to no known partner")
+            return [
+                self._dlq(
+                    partner_id, value or b"", error, message_id, now, topic, partition, offset
+                )
+            ]
+        try:
+            decoded = self._decode(partner, value, message_id, now)
+        except AdapterError as error:
+            return self._reject(
+                partner, value or b"", error, message_id, now, topic, partition, offset
+            )
+        except Exception as exc:  # an adapter bug must not stop the stream
+            log.error("adapter-crash", partner=partner.id, error_type=type(exc).__name__)
+            crash = AdapterError(
+                RejectReason.INTERNAL_ERROR, "the hub could not process this message"
+            )
+            return self._reject(
+                partner, value or b"", crash, message_id, now, topic, partition, offset
+            )
+        self.metrics.messages_in.labels(STAGE, partner.id, decoded.event.value).inc()
+        log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
+                  trace_id=trace_id(message_id))  # fmt: skip
+        return self._canonical(partner, decoded, message_id, now, record.timestamp_ms)
+
+    def _decode(
+        self, partner: Partner, value: bytes | None, message_id: str, now: datetime
+    ) -> Decoded:
+        if value is None:
+            raise AdapterError(RejectReason.MALFORMED, "empty message")
+        if len(value) > self.ctx.settings.max_payload_bytes:
+            raise AdapterError(
+                RejectReason.PAYLOAD_TOO_LARGE,
+                f"payload exceeds {self.ctx.settings.max_payload_bytes} bytes",
+            )
+        adapter = self.ctx.adapters.get(partner.adapter_name)
+        context = DecodeContext(partner, self.ctx.registry, message_id, now)
+        try:
+            return adapter.decode(value, context)
+        except FhirInvalidError as exc:
+            raise AdapterError(RejectReason.SCHEMA_INVALID, str(exc)) from None
+
+    def _canonical(
+        self, partner: Partner, decoded: Decoded, message_id: str, now: datetime, sent_ms: int
+    ) -> list[OutRecord]:
+        pseudonyms = self.ctx.pseudonyms
+        child = pseudonyms.child(decoded.subject_key)
+        siblings = tuple(pseudonyms.child(bsn) for bsn in decoded.household_member_bsns)
+        household = self.households.household_for(
+            child, siblings, default=pseudonyms.household_of(decoded.subject_key)
+        )
+        aliases = tuple(pseudonyms.child("correlation:" + a) for a in decoded.aliases)
+        placed = self.households.join(household, (child, *siblings, *aliases))
+        envelope = RoutingEnvelope(
+            message_id=message_id,
+            event=decoded.event,
+            sender_id=partner.id,
+            sender_kind=partner.kind,
+            partner_message_id=decoded.partner_message_id,
+            household=household,
+            child=child,
+            recipient_id=decoded.recipient.id if decoded.recipient else None,
+            recipient_kind=decoded.recipient.kind if decoded.recipient else None,
+            received_at=now,
+            facts=decoded.facts.model_copy(
+                update={
+                    "child_age": age_on(decoded.child_birth_date, now.date()),
+                    "household_members": siblings,
+                    "area": decoded.facts.area or partner.area,
+                }
+            ),
+        )
+        memberships = [
+            OutRecord(self.ctx.names.households, household.encode(), member.encode())
+            for member in placed
+        ]
+        canonical = OutRecord(
+            topic=self.ctx.names.canonical,
+            key=envelope.household.encode(),
+            value=orjson.dumps(decoded.bundle),
+            headers=envelope.to_headers(),
+            # The partner's publish time travels on, so route can stamp it on deliveries
+            # (kh-sent-at) and end-to-end latency is measurable where it ends.
+            timestamp_ms=sent_ms if sent_ms > 0 else None,
+        )
+        return [*memberships, canonical]
+
+    def _reject(
+        self,
+        partner: Partner,
+        value: bytes,
+        error: AdapterError,
+        message_id: str,
+        now: datetime,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> list[OutRecord]:
+        self.metrics.messages_in.labels(STAGE, partner.id, UNKNOWN_EVENT).inc()
+        self.metrics.rejects.labels(STAGE, error.code.value).inc()
+        log.info("rejected", partner=partner.id, reason=error.code.value, message_id=message_id,
+                 trace_id=trace_id(message_id))  # fmt: skip
+        nack = fhir.response_bundle(
+            hub_message_id=derived_id(message_id, "nack"),
+            in_response_to=message_id,
+            partner_message_id=error.partner_message_id,
+            recipient_id=partner.id,
+            at=now,
+            reject=error.code,
+            reason=error.message,
+        )
+        adapter = self.ctx.adapters.get(partner.adapter_name)
+        self.metrics.messages_out.labels(STAGE, partner.id, "nack", UNKNOWN_EVENT).inc()
+        return [
+            self._dlq(partner.id, value, error, message_id, now, topic, partition, offset),
+            OutRecord(
+                topic=self.ctx.names.partner_in(partner.id),
+                value=adapter.encode(nack),
+                key=None,
+                headers=[
+                    (HEADER_MESSAGE_ID, message_id.encode()),
+                    (HEADER_KIND, b"nack"),
+                    (HEADER_EVENT, MessageEvent.ACKNOWLEDGEMENT.value.encode()),
+                ],
+            ),
+        ]
+
+    def _dlq(
+        self,
+        partner_id: str,
+        value: bytes,
+        error: AdapterError,
+        message_id: str,
+        now: datetime,
+        topic: str,
+        partition: int,
+        offset: int,
+    ) -> OutRecord:
+        """The original bytes, untouched, with why and where from: replayable later."""
+        return OutRecord(
+            topic=self.ctx.names.dlq,
+            key=partner_id.encode(),
+            value=value,
+            headers=[
+                (HEADER_MESSAGE_ID, message_id.encode()),
+                (HEADER_DLQ_REASON, error.code.value.encode()),
+                (HEADER_DLQ_DETAIL, error.message.encode()),
+                (HEADER_DLQ_PARTNER, partner_id.encode()),
+                (HEADER_DLQ_SOURCE, f"{topic}:{partition}:{offset}".encode()),
+                (HEADER_DLQ_AT, now.isoformat().encode()),
+            ],
+        )

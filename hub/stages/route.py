@@ -1,0 +1,208 @@
+"""Route: canonical Bundle -> the routing core's decision -> encoded partner deliveries.
+
+Holds router state per household in memory; every change is also written to the compacted
+``ketenhub.state`` topic in the same transaction as the deliveries, and read back on start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from hub.context import HubContext
+from hub.stages.records import (
+    HEADER_EVENT,
+    HEADER_KIND,
+    HEADER_MESSAGE_ID,
+    HEADER_SENT_AT,
+    InRecord,
+    OutRecord,
+)
+from hub.stages.state_restore import read_changelog, restore_states
+from hub.stages.state_store import StateStore
+from observability import audit as logboek
+from observability.logging import get_logger
+from observability.metrics import HubMetrics
+from routing.decide import Delivery, DeliveryKind, decide
+from routing.directory import Directory
+from routing.minimise import minimise
+from routing.state import HouseholdState
+from schemas import fhir
+from schemas.envelope import RoutingEnvelope
+from schemas.ids import derived_id
+
+STAGE = "route"
+log = get_logger(__name__)
+
+
+@dataclass
+class RouteStage:
+    ctx: HubContext
+    metrics: HubMetrics
+    states: MutableMapping[str, HouseholdState] = field(default_factory=dict)
+    name: str = STAGE
+    _undo: dict[str, HouseholdState | None] = field(default_factory=dict, repr=False)
+    """State of each household before the batch in flight changed it (None: unknown then)."""
+    _published: list[tuple[str, int]] = field(default_factory=list, repr=False)
+    """(delivery kind, partner publish time in ms) of the batch in flight, for the latency."""
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return (self.ctx.names.canonical,)
+
+    _owned: set[int] | None = field(default=None, repr=False)
+    """Canonical partitions this instance owns; None before the first assignment."""
+
+    def __post_init__(self) -> None:
+        self.directory = Directory.from_registry(self.ctx.registry)
+
+    async def partitions_assigned(self, partitions: list[int]) -> None:
+        """A partition gained in a rebalance is read back from ``ketenhub.state`` first.
+
+        The state and canonical topics have the same key and partition count, so a
+        household's state sits in the partition number of its messages. At the first
+        assignment the hub has restored everything moments ago, but other instances may have
+        changed state since (while this one joined the group): it reads on from there.
+        """
+        if self._owned is None:
+            self._owned = set(partitions)
+            if isinstance(self.states, StateStore) and self.states.restored_to and partitions:
+                await read_changelog(
+                    self.ctx.kafka, self.ctx.names.state, self.states,
+                    only=partitions, since=self.states.restored_to,
+                )  # fmt: skip
+                log.info("state-caught-up-on-first-assignment", partitions=sorted(partitions))
+            return
+        gained = sorted(set(partitions) - self._owned)
+        self._owned |= set(partitions)
+        if not gained:
+            return
+        fresh = await restore_states(self.ctx.kafka, self.ctx.names.state, only=gained)
+        for household in list(fresh):
+            self.states[household] = fresh[household]
+        log.info("state-restored-on-rebalance", partitions=gained, households=len(fresh))
+
+    def partitions_revoked(self, partitions: list[int]) -> None:
+        if self._owned is not None:
+            self._owned -= set(partitions)
+
+    def handle(self, record: InRecord) -> list[OutRecord]:
+        envelope = RoutingEnvelope.from_headers(record.headers)
+        event = envelope.event.value
+        self.metrics.messages_in.labels(STAGE, envelope.sender_id, event).inc()
+        before = self.states.get(envelope.household, HouseholdState())
+        now = datetime.now(UTC)
+        decision = decide(before, envelope, self.ctx.policy, now, self.directory)
+        key = envelope.household.encode()
+        out: list[OutRecord] = []
+        for index, delivery in enumerate(decision.deliveries):
+            payload = self._payload(envelope, delivery, index, record.value or b"{}", now)
+            if delivery.reject is not None:
+                self.metrics.rejects.labels(STAGE, delivery.reject.value).inc()
+                log.info("refused", sender=envelope.sender_id, reason=delivery.reject.value,
+                         message_id=envelope.message_id,
+                         trace_id=logboek.trace_id(envelope.message_id))  # fmt: skip
+            self.metrics.messages_out.labels(
+                STAGE, delivery.recipient_id, delivery.kind.value, event
+            ).inc()
+            if record.timestamp_ms > 0:
+                self._published.append((delivery.kind.value, record.timestamp_ms))
+            out.append(
+                OutRecord(
+                    topic=self.ctx.names.partner_in(delivery.recipient_id),
+                    key=key,
+                    value=payload,
+                    headers=[
+                        (HEADER_MESSAGE_ID, envelope.message_id.encode()),
+                        (HEADER_KIND, delivery.kind.value.encode()),
+                        (HEADER_EVENT, envelope.event.value.encode()),
+                        (HEADER_SENT_AT, str(record.timestamp_ms).encode()),
+                    ],
+                )
+            )
+        self.metrics.observe_decision(envelope, decision, self.directory.kind)
+        audit_headers = [(HEADER_MESSAGE_ID, envelope.message_id.encode())]
+        for entry in logboek.from_route(
+            decision.audit, envelope, ended=datetime.now(UTC), kind_of=self.directory.kind,
+            instance_id=self.ctx.settings.instance_id,
+        ):  # fmt: skip
+            out.append(OutRecord(self.ctx.names.audit, entry.to_json(), key, audit_headers))
+        log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
+                  sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
+        if decision.new_state != before:
+            self._undo.setdefault(envelope.household, self.states.get(envelope.household))
+            self.states[envelope.household] = decision.new_state
+            out.append(
+                OutRecord(self.ctx.names.state, decision.new_state.model_dump_json().encode(), key)
+            )
+        return out
+
+    def batch_committed(self) -> None:
+        """The batch's transaction committed: its state changes are durable now."""
+        self._undo.clear()
+        now = time.time()
+        for kind, published_ms in self._published:
+            self.metrics.delivered(kind, published_ms, now)
+        self._published.clear()
+
+    def batch_aborted(self) -> None:
+        """The transaction aborted and the batch comes again: undo its state changes."""
+        for household, state in self._undo.items():
+            if state is None:
+                self.states.pop(household, None)
+            else:
+                self.states[household] = state
+        self._undo.clear()
+        self._published.clear()
+
+    def _payload(
+        self,
+        envelope: RoutingEnvelope,
+        delivery: Delivery,
+        index: int,
+        canonical: bytes,
+        now: datetime,
+    ) -> bytes:
+        """The delivery in the recipient's native format, minimised for its kind."""
+        recipient = self.ctx.partner(delivery.recipient_id)
+        adapter = self.ctx.adapters.get(recipient.adapter_name)
+        if delivery.kind is DeliveryKind.FORWARD:
+            drop = self.ctx.policy.minimisation_for(recipient.kind)
+            return adapter.encode(minimise(orjson.loads(canonical), drop))
+        if delivery.kind is DeliveryKind.NOTIFY and delivery.notice is not None:
+            notice = delivery.notice
+            about = tuple(
+                (pid, p.name, p.contact)
+                for pid in notice.about
+                if (p := self.ctx.registry.get(pid)) is not None
+            )
+            bundle = fhir.notification_bundle(
+                hub_message_id=derived_id(envelope.message_id, f"notice-{index}"),
+                recipient_id=recipient.id,
+                at=now,
+                subject=notice.subject.value,
+                about=about,
+                regarding=notice.regarding,
+            )
+            return adapter.encode(bundle)
+        return adapter.encode(_response(envelope, delivery))
+
+
+def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
+    kind = delivery.kind.value
+    return fhir.response_bundle(
+        hub_message_id=derived_id(envelope.message_id, kind),
+        in_response_to=envelope.message_id,
+        partner_message_id=envelope.partner_message_id,
+        recipient_id=delivery.recipient_id,
+        at=datetime.now(UTC),
+        delivered_to=delivery.delivered_to,
+        reject=delivery.reject,
+        reason=delivery.reason,
+        duplicate=delivery.duplicate,
+    )

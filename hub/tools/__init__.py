@@ -1,0 +1,1 @@
+"""Developer tools: the demo chain, the benchmark and the chaos run."""

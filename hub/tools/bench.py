@@ -1,0 +1,770 @@
+"""``ketenhub bench``: the hub's throughput and latency against raw Kafka passthrough.
+
+One run, on one broker, with topics of its own (a unique prefix, deleted afterwards):
+
+1. **raw passthrough** (the ceiling): a plain aiokafka consumer -> producer process copying the
+   mix's bytes between two topics with the hub's partitions, batch size and linger;
+2. **full pipeline**: ``python -m hub run`` (ingest + route, FHIR validation, policy, state,
+   exactly-once transactions) draining the same mix from the partners' outboxes;
+3. **latency**: partners publish at a steady share of the pipeline's measured maximum and
+   the time from their publish to the committed delivery in the inbox is recorded.
+
+Both workers run as **child processes** and are measured from outside (``/proc``): their CPU
+and memory figures are their own, not the load generator's or the observer's, and neither
+shares an event loop or the GIL with the code measuring it. The hub runs exactly as in
+production (``python -m hub run``), with both stages in one process.
+
+Throughput is the steady rate from 10 % done to the end (startup is not steady state);
+"done" for the pipeline means the message's first delivery (forward, ack or nack, all in one
+transaction) is committed in an inbox, or its dead letter is.
+
+``python -m hub.tools.bench passthrough|restore ...`` runs the worker processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import signal
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer
+
+from hub.context import load_registry, local_kafka, resolve_kafka
+from hub.kafka.connection import KafkaConnection, assign_all
+from hub.kafka.topics import TopicNames, TopicSpec, create_topics, delete_topics, topic_specs
+from hub.settings import Settings
+from hub.stages.loop import BATCH_BYTES, LINGER_MS, MAX_BATCH
+from hub.stages.records import HEADER_MESSAGE_ID, HEADER_SENT_AT
+from hub.tools import bench_procs
+from hub.tools.bench_mix import BenchMix, MixMessage
+from hub.tools.bench_stats import (
+    PASSTHROUGH,
+    BenchResult,
+    Latency,
+    LoadLevel,
+    Progress,
+    Throughput,
+    WarmUp,
+    warmup_line,
+)
+
+HALF = 0.5
+REPORT_LEVELS = (0.25, 0.5, 0.75, 0.9)
+"""Shares of the measured maximum the report plots latency at."""
+LOAD_SECONDS = 15.0
+"""How long partners offer each load level (fewer messages if ``--messages`` is smaller)."""
+PASSTHROUGH_REPEAT = 5
+"""The passthrough copies the mix this many times over. It drains 20-30 times faster than
+the pipeline (23,000-33,000 msg/s here): 20,000 messages once took it under a second,
+too short for a steady window, so that run's rate was counted from the worker's spawn
+(10,102 msg/s)."""
+FLOOR_MSGS_PER_S = 5.0
+"""A trickle: every message meets an idle hub, so its latency is the pipeline's floor (two
+transactional hops and their fetches), with no queueing in it."""
+IDLE_TIMEOUT_S = 60.0
+"""A phase gives up when nothing completes for this long (a stuck or crashed worker)."""
+PROFILE_MESSAGES = 5_000
+WARMUP_SECONDS = 90.0
+"""Default warm-up. A freshly started local broker, at a steady 300 msg/s through the hub,
+used 1.20 cores in its first 12 s and 0.39 from its second minute on (its JVM compiling its
+hot code); the hub's latency at that rate went from p50 137 to 65 ms meanwhile."""
+WARMUP_MSGS_PER_S = 300.0
+"""About a third of what one hub process drains on 2 cores: warm, not queued."""
+WARMUP_STEP_S = 10.0
+OBSERVER_FETCH_WAIT_MS = 100
+"""How long the broker may hold the observer's fetch when nothing is there. It answers as
+soon as a transaction commits, so this adds no latency (measured: the floor was no worse at
+100 than at 5 ms), but a 5 ms poll of every inbox partition cost the broker about 0.15 and
+the load generator about 0.25 of a core with nothing to read, taken from the hub it measures."""
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not measure what it set out to (the text says why)."""
+
+
+class Reporter(Protocol):
+    """**Protocol:** where progress goes while the benchmark runs."""
+
+    def phase(self, title: str, total: int) -> None: ...
+
+    def advance(self, done: int) -> None: ...
+
+    def done(self, line: str) -> None: ...
+
+
+class Quiet:
+    """For ``--json``: nothing on the terminal while it runs."""
+
+    def phase(self, title: str, total: int) -> None:
+        pass
+
+    def advance(self, done: int) -> None:
+        pass
+
+    def done(self, line: str) -> None:
+        pass
+
+
+# Observing outputs.
+
+
+@dataclass
+class Observer:
+    """Reads output topics (committed records only) and notes what completed when.
+
+    ``distinct``: count messages by their ``kh-message-id`` (the hub writes several records
+    per input in one transaction: the first that is visible marks it done); otherwise every
+    record counts (raw passthrough).
+    """
+
+    consumer: AIOKafkaConsumer
+    distinct: bool
+    done: int = 0
+    last_at: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    seen: set[bytes] = field(default_factory=set)
+
+    @classmethod
+    async def start(cls, kafka: KafkaConnection, topics: Sequence[str], distinct: bool) -> Observer:
+        consumer = kafka.consumer(
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            fetch_max_wait_ms=OBSERVER_FETCH_WAIT_MS,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+        await consumer.start()
+        await asyncio.sleep(0)  # lets aiokafka's group-less coordinator task start
+        partitions = await assign_all(consumer, topics)
+        await consumer.seek_to_end(*partitions)
+        for tp in partitions:  # resolve the lazy seek now, before anything is published
+            await consumer.position(tp)
+        return cls(consumer, distinct)
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    def reset(self) -> None:
+        self.done, self.latencies_ms = 0, []
+
+    async def poll(self, timeout_ms: int = 20) -> int:
+        """Read what is there; returns how many messages completed now."""
+        batch = await self.consumer.getmany(timeout_ms=timeout_ms)
+        if not batch:
+            return 0
+        now = time.time()
+        new = 0
+        for records in batch.values():
+            for record in records:
+                if not self.distinct:
+                    new += 1
+                    continue
+                headers = dict(record.headers or ())
+                message_id = headers.get(HEADER_MESSAGE_ID)
+                if message_id is None or message_id in self.seen:
+                    continue
+                self.seen.add(message_id)
+                new += 1
+                sent_at = headers.get(HEADER_SENT_AT)
+                if sent_at is not None and sent_at.isdigit() and int(sent_at) > 0:
+                    self.latencies_ms.append(now * 1000 - int(sent_at))
+        self.done += new
+        if new:
+            self.last_at = time.monotonic()
+        return new
+
+
+# Worker processes.
+
+
+@dataclass
+class Worker:
+    """A child process whose CPU and memory are read from outside."""
+
+    process: asyncio.subprocess.Process
+    log: Path
+    started: float
+
+    @classmethod
+    async def spawn(cls, args: Sequence[str], env: dict[str, str], log: Path) -> Worker:
+        with log.open("ab") as handle:
+            process = await asyncio.create_subprocess_exec(
+                *args, env=env, stdout=handle, stderr=asyncio.subprocess.STDOUT
+            )
+        return cls(process, log, time.monotonic())
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu_s(self) -> float:
+        return bench_procs.cpu_seconds(self.pid)
+
+    def peak_rss_mb(self) -> float:
+        return bench_procs.peak_rss_mb(self.pid)
+
+    def check(self) -> None:
+        if self.process.returncode is not None:
+            tail = self.log.read_text(errors="replace")[-2000:]
+            raise BenchError(
+                f"worker exited with {self.process.returncode} (log: {self.log}):\n{tail}"
+            )
+
+    async def stop(self, timeout: float = 30) -> None:
+        if self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+@dataclass
+class Workers:
+    """What is measured as one: the hub's process, or its two stage processes (``--split``).
+
+    CPU adds up exactly; peak RSS is the sum of each process's peak (an upper bound: the
+    peaks need not coincide).
+    """
+
+    members: list[Worker]
+
+    @property
+    def log(self) -> Path:
+        return self.members[0].log
+
+    @property
+    def started(self) -> float:
+        return min(w.started for w in self.members)
+
+    def cpu_s(self) -> float:
+        return sum(w.cpu_s() for w in self.members)
+
+    def peak_rss_mb(self) -> float:
+        return sum(w.peak_rss_mb() for w in self.members)
+
+    def check(self) -> None:
+        for worker in self.members:
+            worker.check()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(w.stop() for w in self.members))
+
+
+async def measure(
+    worker: Workers,
+    observer: Observer,
+    total: int,
+    reporter: Reporter,
+    parties: Callable[[], dict[str, float]] = dict,
+) -> Throughput:
+    """Wait until ``total`` messages are done; steady throughput, CPU and peak memory.
+
+    ``parties``: CPU seconds so far of everyone sharing the machine, for the cores each
+    used while the worker drained.
+    """
+    samples: list[Progress] = []
+    start = Progress(worker.started, 0, worker.cpu_s(), parties())
+    last_news = time.monotonic()
+    while observer.done < total:
+        worker.check()
+        if await observer.poll():
+            last_news = observer.last_at
+            samples.append(Progress(last_news, observer.done, worker.cpu_s(), parties()))
+            reporter.advance(observer.done)
+        elif time.monotonic() - last_news > IDLE_TIMEOUT_S:
+            raise BenchError(
+                f"stuck: {observer.done} of {total} messages done after {IDLE_TIMEOUT_S:.0f} s "
+                f"without progress; see {worker.log}"
+            )
+    return Throughput.of(samples, total, worker.peak_rss_mb(), start)
+
+
+async def passthrough(kafka: KafkaConnection, source: str, target: str, group: str) -> None:
+    """The ceiling: copy bytes ``source`` -> ``target`` as plainly as aiokafka allows.
+
+    The hub's consumer and producer settings and batch size, at-least-once (offsets
+    committed after each batch's records are acknowledged), no transaction, no handling.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    consumer = kafka.consumer(
+        source, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
+        isolation_level="read_committed", metadata_max_age_ms=10_000,
+    )  # fmt: skip
+    producer = kafka.producer(
+        acks="all", enable_idempotence=True, linger_ms=LINGER_MS, max_batch_size=BATCH_BYTES
+    )
+    await producer.start()
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+            if not batch:
+                continue
+            sent = [
+                await producer.send(target, value=r.value, key=r.key, headers=list(r.headers))
+                for records in batch.values()
+                for r in records
+            ]
+            await asyncio.gather(*sent)
+            await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in batch.items() if rs})
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+# Publishing as partners do.
+
+
+async def publish_all(
+    kafka: KafkaConnection, records: Sequence[tuple[str, bytes]], reporter: Reporter | None = None
+) -> None:
+    """Preload ``(topic, payload)`` records as fast as the client can (no key, as partners)."""
+    producer = kafka.producer(acks="all", enable_idempotence=True, linger_ms=20,
+                              max_batch_size=256 * 1024)  # fmt: skip
+    await producer.start()
+    try:
+        pending: list[asyncio.Future[Any]] = []
+        for index, (topic, payload) in enumerate(records, 1):
+            pending.append(await producer.send(topic, value=payload))
+            if len(pending) >= 5_000:
+                await asyncio.gather(*pending)
+                pending = []
+                if reporter:
+                    reporter.advance(index)
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def offer_load(
+    kafka: KafkaConnection,
+    messages: Sequence[tuple[str, bytes]],
+    rate: float,
+    observer: Observer,
+    worker: Workers,
+    reporter: Reporter,
+) -> tuple[float, Latency]:
+    """Publish ``messages`` at a steady ``rate`` while the observer times their delivery.
+
+    Returns the achieved rate (messages done per second of the run) and the latencies.
+    """
+    observer.reset()
+    producer = kafka.producer(acks="all", enable_idempotence=True)
+    await producer.start()
+    total = len(messages)
+    started = time.monotonic()
+
+    async def watch() -> None:
+        last_news = time.monotonic()
+        while observer.done < total:
+            worker.check()
+            if await observer.poll(timeout_ms=5):
+                last_news = observer.last_at
+                reporter.advance(observer.done)
+            elif time.monotonic() - last_news > IDLE_TIMEOUT_S:
+                raise BenchError(f"stuck at {observer.done} of {total} messages")
+
+    watcher = asyncio.create_task(watch())
+    try:
+        sent: list[asyncio.Future[Any]] = []
+        for index, (topic, payload) in enumerate(messages):
+            due = started + index / rate
+            if (wait := due - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            sent.append(await producer.send(topic, value=payload))
+        await asyncio.gather(*sent)
+        await watcher
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, BenchError):
+            await watcher
+        await producer.stop()
+    seconds = max(observer.last_at - started, 1e-6)
+    return total / seconds, Latency.of(observer.latencies_ms)
+
+
+# The whole run.
+
+
+@dataclass
+class BenchRun:
+    settings: Settings
+    messages: int
+    reporter: Reporter
+    report: Path | None = None
+    profile: bool = False
+    split: bool = False
+    """Run ingest and route as two processes (``hub run --stage ...``) instead of one."""
+    warmup_s: float = WARMUP_SECONDS
+    workdir: Path = field(default_factory=lambda: Path(os.environ.get("TMPDIR", "/tmp")))
+    prefix: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:10]}")
+
+    def __post_init__(self) -> None:
+        self.kafka = resolve_kafka(self.settings)
+        self.registry = load_registry(self.settings)
+        self.names = TopicNames(self.prefix)
+        self.partitions = self.settings.partitions
+        self.raw_in, self.raw_out = f"{self.prefix}.raw.in", f"{self.prefix}.raw.out"
+        self.logs = (self.report or self.workdir) / f"{self.prefix}-logs"
+        self.mix = BenchMix(self.registry)
+        self.kinds: Counter[str] = Counter()
+        self.broker_pid = (
+            None if self.settings.bootstrap else local_kafka(self.settings).status().pid
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "KETENHUB_BOOTSTRAP": self.kafka.bootstrap,
+            "KETENHUB_TOPIC_PREFIX": self.prefix,
+            "KETENHUB_INSTANCE_ID": self.prefix,
+            "KETENHUB_METRICS_PORT": "0",
+        }
+
+    def specs(self) -> list[TopicSpec]:
+        specs = topic_specs(self.names, self.registry, self.settings)
+        return [*specs, TopicSpec(self.raw_in, self.partitions),
+                TopicSpec(self.raw_out, self.partitions)]  # fmt: skip
+
+    def outbox(
+        self, messages: Sequence[MixMessage], *, in_mix: bool = True
+    ) -> list[tuple[str, bytes]]:
+        """``(partner outbox, payload)`` records; ``in_mix``: counted in the report's mix."""
+        if in_mix:
+            self.kinds.update(m.kind for m in messages)
+        return [(self.names.partner_out(m.sender.id), m.payload) for m in messages]
+
+    def inboxes(self) -> list[str]:
+        return [self.names.partner_in(p.id) for p in self.registry.partners] + [self.names.dlq]
+
+    async def run(self) -> BenchResult:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        specs = self.specs()
+        await create_topics(self.kafka, specs, self.settings.replication_factor)
+        try:
+            await wait_for_topics(self.kafka, [s.name for s in specs])
+            result = await self._run()
+        finally:
+            await delete_topics(self.kafka, [s.name for s in specs])
+        if self.report is None:  # the workers' logs matter only when something went wrong
+            shutil.rmtree(self.logs, ignore_errors=True)
+        return result
+
+    async def _run(self) -> BenchResult:
+        n = self.messages
+        batch = self.mix.messages(n)
+        self.kinds.clear()
+        drain = self.outbox(batch)
+        warmup = await self._warm_up() if self.warmup_s > 0 else None
+
+        copies = n * PASSTHROUGH_REPEAT
+        self.reporter.phase("raw passthrough: preloading", copies)
+        raw_in = [(self.raw_in, p) for _, p in drain]
+        await publish_all(self.kafka, raw_in * PASSTHROUGH_REPEAT, self.reporter)
+        self.reporter.phase("raw passthrough: copying", copies)
+        raw = await self._passthrough(copies)
+        self.reporter.done(f"raw passthrough: {raw.msgs_per_s:,.1f} msg/s")
+
+        self.reporter.phase("full pipeline: preloading partner outboxes", n)
+        await publish_all(self.kafka, drain, self.reporter)
+        observer = await Observer.start(self.kafka, self.inboxes(), distinct=True)
+        hub = await self.spawn_hub()
+        notes: list[str] = []
+        try:
+            self.reporter.phase("full pipeline: ingest + route", n)
+            pipeline = await measure(
+                hub, observer, n, self.reporter, lambda: self._cpu_seconds(hub)
+            )
+            self.reporter.done(f"full pipeline: {pipeline.msgs_per_s:,.1f} msg/s")
+            levels = []
+            for share in REPORT_LEVELS if self.report else (HALF,):
+                levels.append(await self._level(share, pipeline.msgs_per_s, observer, hub))
+            floor = await self._level(
+                FLOOR_MSGS_PER_S / pipeline.msgs_per_s, pipeline.msgs_per_s, observer, hub
+            )
+        finally:
+            await hub.stop()
+            await observer.stop()
+        half = next(lv for lv in levels if lv.share == HALF)
+        for level in levels:
+            if level.achieved_msgs_per_s < 0.95 * level.offered_msgs_per_s:
+                notes.append(
+                    f"at {level.share:.0%} of the drain maximum the hub kept up with only "
+                    f"{level.achieved_msgs_per_s:,.1f} of {level.offered_msgs_per_s:,.1f} msg/s: "
+                    "a steady stream comes in small batches, each with its own transactions"
+                )
+        for name, drained in (("passthrough", raw), ("pipeline", pipeline)):
+            if not drained.steady:
+                notes.append(
+                    f"the {name} drained its messages too fast for a steady rate (its "
+                    f"{drained.msgs_per_s:,.1f} msg/s includes starting the worker): the ratio "
+                    "is not comparable; use --messages 20000 or more"
+                )
+        profile: list[str] = []
+        if self.profile:
+            profile = await self._profile()
+        if not bench_procs.cpu_seconds():
+            notes.append("no /proc here: CPU and memory figures are 0")
+        return BenchResult(
+            messages=n, partitions=self.partitions,
+            partner_partitions=self.settings.partner_partitions,
+            passthrough=raw, pipeline=pipeline, half_load=half, floor=floor,
+            levels=levels if self.report else [], mix=dict(self.kinds),
+            hub_mode=self.hub_mode, profile=profile, notes=notes, cpu_count=os.cpu_count() or 0,
+            warmup=warmup,
+        )  # fmt: skip
+
+    def hub_args(self, profile_to: Path | None = None, stage: str = "all") -> list[str]:
+        profiler = ["-m", "cProfile", "-o", str(profile_to)] if profile_to else []
+        return [sys.executable, *profiler, "-m", "hub", "run", "--metrics-port", "0",
+                "--stage", stage]  # fmt: skip
+
+    async def spawn_hub(self) -> Workers:
+        if not self.split:
+            return Workers([await Worker.spawn(self.hub_args(), self.env(), self.logs / "hub.log")])
+        return Workers([
+            await Worker.spawn(self.hub_args(stage=stage), self.env(), self.logs / f"{stage}.log")
+            for stage in ("ingest", "route")
+        ])  # fmt: skip
+
+    @property
+    def hub_mode(self) -> str:
+        if self.split:
+            return "2 subprocesses: python -m hub run --stage ingest, --stage route"
+        return "subprocess: python -m hub run"
+
+    async def _passthrough(self, n: int) -> Throughput:
+        observer = await Observer.start(self.kafka, [self.raw_out], distinct=False)
+        args = [sys.executable, "-m", "hub.tools.bench", "passthrough",
+                self.raw_in, self.raw_out, f"{self.prefix}-passthrough"]  # fmt: skip
+        worker = Workers([await Worker.spawn(args, self.env(), self.logs / "passthrough.log")])
+        try:
+            return await measure(
+                worker, observer, n, self.reporter, lambda: self._cpu_seconds(worker, PASSTHROUGH)
+            )
+        finally:
+            await worker.stop()
+            await observer.stop()
+
+    async def _level(
+        self, share: float, maximum: float, observer: Observer, hub: Workers
+    ) -> LoadLevel:
+        rate = max(share * maximum, 1.0)
+        count = max(20, min(self.messages, round(rate * LOAD_SECONDS)))
+        messages = self.outbox(self.mix.messages(count))
+        self.reporter.phase(f"latency at {rate:,.0f} msg/s ({share:.0%} of maximum)", count)
+        before, started = self._cpu_seconds(hub), time.monotonic()
+        achieved, latency = await offer_load(
+            self.kafka, messages, rate, observer, hub, self.reporter
+        )
+        cores = self._cores_since(before, started, hub)
+        self.reporter.done(
+            f"latency at {rate:,.0f} msg/s: p50 {latency.p50_ms:.1f} ms, "
+            f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms"
+        )
+        return LoadLevel(share, rate, achieved, latency, cores)
+
+    async def _warm_up(self) -> WarmUp:
+        """Partners publish a steady stream through a hub before anything is measured.
+
+        Otherwise a broker the benchmark has just started (or one that was idle since its
+        start) spends the first phases compiling: the figures would be its JIT's, and the
+        phases that come first would pay for all of them. The hub of the warm-up stops
+        after it; the measured phases start their own, which carries on from its commits.
+        """
+        observer = await Observer.start(self.kafka, self.inboxes(), distinct=True)
+        hub = await self.spawn_hub()
+        steps: list[dict[str, float]] = []
+        done_s = 0.0
+        try:
+            while done_s < self.warmup_s:
+                seconds = min(WARMUP_STEP_S, self.warmup_s - done_s)
+                count = max(1, round(WARMUP_MSGS_PER_S * seconds))
+                records = self.outbox(self.mix.messages(count), in_mix=False)
+                self.reporter.phase(
+                    f"warm-up: {done_s:.0f}-{done_s + seconds:.0f} of {self.warmup_s:.0f} s "
+                    f"at {WARMUP_MSGS_PER_S:.0f} msg/s", count,
+                )  # fmt: skip
+                before, started = self._cpu_seconds(hub), time.monotonic()
+                await offer_load(
+                    self.kafka, records, WARMUP_MSGS_PER_S, observer, hub, self.reporter
+                )
+                steps.append(self._cores_since(before, started, hub))
+                done_s += seconds
+        finally:
+            await hub.stop()
+            await observer.stop()
+        warmup = WarmUp(self.warmup_s, WARMUP_MSGS_PER_S, steps)
+        self.reporter.done(warmup_line(warmup.to_json()))
+        return warmup
+
+    def _cores_since(
+        self, before: dict[str, float], started: float, hub: Workers
+    ) -> dict[str, float]:
+        """CPU cores each party used since ``before`` was read at ``started``."""
+        seconds = max(time.monotonic() - started, 1e-6)
+        return {
+            party: (used - before[party]) / seconds
+            for party, used in self._cpu_seconds(hub).items()
+            if party in before
+        }
+
+    def _cpu_seconds(self, worker: Workers, name: str = "hub") -> dict[str, float]:
+        """CPU seconds so far of the parties sharing the machine (none without ``/proc``).
+
+        ``name``: the party ``worker`` is (the hub, or the passthrough in its drain).
+        """
+        own = bench_procs.cpu_seconds()
+        if not own:
+            return {}
+        used = {name: worker.cpu_s()}
+        if self.broker_pid is not None:
+            used["broker"] = bench_procs.cpu_seconds(self.broker_pid)
+        return used | {"load generator": own}
+
+    async def _profile(self) -> list[str]:
+        """Drain more of the mix through a hub running under cProfile; its top functions."""
+        count = min(self.messages, PROFILE_MESSAGES)
+        self.reporter.phase("profile: preloading", count)
+        await publish_all(self.kafka, self.outbox(self.mix.messages(count)), self.reporter)
+        stats_file = self.logs / "hub.pstats"
+        observer = await Observer.start(self.kafka, self.inboxes(), distinct=True)
+        # One process for both stages even with --split: one profile to read, the same code.
+        hub = Workers([await Worker.spawn(
+            self.hub_args(profile_to=stats_file), self.env(), self.logs / "hub-profiled.log"
+        )])  # fmt: skip
+        try:
+            self.reporter.phase("profile: ingest + route under cProfile", count)
+            await measure(hub, observer, count, self.reporter)
+        finally:
+            await hub.stop()
+            await observer.stop()
+        if not stats_file.exists():
+            return ["(the profiled hub wrote no statistics)"]
+        lines = profile_summary(stats_file)
+        (self.logs / "profile.txt").write_text("\n".join(lines) + "\n")
+        self.reporter.done(f"profile: {stats_file}")
+        return lines
+
+
+def profile_summary(stats_file: Path, top: int = 25) -> list[str]:
+    """The functions that cost most, by own time and by cumulative time."""
+    lines: list[str] = []
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        stats = pstats.Stats(str(stats_file), stream=out)
+        stats.strip_dirs().sort_stats(order).print_stats(top)
+        text = out.getvalue()
+        start = text.find("   ncalls")
+        lines += [f"-- by {order} --", *text[start:].rstrip().splitlines(), ""]
+    return lines
+
+
+async def wait_for_topics(
+    kafka: KafkaConnection, topics: Sequence[str], timeout: float = 60
+) -> None:
+    """Return once the cluster's metadata lists every topic (just created ones take a moment)."""
+    client = kafka.consumer(enable_auto_commit=False)
+    await client.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            await client._client.force_metadata_update()
+            missing = set(topics) - set(client._client.cluster.topics())
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise BenchError(f"topics not ready after {timeout:.0f} s: {sorted(missing)[:3]}")
+            await asyncio.sleep(0.2)
+    finally:
+        await client.stop()
+
+
+def run_bench(
+    settings: Settings,
+    *,
+    messages: int,
+    reporter: Reporter,
+    report: Path | None = None,
+    profile: bool = False,
+    split: bool = False,
+    warmup_s: float = WARMUP_SECONDS,
+) -> BenchResult:
+    run = BenchRun(
+        settings, messages, reporter, report=report, profile=profile, split=split,
+        warmup_s=warmup_s,
+    )  # fmt: skip
+    return asyncio.run(run.run())
+
+
+# Worker entry points: python -m hub.tools.bench passthrough|restore ...
+
+
+def _restore_main(topic: str) -> dict[str, Any]:
+    import gc
+
+    from hub.stages.state_restore import restore_states
+
+    kafka = resolve_kafka(Settings())
+    gc.collect()
+    before = bench_procs.memory_mb()
+    started = time.perf_counter()
+    states = asyncio.run(restore_states(kafka, topic))
+    seconds = time.perf_counter() - started
+    gc.collect()
+    return {
+        "restored": len(states),
+        "restore_s": seconds,
+        "rss_before_mb": before,
+        "rss_after_mb": bench_procs.memory_mb(),
+        "peak_rss_mb": bench_procs.peak_rss_mb(),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m hub.tools.bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    copy = commands.add_parser("passthrough", help="copy bytes between two topics")
+    copy.add_argument("source")
+    copy.add_argument("target")
+    copy.add_argument("group")
+    restore = commands.add_parser("restore", help="restore router state; print figures as JSON")
+    restore.add_argument("topic")
+    restore.add_argument("--profile", type=Path, help="write cProfile statistics here")
+    args = parser.parse_args(argv)
+    if args.command == "passthrough":
+        kafka = resolve_kafka(Settings())
+        asyncio.run(passthrough(kafka, args.source, args.target, args.group))
+    else:
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        figures = _restore_main(args.topic)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        sys.stdout.write(json.dumps(figures) + "\n")
+
+
+if __name__ == "__main__":
+    main()
