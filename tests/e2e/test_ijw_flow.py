@@ -169,6 +169,6 @@ async def test_a_referral_runs_the_whole_ijw_cycle_and_the_gp_hears_of_it(
     gp_inbox = await _inbox_until(hub_env, GP, ["ack", "notify", "notify", "notify"])
     subjects = [json.loads(m.value)["subject"] for m in gp_inbox if m.kind == "notify"]
     assert subjects == ["assignment-granted", "care-started", "care-ended"]
-    for message in gp_inbox:
-        assert b"999990019" not in message.value and b"Proefpersoon" not in message.value
+    for received in gp_inbox:
+        assert b"999990019" not in received.value and b"Proefpersoon" not in received.value
     assert running_hub.poll() is None
