@@ -164,7 +164,10 @@ def _element_data(element: etree._Element) -> Any:
     """Element -> plain data keyed by element name (the models' aliases)."""
     children = [c for c in element if isinstance(c.tag, str)]
     if not children:
-        return (element.text or "").strip()
+        # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD); a value
+        # that is blank only stays as it is, for a type whose XSD allows it.
+        text = element.text or ""
+        return text.strip() or text
     if _local(element) in WRAPPERS:
         return [_element_data(c) for c in children]
     return {_local(c): _element_data(c) for c in children if _local(c) not in NOT_CARRIED}

@@ -163,8 +163,10 @@ class AdresSoort(StrEnum):
 class AanduidingWoonadres(StrEnum):
     """NUM061."""
 
+    AAN_BOORD = "AB"
     BIJ = "BY"
     TEGENOVER = "TO"
+    WOONWAGEN = "WW"
 
 
 # ---- basisschema composite datatypes ------------------------------------------------------

@@ -12,7 +12,11 @@ from functools import cache
 import pytest
 from lxml import etree
 
-from schemas.ijw import XSD_DIR
+from adapters import ijw
+from adapters.base import AdapterError
+from schemas.codes import RejectReason
+from schemas.ijw import XSD_DIR, Bericht
+from tests.adapters.ijw_cases import GOLDEN, golden
 from tests.schemas import ijw_mutations
 from tests.schemas.ijw_facts import MESSAGES
 
@@ -21,7 +25,11 @@ MIN_CASES = 2_000
 
 @cache
 def _cases() -> tuple[ijw_mutations.Case, ...]:
-    return tuple(ijw_mutations.cases())
+    golden_seeds = [
+        ijw_mutations.from_document(bericht, "golden", etree.fromstring(golden(bericht)))
+        for bericht in sorted(GOLDEN)
+    ]
+    return tuple(ijw_mutations.cases(golden_seeds))
 
 
 @cache
@@ -71,3 +79,33 @@ def test_the_hub_xsd_agrees_with_the_release_on_every_mutation(bericht: str) -> 
         if verdict != case.expected_valid:
             disagreements.append(f"{case.name}: hub {verdict}, release {case.expected_valid}")
     assert disagreements == []
+
+
+HUB_REFUSALS_OF_INVALID = {RejectReason.SCHEMA_INVALID, RejectReason.INVALID_BSN}
+HUB_REFUSALS_OF_VALID = {RejectReason.RULE_VIOLATION, RejectReason.INVALID_BSN}
+"""What the hub may still refuse in a message the release's structure allows: a broken
+single-message rule, a BSN failing the elfproef (CS002), never its structure."""
+
+
+def test_the_hub_reads_what_the_release_allows_and_refuses_the_rest() -> None:
+    """The whole read path (XSD, model, rules), not just the XSD: a model stricter than the
+    release would refuse a valid message as schema-invalid; one laxer would accept it.
+
+    Every case the release allows, and every third it refuses (those stop at the XSD the
+    test above checks in full), to keep the suite fast."""
+    wrong = []
+    invalid = [c for c in _cases() if not c.expected_valid]
+    for case in [c for c in _cases() if c.expected_valid] + invalid[::3]:
+        try:
+            ijw.parse(case.payload, tuple(Bericht))
+            verdict: RejectReason | None = None
+        except AdapterError as error:
+            verdict = error.code
+        allowed = HUB_REFUSALS_OF_VALID | {None} if case.expected_valid else HUB_REFUSALS_OF_INVALID
+        if verdict not in allowed:
+            wrong.append(f"{case.name}: {verdict}")
+    assert wrong == []
+
+
+def test_the_golden_seeds_are_mutated_too() -> None:
+    assert sum(c.name.split("/")[1] == "golden" for c in _cases()) > 1_000
