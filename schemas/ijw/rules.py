@@ -59,6 +59,7 @@ CHECKED: dict[str, str] = {
     "CD009": "Contact/Periode only for a temporary address (Soort 04)",
     "CS003": "an end date is not before its start date",
     "TR002": "a birth date lies at most 120 years before the Dagtekening",
+    "CS139": "DatumGebruik fits the Datum (IV009: unknown day and month 01, year 1900)",
     "TR006": "a Contact holds a Telefoon, or Huis and Postcode",
     "TR061": "a client has an address of Soort 01, 02 or 03",
     "TR101": "no two identical lines in one message",
@@ -152,9 +153,17 @@ def _years_after(day: date, years: int) -> date:
 
 
 def _birth(path: str, birth: Geboortedatum, dagtekening: date) -> Iterator[Violation]:
-    unknown = birth.datum_gebruik is not None and birth.datum_gebruik.value == "3"
-    if not unknown and dagtekening > _years_after(birth.datum, 120):
+    usage = birth.datum_gebruik.value if birth.datum_gebruik is not None else None
+    if usage != "3" and dagtekening > _years_after(birth.datum, 120):
         yield _v(f"{path}/Geboortedatum", "TR002")
+    # IV009: the unknown parts are 01 (day, month) and 1900 (year).
+    day = birth.datum
+    if (
+        (usage == "1" and day.day != 1)
+        or (usage == "2" and (day.day, day.month) != (1, 1))
+        or (usage == "3" and day != date(1900, 1, 1))
+    ):
+        yield _v(f"{path}/Geboortedatum/DatumGebruik", "CS139")
 
 
 def _naam(path: str, naam: Naam, *, client: bool) -> Iterator[Violation]:

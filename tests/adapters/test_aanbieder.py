@@ -205,6 +205,7 @@ VARIANTS = {
         PROVIDER,
         _replace(
             "JW315",
+            (b">2014-03-02</ijw:Datum>", b">2014-03-01</ijw:Datum>"),
             (b"</ijw:Datum>", b"</ijw:Datum>\n      <ijw:DatumGebruik>1</ijw:DatumGebruik>"),
             (
                 b"<ijw:Voorletters>T<",
@@ -327,6 +328,7 @@ VARIANTS = {
                 b"<ijw:Code>54001</ijw:Code>\n        </jw307:Product>",
                 b"",
             ),
+            (b">2014-03-02</ijw:Datum>", b">1900-01-01</ijw:Datum>"),
             (b"</ijw:Datum>", b"</ijw:Datum><ijw:DatumGebruik>3</ijw:DatumGebruik>"),
             (b"<jw307:Geslacht>2<", b"<jw307:Geslacht>0<"),
         ),

@@ -175,3 +175,21 @@ def test_a_jw325_without_prestaties_is_keyed_by_an_alias_of_its_declaratie() -> 
 def test_retours_leave_no_aliases() -> None:
     for bericht, (_, sender) in RETOURS.items():
         assert _decoded(bericht, golden(bericht), sender).aliases == ()
+
+
+@pytest.mark.parametrize("bericht", sorted(RETOURS))
+def test_a_fully_approved_heenbericht_gets_a_bare_header_and_counts_as_accepted(
+    bericht: str,
+) -> None:
+    """IV028: a retour on a message without any error is its header only, no retourcodes."""
+    answered, sender = RETOURS[bericht]
+    prefix = bericht.lower()
+    bare = re.sub(
+        rf"\s*<{prefix}:RetourCodes>.*?</{prefix}:RetourCodes>",
+        "",
+        _without_content(bericht).decode(),
+        flags=re.DOTALL,
+    ).encode()
+    decoded = _decoded(bericht, bare, sender)
+    assert fhir.resource(decoded.bundle, "Task")["status"] == "accepted"
+    assert decoded.facts.related_partner_message_id == answered

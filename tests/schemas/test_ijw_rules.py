@@ -90,6 +90,11 @@ CASES = [
         ),
     ),
     (
+        "CS139",
+        "Client/Geboortedatum/DatumGebruik",
+        _swap("JW305", (b"</ijw:Datum>", b"</ijw:Datum><ijw:DatumGebruik>2</ijw:DatumGebruik>")),
+    ),
+    (
         "TR002",
         "Client/Geboortedatum",
         _swap("JW301", (b"<ijw:Datum>2014-03-02<", b"<ijw:Datum>1906-03-01<")),
@@ -280,4 +285,14 @@ def test_every_rule_under_test_is_a_checked_rule() -> None:
 @pytest.mark.parametrize("bericht", [b.value for b in Bericht])
 def test_the_golden_examples_keep_every_rule(bericht: str) -> None:
     _, message = ijw.parse(golden(bericht), ALL)
+    assert rules.check(message) == []
+
+
+def test_a_partly_unknown_birth_date_as_iv009_writes_it_is_read() -> None:
+    payload = _swap(
+        "JW305",
+        (b"<ijw:Datum>2014-03-02</ijw:Datum>", b"<ijw:Datum>2014-01-01</ijw:Datum>"),
+        (b"</ijw:Datum>", b"</ijw:Datum><ijw:DatumGebruik>2</ijw:DatumGebruik>"),
+    )
+    _, message = ijw.parse(payload, ALL)
     assert rules.check(message) == []
