@@ -3,8 +3,9 @@ mapping to and from the models in ``schemas.ijw.models``, and the routing checks
 
 Parsing is defensive, in this order: a size cap of our own (on top of ingest's), UTF-8 only,
 any DOCTYPE or ENTITY declaration refused outright (``xml-unsafe``), then lxml with entity
-resolution, DTD loading and network access off, then the message's XSD. Error texts name
-elements and rules, never a value from the message.
+resolution, DTD loading and network access off, then the message's XSD, its model and the
+single-message rules of ``schemas.ijw.rules``. Error texts name elements and rules, never a
+value from the message.
 """
 
 from __future__ import annotations

@@ -146,6 +146,8 @@ def _v(path: str, rule: str) -> Violation:
 
 
 def _years_after(day: date, years: int) -> date:
+    if day.year + years > date.max.year:
+        return date.max
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year without one

@@ -296,3 +296,9 @@ def test_a_partly_unknown_birth_date_as_iv009_writes_it_is_read() -> None:
     )
     _, message = ijw.parse(payload, ALL)
     assert rules.check(message) == []
+
+
+def test_dates_at_the_end_of_the_calendar_break_no_rule_check() -> None:
+    far = _swap("JW301", (b"<ijw:Datum>2014-03-02<", b"<ijw:Datum>9999-12-31<"))
+    _, message = ijw.parse(far, ALL)
+    assert rules.check(message) == []
