@@ -8,13 +8,25 @@ they are made. The mapping (see ``schemas/ijw/README.md``):
   ``requester`` the Verwijzer (AGB identifier, or its name as ``display``) + Patient.
 - JW301 toewijzing: one Task per ToegewezenProduct (``identifier`` ToewijzingNummer,
   ``basedOn`` the JW315's ReferentieAanbieder, ``executionPeriod``, product and Omvang as
-  ``input``) + Patient with the Contactgegevens as addresses.
-- JW316 / JW302 retourberichten: the content of the answered message (as above, each class
-  with its WJ001 retourcodes as extensions) + one answer Task, ``status`` accepted when every
-  retourcode accepts (0200, 0233), else rejected with the first other code as ``statusReason``.
+  ``input``) + Patient with the Contactgegevens as addresses (organisation, phones, e-mail and
+  period as extensions on each), ``communication`` (Taal), the Communicatievorm, juridische
+  status and wettelijke vertegenwoordiging as extensions, and one ``contact`` per Relatie.
 - JW305 / JW307: one EpisodeOfCare per Start-/StopProduct, ``active`` with ``period.start``
   or ``finished`` with ``period.end`` and the JZ588 end reason; StatusAanlevering 3
   (verwijderen) is ``entered-in-error``.
+- JW317 verzoek om wijziging: a request Task (``intent`` proposal, ReferentieAanbieder,
+  WJ758 ``reasonCode``) and one Task per product ``partOf`` it (its ``code`` the iJw element:
+  OngewijzigdProduct, TeWijzigenProduct, NieuwProduct) + Patient (BSN only).
+- JW319 antwoordbericht: one Task ``basedOn`` the request's ReferentieAanbieder, ``rejected``
+  (WJ760 1, WJ759 ``statusReason``) or ``in-progress`` (WJ760 2); Woonplaatsbeginsel as an
+  extension.
+- JW323 declaratie: a Patient (BSN only) and a Claim per Client, an item per Prestatie; the
+  declaration's number, period, date and total on every Claim. JW325: a ClaimResponse
+  (totals, ``outcome``, rejecting codes as ``error``) + the returned Prestaties as Claims.
+- Retourberichten (JW302, JW306, JW308, JW316, JW318, JW320): the content of the answered
+  message (as above, each class with its WJ001 retourcodes as extensions; none when the
+  retour is its header only) + one answer Task, ``status`` accepted when every retourcode
+  accepts (0200, 0233), else rejected with the first other code as ``statusReason``.
 
 Each Bundle has a MessageHeader (event from ``EVENT_SYSTEM``, source/destination endpoints,
 focus) carrying the iJw header (BerichtIdentificatie, XsdVersie, retour fields) as one
