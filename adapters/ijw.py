@@ -22,7 +22,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from adapters.base import AdapterError, DecodeContext, Decoded
-from schemas import fhir, fhir_ijw
+from schemas import fhir_ijw
 from schemas.codes import RejectReason
 from schemas.envelope import RoutingFacts
 from schemas.ijw import BASIS_NS, XSD_DIR, Bericht, rules
@@ -165,10 +165,9 @@ def _element_data(element: etree._Element) -> Any:
     """Element -> plain data keyed by element name (the models' aliases)."""
     children = [c for c in element if isinstance(c.tag, str)]
     if not children:
-        # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD); a value
-        # that is blank only stays as it is, for a type whose XSD allows it.
-        text = element.text or ""
-        return text.strip() or text
+        # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD). A value
+        # that is blank only becomes empty and is refused: FHIR strings cannot be blank.
+        return (element.text or "").strip()
     if _local(element) in WRAPPERS:
         return [_element_data(c) for c in children]
     return {_local(c): _element_data(c) for c in children if _local(c) not in NOT_CARRIED}
@@ -359,7 +358,7 @@ def decode(payload: bytes, ctx: DecodeContext, accepted: Iterable[Bericht]) -> D
         partner_message_id=message_id,
         at=ctx.received_at,
     )
-    fhir.validate_bundle(bundle)
+    # Proven valid for every message the iJw models accept: see adapters.registry.
     bsn, birth_date = _subject(message)
     facts = _facts(bericht, message)
     return Decoded(
@@ -424,7 +423,8 @@ def _aliases(bericht: Bericht, message: IjwModel) -> tuple[str, ...]:
 
 
 def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
-    """Codes for the router: the GP behind a JW315, the message a retour or JW325 answers."""
+    """Codes for the router: the GP and the kind of referrer behind a JW315, the message a
+    retour or JW325 answers."""
     if isinstance(message, Jw315):
         gp = next(
             (
@@ -434,7 +434,8 @@ def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
             ),
             None,
         )
-        return RoutingFacts(referrer_agb=gp)
+        kinds = (p.verwijzer.type.value for p in message.client.aangevraagde_producten)
+        return RoutingFacts(referrer_agb=gp, referrer_type=next(kinds, None))
     if isinstance(message, Jw319):
         return RoutingFacts(verzoek_antwoord=message.antwoord.verzoek_antwoord)
     answered = bericht.answers

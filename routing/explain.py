@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.policy import Policy
+from routing.policy import HOUSEHOLD_RULES, Policy
 from schemas.audit import LegalBasis
 from schemas.codes import MessageEvent
 from schemas.partners import PartnerKind
@@ -58,4 +58,14 @@ def summary(policy: Policy) -> list[str]:
         f"{f.event.value:<26} {f.sender.value:>15} -> {f.recipient.value:<15} "
         + "/".join(b.value for b in f.bases)
         for f in sorted(policy.flows, key=lambda f: (f.event.value, f.sender.value))
+    ]
+
+
+def household_summary(policy: Policy) -> list[str]:
+    """One line per merge or split rule, for ``ketenhub policy check``."""
+    given = {(r.change, r.aspect): r.why for r in policy.household_rules}
+    return [
+        f"household {change}/{aspect}: {policy.household_rule(change, aspect)}"
+        + ("" if (change, aspect) in given else " (default: the file gives no rule)")
+        for change, aspect in HOUSEHOLD_RULES
     ]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from enum import StrEnum
+from enum import Enum, StrEnum
 
+import orjson
 from pydantic import AwareDatetime, Field
 
 from schemas.base import PrivateModel
@@ -65,6 +66,24 @@ class RoutingFacts(PrivateModel):
         pattern=r"^\d{8}$",
         description="AGB of the GP behind an iJw JW315 (its Verwijzer), to link it to the referral",
     )
+    merge_into: str | None = Field(
+        default=None, description="household pseudonym the households listed in merge_from join"
+    )
+    merge_from: tuple[str, ...] = Field(
+        default=(), description="household pseudonyms that merge into merge_into, in hop order"
+    )
+    split_children: tuple[str, ...] = Field(
+        default=(), description="child pseudonyms that left the household, to split_household"
+    )
+    split_household: str | None = None
+    handover: bool = Field(
+        default=False, description="the state of a split-off part arriving at its household"
+    )
+    referrer_type: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}$",
+        description="iJw COD327 type of the Verwijzer behind a JW315 (04: certified institution)",
+    )
 
 
 class RoutingEnvelope(PrivateModel):
@@ -78,14 +97,30 @@ class RoutingEnvelope(PrivateModel):
     recipient_id: str | None = None
     recipient_kind: PartnerKind | None = None
     received_at: AwareDatetime
+    source: str | None = Field(
+        default=None, description="the outbox record, topic:partition:offset: acks name it"
+    )
     facts: RoutingFacts = RoutingFacts()
 
     def to_headers(self) -> list[tuple[str, bytes]]:
-        fields = self.model_dump(mode="json", exclude_none=True, exclude={"facts"})
-        headers = [
-            (_PREFIX + name.replace("_", "-"), str(value).encode())
-            for name, value in fields.items()
-        ]
+        """One ``kh-<field>`` header per field that is set, in field order, plus the facts.
+
+        The values as ``model_dump(mode="json")`` gives them (an enum's value, a time as
+        ISO 8601 with ``Z``), read straight off the fields: once per message, on ingest's
+        hot path, where the generic dump cost three times as much.
+        """
+        headers = []
+        for name, header, kind in _HEADER_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if kind is _Kind.TIME:
+                text = orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1]
+            elif kind is _Kind.ENUM:
+                text = value.value.encode()
+            else:
+                text = value.encode()
+            headers.append((header, text))
         facts = self.facts.model_dump_json(exclude_defaults=True)
         if facts != "{}":
             headers.append((_FACTS, facts.encode()))
@@ -103,6 +138,23 @@ class RoutingEnvelope(PrivateModel):
 
 
 _FIELD_OF_HEADER = {_PREFIX + name.replace("_", "-"): name for name in RoutingEnvelope.model_fields}
+
+
+class _Kind(Enum):
+    TEXT = "text"
+    ENUM = "enum"
+    TIME = "time"
+
+
+_KIND_OF_FIELD = {"event": _Kind.ENUM, "sender_kind": _Kind.ENUM, "recipient_kind": _Kind.ENUM,
+                  "received_at": _Kind.TIME}  # fmt: skip
+_HEADER_FIELDS = tuple(
+    (name, header, _KIND_OF_FIELD.get(name, _Kind.TEXT))
+    for header, name in _FIELD_OF_HEADER.items()
+    if name != "facts"
+)
+if set(RoutingEnvelope.model_fields) - {"facts"} != {n for n, _, _ in _HEADER_FIELDS}:
+    raise AssertionError("every envelope field but facts travels as its own header")
 
 
 def header_value(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:

@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
-from schemas.base import PrivateModel
+from schemas.base import FHIR_STRING_PATTERN, PrivateModel
 from schemas.bsn import Bsn
 from schemas.codes import (
     AGB_SYSTEM,
@@ -36,6 +36,8 @@ PartnerId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 AgbCode = Annotated[str, Field(pattern=r"^\d{8}$")]
 Brin = Annotated[str, Field(pattern=r"^\d{2}[A-Z0-9]{2}$")]
 OrganisationCode = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
+FreeText = Annotated[str, Field(min_length=1, max_length=4000, pattern=FHIR_STRING_PATTERN)]
+"""Text a person wrote (a referral's reason, a plan's summary): what a FHIR string may hold."""
 
 H = TypeVar("H", bound=Hashable)
 
@@ -160,7 +162,7 @@ class Referral(NativeMessage, Generic[P]):
     urgency: Urgency
     care_category: CareCategory
     addressed_to_agb: AgbCode = Field(description="AGB code of the youth-care provider")
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: FreeText
 
     def sender_identity(self) -> tuple[str, Party]:
         return f"referrer.{self.referrer.key}", self.referrer
@@ -222,6 +224,25 @@ class RegieClaim(CodeMessage):
 
     type: Literal["regie-claim"]
     household: Household
+
+
+class HouseholdChange(CodeMessage):
+    """Huishouden-wijziging: who lives together now (``together``, the first is the child
+    the message is about), and which children left that household (``left``: they now form
+    a household of their own). Children of two households the hub knew apart that are named
+    together merge those households; a WIJ team or the Veiligheidshuis sends it."""
+
+    type: Literal["huishouden-wijziging"]
+    together: Household
+    left: Annotated[
+        tuple[Child, ...], Field(max_length=20), AfterValidator(_distinct_children)
+    ] = ()
+
+    @model_validator(mode="after")
+    def _apart(self) -> Self:
+        if {c.bsn for c in self.together} & {c.bsn for c in self.left}:
+            raise ValueError("a child cannot both live in the household and have left it")
+        return self
 
 
 # What partners receive. Ids are always there; anything else may have been minimised away.

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from schemas.native import (
     CodeMessage,
     ConsentGiven,
     ConsentRevoked,
+    FreeText,
     Household,
+    HouseholdChange,
     MessageId,
     OrganisationReferral,
     PartnerId,
@@ -58,7 +58,7 @@ class PlanUpdate(CodeMessage):
 
     type: Literal["plan-update"]
     household: Household
-    summary: str = Field(min_length=1, max_length=4000)
+    summary: FreeText
 
 
 INBOUND = (
@@ -71,4 +71,5 @@ INBOUND = (
     OrganisationReferral,
     ConsentGiven,
     ConsentRevoked,
+    HouseholdChange,
 )

@@ -10,7 +10,7 @@ import typer
 from hub.cli.support import console, friendly
 from hub.context import load_policy
 from hub.settings import Settings
-from routing.explain import explain, summary
+from routing.explain import explain, household_summary, summary
 from routing.policy import Policy
 from schemas.codes import MessageEvent
 from schemas.partners import PartnerKind
@@ -35,12 +35,13 @@ def check(
 ) -> None:
     """Validate the policy file and list its flows; exit 2 with the problem if it is invalid."""
     policy = _policy(file)
-    for line in summary(policy):
+    for line in [*summary(policy), *household_summary(policy)]:
         console.print(line, highlight=False)
     console.print(
         f"policy OK: {len(policy.flows)} flows, {len(policy.notices)} notices, "
         f"{len(policy.consent_rules)} consent age rules, "
-        f"{len(policy.minimisation)} minimisation profiles",
+        f"{len(policy.minimisation)} minimisation profiles, "
+        f"{len(policy.household_rules)} household merge/split rules",
         highlight=False,
     )
 

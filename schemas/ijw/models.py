@@ -24,6 +24,9 @@ Versie = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1
 Identificatie = Annotated[str, Field(min_length=1, max_length=12)]
 Nummer = Annotated[int, Field(ge=0, le=999_999_999)]
 RetourCode = Annotated[str, Field(pattern=r"^[0-9A-Z][0-9]{3}$")]
+FHIR_CODE = r"^\S+( \S+)*$"
+"""A code the FHIR Coding it becomes can carry (no blanks but single inner spaces); the XSD
+allows any non-blank text of up to five characters."""
 NO_REMARK = "0200"
 """WJ001 0200: geen opmerking over deze berichtklasse (accepted)."""
 
@@ -210,7 +213,7 @@ class Naam(IjwModel):
 class Product(IjwModel):
     basis = True
     categorie: str = Field(pattern=r"^[0-9]{2}$", description="JZ020 productcategorie")
-    code: str | None = Field(default=None, min_length=1, max_length=5)
+    code: str | None = Field(default=None, max_length=5, pattern=FHIR_CODE)
 
 
 class Omvang(IjwModel):
@@ -610,7 +613,7 @@ class Prestatie(IjwModel):
     product_referentie: Referentie
     toewijzing_nummer: Nummer
     product_categorie: str = Field(pattern=r"^[0-9]{2}$", description="JZ020")
-    product_code: str = Field(min_length=1, max_length=5)
+    product_code: str = Field(max_length=5, pattern=FHIR_CODE)
     product_periode: GeslotenPeriode
     geleverd_volume: int = Field(ge=0, le=99_999_999)
     eenheid: Eenheid

@@ -8,8 +8,8 @@ another), constraints (CS) and the technical rules the standard checks per messa
 ``schemas/ijw/README.md`` lists every rule with its status.
 
 A violation names the element path and the rule code, never a value of the message.
-Retourberichten are not judged: they echo what the other side sent, and the rules are the
-heenbericht's sender's to keep.
+Retourberichten are judged on the order of their periods only: they echo what the other side
+sent, and the other rules are the heenbericht's sender's to keep.
 """
 
 from __future__ import annotations
@@ -26,10 +26,15 @@ from schemas.ijw.models import (
     Geboortedatum,
     IjwModel,
     Jw301,
+    Jw302,
     Jw305,
+    Jw306,
     Jw307,
+    Jw308,
     Jw315,
+    Jw316,
     Jw317,
+    Jw318,
     Jw319,
     Jw323,
     Jw325,
@@ -119,13 +124,22 @@ class Violation:
         return f"{self.rule}: {self.path}: {CHECKED[self.rule]}"
 
 
+PERIOD_RULES = frozenset({"CS003", "TR018", "TR137"})
+"""The rules that keep every period in order (no end before its start): a retour's echo of
+its heenbericht is judged on these alone, so that no FHIR Period the hub makes breaks
+``per-1`` (start not after end)."""
+
+
 def check(message: IjwModel) -> list[Violation]:
     """Every single-message rule the message breaks, in document order."""
     return list(_check(message))
 
 
 def _check(message: IjwModel) -> Iterator[Violation]:
-    if isinstance(message, Jw301):
+    echoed = _echoed_heenbericht(message)
+    if echoed is not None:
+        yield from (v for v in _check(echoed) if v.rule in PERIOD_RULES)
+    elif isinstance(message, Jw301):
         yield from _jw301(message)
     elif isinstance(message, Jw315):
         yield from _jw315(message)
@@ -139,6 +153,25 @@ def _check(message: IjwModel) -> Iterator[Violation]:
         yield from _jw323(message)
     elif isinstance(message, Jw325):
         yield from _jw325(message)
+
+
+_ECHOES: dict[type[IjwModel], type[IjwModel]] = {
+    Jw302: Jw301,
+    Jw306: Jw305,
+    Jw308: Jw307,
+    Jw316: Jw315,
+    Jw318: Jw317,
+}
+
+
+def _echoed_heenbericht(message: IjwModel) -> IjwModel | None:
+    """The heenbericht a retour's content echoes (built unvalidated), or None."""
+    heen = _ECHOES.get(type(message))
+    client = getattr(message, "client", None)
+    if heen is None or client is None:
+        return None
+    fields = {"header": getattr(message, "header", None), "client": client}
+    return heen.model_construct(**fields)
 
 
 def _v(path: str, rule: str) -> Violation:
@@ -540,6 +573,9 @@ def _jw325(message: Jw325) -> Iterator[Violation]:
         for p, prestatie in enumerate(client.prestaties, start=1):
             path = f"DeclaratieAntwoord/Clienten/Client[{c}]/Prestaties/Prestatie[{p}]"
             amount = prestatie.ingediend_bedrag
+            period = prestatie.product_periode
+            if period.einddatum < period.begindatum:
+                yield _v(f"{path}/ProductPeriode/Einddatum", "TR137")
             if amount.bedrag == 0 and amount.debet_credit != "D":
                 yield _v(f"{path}/IngediendBedrag/DebetCredit", "CS325")
             has_previous = prestatie.product_referentie.vorig_referentie_nummer is not None

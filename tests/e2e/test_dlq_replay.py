@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from hub.kafka.topics import TopicNames
-from hub.partner_client import InboxMessage, publish, read_inbox
+from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from hub.settings import DEFAULTS
 from hub.stages.records import HEADER_REPLAY_OF
 from schemas.envelope import header_value

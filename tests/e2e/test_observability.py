@@ -20,7 +20,7 @@ import yaml
 
 from hub.kafka.local import free_port
 from hub.kafka.topics import TopicNames
-from hub.partner_client import publish
+from hub.ops.topic_reader import publish
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import (
     GP,

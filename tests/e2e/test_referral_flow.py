@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hub.kafka.topics import TopicNames
-from hub.partner_client import InboxMessage, publish, read_inbox
+from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from hub.stages.records import HEADER_DLQ_REASON
 from schemas.envelope import header_value
 from tests.e2e.conftest import REPO, HubEnv

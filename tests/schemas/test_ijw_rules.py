@@ -302,3 +302,45 @@ def test_dates_at_the_end_of_the_calendar_break_no_rule_check() -> None:
     far = _swap("JW301", (b"<ijw:Datum>2014-03-02<", b"<ijw:Datum>9999-12-31<"))
     _, message = ijw.parse(far, ALL)
     assert rules.check(message) == []
+
+
+@pytest.mark.parametrize(
+    ("bericht", "old", "new", "rule", "path"),
+    [
+        (
+            "JW308",
+            b"<jw308:Einddatum>2027-06-04<",
+            b"<jw308:Einddatum>2026-12-01<",
+            "TR018",
+            "Client/StopProducten/StopProduct[1]/Einddatum",
+        ),
+        (
+            "JW318",
+            b"<jw318:Einddatum>2027-06-06<",
+            b"<jw318:Einddatum>2027-01-06<",
+            "CS003",
+            "Client/Verzoek/TeWijzigenProducten/TeWijzigenProduct[1]/Einddatum",
+        ),
+    ],
+)
+def test_a_retour_echoing_a_period_that_ends_before_it_starts_is_refused(
+    bericht: str, old: bytes, new: bytes, rule: str, path: str
+) -> None:
+    """Only the period rules judge a retour's echo: a FHIR Period may not end before it
+    starts (per-1), whatever the other side sent."""
+    with pytest.raises(AdapterError) as caught:
+        ijw.parse(_swap(bericht, (old, new)), ALL)
+    assert caught.value.code is RejectReason.RULE_VIOLATION
+    assert f"{rule}: {path}" in caught.value.message
+
+
+def test_a_retour_echo_is_not_judged_on_other_rules() -> None:
+    """A JW302 echoing a JW301 whose Omvang misses (CD041) is still read: the rule is the
+    municipality's to keep, the provider only returns what it got."""
+    payload = _swap(
+        "JW302",
+        (b"<jw302:Omvang>", b"<jw302:X>"),
+    )
+    payload = re.sub(rb"<jw302:X>.*?</jw302:Omvang>", b"", payload, flags=re.DOTALL)
+    _, message = ijw.parse(payload, ALL)
+    assert rules.check(message) == []
