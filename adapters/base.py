@@ -63,6 +63,10 @@ class Decoded:
     leaving_bsns: tuple[str, ...] = field(default=(), repr=False)
     """A household change: the children who left the household (they form one of their own)."""
     facts: RoutingFacts = field(default_factory=RoutingFacts)
+    aliases: tuple[str, ...] = ()
+    """Keys (never personal data) under which later messages that name no child find this
+    message's household: an iJw heenbericht's id and the provider's references, which its
+    answers and header-only retours carry (see ``correlation_key``)."""
     correlation_key: str | None = None
     """For a message that names no child (``child_bsn`` empty: an iJw answer or a retour
     without content): a key of what it belongs to, never personal data; ingest keys the

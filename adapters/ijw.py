@@ -3,8 +3,9 @@ mapping to and from the models in ``schemas.ijw.models``, and the routing checks
 
 Parsing is defensive, in this order: a size cap of our own (on top of ingest's), UTF-8 only,
 any DOCTYPE or ENTITY declaration refused outright (``xml-unsafe``), then lxml with entity
-resolution, DTD loading and network access off, then the message's XSD. Error texts name
-elements and rules, never a value from the message.
+resolution, DTD loading and network access off, then the message's XSD, its model and the
+single-message rules of ``schemas.ijw.rules``. Error texts name elements and rules, never a
+value from the message.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from adapters.base import AdapterError, DecodeContext, Decoded
 from schemas import fhir_ijw
 from schemas.codes import RejectReason
 from schemas.envelope import RoutingFacts
-from schemas.ijw import BASIS_NS, XSD_DIR, Bericht
+from schemas.ijw import BASIS_NS, XSD_DIR, Bericht, rules
 from schemas.ijw.models import (
     Antwoord,
     Header,
     IjwModel,
     Jw315,
+    Jw317,
+    Jw319,
     Jw323,
     Jw325,
     Jw325Header,
@@ -127,6 +130,11 @@ def parse(payload: bytes, accepted: Iterable[Bericht]) -> tuple[Bericht, IjwMode
         model = model_of(bericht).model_validate(_element_data(root))
     except ValidationError as exc:
         raise _model_error(exc, message_id) from None
+    violations = rules.check(model)
+    if violations:
+        shown = "; ".join(str(v) for v in violations[:3])
+        more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
+        raise AdapterError(RejectReason.RULE_VIOLATION, shown + more, message_id)
     return bericht, model
 
 
@@ -157,6 +165,8 @@ def _element_data(element: etree._Element) -> Any:
     """Element -> plain data keyed by element name (the models' aliases)."""
     children = [c for c in element if isinstance(c.tag, str)]
     if not children:
+        # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD). A value
+        # that is blank only becomes empty and is refused: FHIR strings cannot be blank.
         return (element.text or "").strip()
     if _local(element) in WRAPPERS:
         return [_element_data(c) for c in children]
@@ -359,7 +369,8 @@ def decode(payload: bytes, ctx: DecodeContext, accepted: Iterable[Bericht]) -> D
         recipient=recipient,
         child_birth_date=birth_date,
         facts=facts,
-        correlation_key=None if bsn else _correlation(bericht, message, facts, sides),
+        aliases=_aliases(bericht, message),
+        correlation_key=None if bsn else _correlation(bericht, message, facts),
     )
 
 
@@ -380,14 +391,35 @@ def _subject(message: IjwModel) -> tuple[str, date | None]:
     return "", None
 
 
-def _correlation(bericht: Bericht, message: IjwModel, facts: RoutingFacts, sides: Parties) -> str:
-    """What keys a message that names no child: the message it answers (a retour or JW325
-    without content), or the provider's reference of the request (JW319/JW320)."""
+def _correlation(bericht: Bericht, message: IjwModel, facts: RoutingFacts) -> str:
+    """What keys a message that names no child: the provider's reference of the request
+    (JW319, JW320), else the message it answers (a retour or JW325 without content)."""
     antwoord = getattr(message, "antwoord", None)
+    header: Header = message.header  # type: ignore[attr-defined]
     if isinstance(antwoord, Antwoord):
-        provider = sides.recipient_code if bericht is Bericht.JW319 else sides.sender_code
-        return f"referentie:{provider}:{antwoord.referentie_aanbieder}"
-    return f"bericht:{sides.sender_code}:{sides.recipient_code}:{facts.related_partner_message_id}"
+        return _reference_key(header.ontvanger, antwoord.referentie_aanbieder)
+    if isinstance(header, Jw325Header):  # its own header: the JW323 went the other way
+        return f"bericht:{header.ontvanger}:{header.afzender}:{facts.related_partner_message_id}"
+    return f"bericht:{header.afzender}:{header.ontvanger}:{facts.related_partner_message_id}"
+
+
+def _reference_key(provider_agb: str, referentie: str) -> str:
+    return f"referentie:{provider_agb}:{referentie}"
+
+
+def _aliases(bericht: Bericht, message: IjwModel) -> tuple[str, ...]:
+    """The keys its answers will carry, for a heenbericht: its own id and, for a request,
+    the provider's references (a JW319 names only those)."""
+    header: Header = message.header  # type: ignore[attr-defined]
+    if bericht.answers is not None:
+        return ()
+    own = f"bericht:{header.afzender}:{header.ontvanger}:{partner_message_id(bericht, header)}"
+    references: list[str] = []
+    if isinstance(message, Jw315):
+        references = [p.referentie_aanbieder for p in message.client.aangevraagde_producten]
+    elif isinstance(message, Jw317):
+        references = [message.client.verzoek.referentie_aanbieder]
+    return (own, *(_reference_key(header.afzender, r) for r in references))
 
 
 def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
@@ -404,6 +436,8 @@ def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
         )
         kinds = (p.verwijzer.type.value for p in message.client.aangevraagde_producten)
         return RoutingFacts(referrer_agb=gp, referrer_type=next(kinds, None))
+    if isinstance(message, Jw319):
+        return RoutingFacts(verzoek_antwoord=message.antwoord.verzoek_antwoord)
     answered = bericht.answers
     header = getattr(message, "header", None)
     if isinstance(header, Jw325Header):

@@ -47,6 +47,8 @@ class NoticeSubject(StrEnum):
     FAMILY_MATCH = "family-match"
     CARE_STARTED = "care-started"
     CARE_ENDED = "care-ended"
+    ASSIGNMENT_GRANTED = "assignment-granted"
+    ASSIGNMENT_REFUSED = "assignment-refused"
     HOUSEHOLD_MERGED = "household-merged"
     HOUSEHOLD_SPLIT = "household-split"
 
@@ -313,22 +315,60 @@ def _referral(b: _Builder) -> Decision:
 
 
 def _care_event(b: _Builder) -> Decision:
-    """Start/stop of care goes to its addressee, and the referrer hears of it."""
-    decision = _forward_to_recipient(b)
-    if any(d.kind is DeliveryKind.NACK for d in decision.deliveries):
-        return decision
+    """Start/stop of care goes to its addressee; the referrer and the regisseur hear of it."""
     subject = (
         NoticeSubject.CARE_STARTED
         if b.message.event is MessageEvent.CARE_START
         else NoticeSubject.CARE_ENDED
     )
+    provider = b.message.sender_id
+    return _forward_and_tell_the_chain(b, subject, provider, same_child=True)
+
+
+def _assignment(b: _Builder) -> Decision:
+    """A JW301 goes to the provider; the referrer and the regisseur hear it was granted."""
+    provider = b.message.recipient_id or ""
+    return _forward_and_tell_the_chain(
+        b, NoticeSubject.ASSIGNMENT_GRANTED, provider, same_child=True
+    )
+
+
+def _request_answer(b: _Builder) -> Decision:
+    """A JW319 goes to the provider; when it refuses the request (WJ760 1), the referrer and
+    the regisseur hear so. It names no child, so every referral of the household to that
+    provider counts."""
+    provider = b.message.recipient_id or ""
+    if b.message.facts.verzoek_antwoord != REQUEST_REFUSED:
+        return _forward_to_recipient(b)
+    return _forward_and_tell_the_chain(
+        b, NoticeSubject.ASSIGNMENT_REFUSED, provider, same_child=False
+    )
+
+
+REQUEST_REFUSED = "1"
+"""iJw WJ760 1: verzoek afgewezen."""
+
+
+def _forward_and_tell_the_chain(
+    b: _Builder, subject: NoticeSubject, provider: str, *, same_child: bool
+) -> Decision:
+    """Forward to the addressee; then the referrers of this child (or household) to this
+    provider and the household's regisseur get a minimal notice: what happened and which
+    provider, never the message's content."""
+    decision = _forward_to_recipient(b)
+    if any(d.kind is DeliveryKind.NACK for d in decision.deliveries):
+        return decision
     b.deliveries = [d for d in b.deliveries if d.kind is not DeliveryKind.ACK]
     b.audit = [a for a in b.audit if a.action is not AuditAction.ACKNOWLEDGED]
+    told = {b.message.sender_id, *b.delivered_to}
     for r in b.state.referrals:
-        if r.child == b.message.child and r.provider_id == b.message.sender_id:
-            b.notify(
-                r.referrer_id, subject, about=(b.message.sender_id,), regarding=r.partner_message_id
-            )
+        matches = r.provider_id == provider and (not same_child or r.child == b.message.child)
+        if matches and r.referrer_id not in told:
+            b.notify(r.referrer_id, subject, about=(provider,), regarding=r.partner_message_id)
+            told.add(r.referrer_id)
+    regie = b.state.regie
+    if regie is not None and regie.partner_id not in told:
+        b.notify(regie.partner_id, subject, about=(provider,))
     return b.accept(b.state)
 
 
@@ -614,4 +654,6 @@ _HANDLERS: dict[MessageEvent, Callable[[_Builder], Decision]] = {
     MessageEvent.HOUSEHOLD_CHANGE: _household_change,
     MessageEvent.CARE_START: _care_event,
     MessageEvent.CARE_END: _care_event,
+    MessageEvent.ASSIGNMENT: _assignment,
+    MessageEvent.REQUEST_ANSWER: _request_answer,
 }

@@ -117,6 +117,9 @@ class RejectReason(StrEnum):
     NO_PENDING_TRANSFER = "no-pending-transfer"
     XML_UNSAFE = "xml-unsafe"
     """XML with a DOCTYPE or ENTITY declaration (entity expansion, external entities)."""
+    RULE_VIOLATION = "rule-violation"
+    """A rule of the partner's standard that holds inside one message is broken (iJw CD, CS
+    and TR rules): the nack names the element path and the rule code."""
 
 
 CONCERN_CATEGORY_SYSTEM = "urn:ketenhub:codesystem:concern-category"

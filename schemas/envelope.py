@@ -56,6 +56,11 @@ class RoutingFacts(PrivateModel):
     )
     concern_category: str | None = None
     consent: ConsentFacts | None = None
+    verzoek_antwoord: str | None = Field(
+        default=None,
+        pattern=r"^[12]$",
+        description="iJw JW319 WJ760 answer on a request: 1 refused, 2 being looked into",
+    )
     referrer_agb: str | None = Field(
         default=None,
         pattern=r"^\d{8}$",

@@ -27,4 +27,5 @@ MEANING: Mapping[RejectReason, str] = {
     RejectReason.NOT_REGISSEUR: "only the household's current regisseur may do this",
     RejectReason.NO_PENDING_TRANSFER: "there is no open regie transfer offer to answer",
     RejectReason.XML_UNSAFE: "the XML declares a DOCTYPE or ENTITY, which the hub refuses",
+    RejectReason.RULE_VIOLATION: "an iJw rule inside the message is broken; see rule and path",
 }

@@ -202,7 +202,8 @@ class IngestStage:
             child, siblings, default=pseudonyms.household_of(decoded.subject_key)
         )
         moves = self._household_moves(decoded, message_id, household, (child, *siblings))
-        placed = self.households.join(household, (child, *siblings))
+        aliases = tuple(pseudonyms.child("correlation:" + a) for a in decoded.aliases)
+        placed = self.households.join(household, (child, *siblings, *aliases))
         envelope = RoutingEnvelope(
             message_id=message_id,
             source=source,

@@ -48,6 +48,14 @@ OTHER_MESSAGES: tuple[tuple[int, str, PartnerKind], ...] = (
     (8, "wij-regie-claim.json", PartnerKind.WIJ),
     (4, "wij-toestemming.json", PartnerKind.WIJ),
     (6, "aanbieder-jw315.xml", PartnerKind.AANBIEDER),
+    *(
+        (1, f"aanbieder-jw3{n}.xml", PartnerKind.AANBIEDER)
+        for n in ("02", "05", "07", "17", "20", "23")
+    ),
+    *(
+        (1, f"rigg-jw3{n}.xml", PartnerKind.RIGG)
+        for n in ("01", "06", "08", "16", "18", "19", "25")
+    ),
     (2, "veiligheidshuis-opschalen.json", PartnerKind.VEILIGHEIDSHUIS),
 )
 """(weight, golden example, sender kind): the everyday mix besides GP referrals."""
@@ -55,7 +63,7 @@ OTHER_MESSAGES: tuple[tuple[int, str, PartnerKind], ...] = (
 
 def _names_itself(partner: Partner, text: str) -> bool:
     """Whether an example was written as this partner (its AGB, BRIN or code appears)."""
-    return any(code in text for code in partner.sender_codes())
+    return any(code in text for code in (*partner.sender_codes(), *partner.municipality_codes))
 
 
 class Mistake(StrEnum):

@@ -12,7 +12,7 @@ from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
 from schemas.base import PrivateModel
@@ -24,6 +24,9 @@ Versie = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1
 Identificatie = Annotated[str, Field(min_length=1, max_length=12)]
 Nummer = Annotated[int, Field(ge=0, le=999_999_999)]
 RetourCode = Annotated[str, Field(pattern=r"^[0-9A-Z][0-9]{3}$")]
+FHIR_CODE = r"^\S+( \S+)*$"
+"""A code the FHIR Coding it becomes can carry (no blanks but single inner spaces); the XSD
+allows any non-blank text of up to five characters."""
 NO_REMARK = "0200"
 """WJ001 0200: geen opmerking over deze berichtklasse (accepted)."""
 
@@ -163,8 +166,10 @@ class AdresSoort(StrEnum):
 class AanduidingWoonadres(StrEnum):
     """NUM061."""
 
+    AAN_BOORD = "AB"
     BIJ = "BY"
     TEGENOVER = "TO"
+    WOONWAGEN = "WW"
 
 
 # ---- basisschema composite datatypes ------------------------------------------------------
@@ -208,7 +213,7 @@ class Naam(IjwModel):
 class Product(IjwModel):
     basis = True
     categorie: str = Field(pattern=r"^[0-9]{2}$", description="JZ020 productcategorie")
-    code: str | None = Field(default=None, min_length=1, max_length=5)
+    code: str | None = Field(default=None, max_length=5, pattern=FHIR_CODE)
 
 
 class Omvang(IjwModel):
@@ -223,12 +228,7 @@ class Verwijzer(IjwModel):
     type: TypeVerwijzer
     naam: str | None = Field(default=None, min_length=1, max_length=64)
     zorgverlener_code: AgbCode | None = None
-
-    @model_validator(mode="after")
-    def _naam_or_code(self) -> Verwijzer:
-        if self.naam is not None and self.zorgverlener_code is not None:
-            raise ValueError("Verwijzer has either Naam or ZorgverlenerCode, not both")
-        return self
+    """Naam or ZorgverlenerCode by type: rules CD066-CD068 in ``schemas.ijw.rules``."""
 
 
 class Huis(IjwModel):
@@ -268,33 +268,16 @@ class Telefoonnummers(IjwModel):
     telefoon02: Telefoon | None = None
 
 
-def _ends_after_start(start: date, end: date | None, end_name: str, start_name: str) -> None:
-    """iJw's rule, and FHIR's (``per-1``) for the Period it becomes: no end before the start."""
-    if end is not None and end < start:
-        raise ValueError(f"{end_name} must not be before {start_name}")
-
-
 class OpenPeriode(IjwModel):
     basis = True
     begindatum: date | None = None
     einddatum: date | None = None
-
-    @model_validator(mode="after")
-    def _period(self) -> OpenPeriode:
-        if self.begindatum is not None:
-            _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
-        return self
 
 
 class GeslotenPeriode(IjwModel):
     basis = True
     begindatum: date
     einddatum: date
-
-    @model_validator(mode="after")
-    def _period(self) -> GeslotenPeriode:
-        _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
-        return self
 
 
 class BedragMetDC(IjwModel):
@@ -377,12 +360,6 @@ class AangevraagdProduct(IjwModel):
     raamcontract: JaNee | None = None
     retour_codes: tuple[RetourCode, ...] = ()
 
-    @model_validator(mode="after")
-    def _period(self) -> AangevraagdProduct:
-        _ends_after_start(self.toewijzing_ingangsdatum, self.toewijzing_einddatum,
-                          "toewijzing_einddatum", "toewijzing_ingangsdatum")  # fmt: skip
-        return self
-
 
 class Jw315Client(Client):
     gezagsdrager_bekend: JaNee | None = None
@@ -445,11 +422,6 @@ class ToegewezenProduct(IjwModel):
     omvang: Omvang | None = None
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
-
-    @model_validator(mode="after")
-    def _period(self) -> ToegewezenProduct:
-        _ends_after_start(self.ingangsdatum, self.einddatum, "einddatum", "ingangsdatum")
-        return self
 
 
 class Jw301Client(Client):
@@ -519,11 +491,6 @@ class StopProduct(IjwModel):
     status_aanlevering: StatusAanlevering
     retour_codes: tuple[RetourCode, ...] = ()
 
-    @model_validator(mode="after")
-    def _period(self) -> StopProduct:
-        _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
-        return self
-
 
 class Jw307Client(Client):
     stop_producten: tuple[StopProduct, ...] = Field(min_length=1)
@@ -560,13 +527,6 @@ class TeWijzigenProduct(IjwModel):
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
 
-    @model_validator(mode="after")
-    def _period(self) -> TeWijzigenProduct:
-        _ends_after_start(
-            self.gewenste_ingangsdatum, self.einddatum, "einddatum", "gewenste_ingangsdatum"
-        )
-        return self
-
 
 class NieuwProduct(IjwModel):
     product: Product | None = None
@@ -575,13 +535,6 @@ class NieuwProduct(IjwModel):
     omvang: Omvang | None = None
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
-
-    @model_validator(mode="after")
-    def _period(self) -> NieuwProduct:
-        _ends_after_start(
-            self.gewenste_ingangsdatum, self.einddatum, "einddatum", "gewenste_ingangsdatum"
-        )
-        return self
 
 
 class Verzoek(IjwModel):
@@ -660,7 +613,7 @@ class Prestatie(IjwModel):
     product_referentie: Referentie
     toewijzing_nummer: Nummer
     product_categorie: str = Field(pattern=r"^[0-9]{2}$", description="JZ020")
-    product_code: str = Field(min_length=1, max_length=5)
+    product_code: str = Field(max_length=5, pattern=FHIR_CODE)
     product_periode: GeslotenPeriode
     geleverd_volume: int = Field(ge=0, le=99_999_999)
     eenheid: Eenheid

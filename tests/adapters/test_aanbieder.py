@@ -212,6 +212,7 @@ VARIANTS = {
         PROVIDER,
         _replace(
             "JW315",
+            (b">2014-03-02</ijw:Datum>", b">2014-03-01</ijw:Datum>"),
             (b"</ijw:Datum>", b"</ijw:Datum>\n      <ijw:DatumGebruik>1</ijw:DatumGebruik>"),
             (
                 b"<ijw:Voorletters>T<",
@@ -232,7 +233,7 @@ VARIANTS = {
                 b"</jw315:AangevraagdeProducten>",
                 b"<jw315:AangevraagdProduct>"
                 + _PRODUCT_315.replace(b"NL-VOT-2026-0042", b"NL-VOT-2026-0043")
-                .replace(b"<ijw:Code>54001</ijw:Code>", b"")
+                .replace(b"<ijw:Code>54001</ijw:Code>", b"<ijw:Code>54002</ijw:Code>")
                 .replace(b"<ijw:Type>02</ijw:Type>", b"<ijw:Type>05</ijw:Type>")
                 .replace(
                     b"<ijw:ZorgverlenerCode>01000001</ijw:ZorgverlenerCode>",
@@ -262,7 +263,10 @@ VARIANTS = {
                 b"</ijw:Geslachtsnaam><ijw:Partnernaam><ijw:Achternaam>Partner</ijw:Achternaam>"
                 b"<ijw:Voorvoegsel>van</ijw:Voorvoegsel></ijw:Partnernaam><ijw:Voornamen>",
             ),
-            (b"<ijw:NaamGebruik>1<", b"<ijw:NaamGebruik>4<"),
+            (
+                b"<ijw:Voorletters>T</ijw:Voorletters>\n      <ijw:NaamGebruik>1<",
+                b"<ijw:Voorletters>T</ijw:Voorletters>\n      <ijw:NaamGebruik>4<",
+            ),
             (
                 b"<ijw:Huisletter>A</ijw:Huisletter>",
                 b"<ijw:Huisletter>A</ijw:Huisletter><ijw:HuisnummerToevoeging>bis</ijw:HuisnummerToevoeging>"
@@ -270,9 +274,13 @@ VARIANTS = {
             ),
             (
                 b"</jw301:Contactgegevens>",
-                b"<jw301:Contact><jw301:Soort>02</jw301:Soort></jw301:Contact>"
-                b"<jw301:Contact><jw301:Soort>04</jw301:Soort><jw301:Adres><ijw:Plaatsnaam>Haren"
-                b"</ijw:Plaatsnaam></jw301:Adres></jw301:Contact></jw301:Contactgegevens>",
+                b"<jw301:Contact><jw301:Soort>02</jw301:Soort><jw301:Telefoon><ijw:Telefoon01>"
+                b"<ijw:Telefoonnummer>0612345678</ijw:Telefoonnummer><ijw:Landnummer>0031"
+                b"</ijw:Landnummer></ijw:Telefoon01></jw301:Telefoon></jw301:Contact>"
+                b"<jw301:Contact><jw301:Soort>04</jw301:Soort><jw301:Adres><ijw:Huis>"
+                b"<ijw:Huisnummer>5</ijw:Huisnummer></ijw:Huis><ijw:Postcode>9751AA</ijw:Postcode>"
+                b"<ijw:Plaatsnaam>Haren</ijw:Plaatsnaam><ijw:LandCode>NL</ijw:LandCode></jw301:Adres>"
+                b"</jw301:Contact></jw301:Contactgegevens>",
             ),
             (
                 b"</jw301:ToegewezenProducten>",
@@ -327,6 +335,7 @@ VARIANTS = {
                 b"<ijw:Code>54001</ijw:Code>\n        </jw307:Product>",
                 b"",
             ),
+            (b">2014-03-02</ijw:Datum>", b">1900-01-01</ijw:Datum>"),
             (b"</ijw:Datum>", b"</ijw:Datum><ijw:DatumGebruik>3</ijw:DatumGebruik>"),
             (b"<jw307:Geslacht>2<", b"<jw307:Geslacht>0<"),
         ),

@@ -10,7 +10,7 @@ import pytest
 
 from adapters import ijw
 from adapters.aanbieder import AanbiederAdapter
-from adapters.base import AdapterError
+from adapters.base import AdapterError, Decoded
 from adapters.rigg import RiggAdapter
 from adapters.testing import decode_context
 from schemas import fhir, fhir_ijw
@@ -132,3 +132,64 @@ def test_jw319_is_keyed_by_the_providers_reference() -> None:
     )
     assert task["status"] == "rejected"
     assert task["statusReason"]["coding"][0]["code"] == "3"
+
+
+HEENBERICHTEN = {
+    "JW301": RIGG,
+    "JW305": PROVIDER,
+    "JW307": PROVIDER,
+    "JW315": PROVIDER,
+    "JW317": PROVIDER,
+    "JW319": RIGG,
+    "JW323": PROVIDER,
+}
+
+
+def _decoded(bericht: str, payload: bytes, sender: str) -> Decoded:
+    return _adapter(sender).decode(payload, decode_context(REGISTRY, sender))
+
+
+@pytest.mark.parametrize("bericht", sorted(RETOURS))
+def test_a_header_only_retour_is_keyed_by_an_alias_of_its_heenbericht(bericht: str) -> None:
+    answered, sender = RETOURS[bericht]
+    heen = answered.split(":")[0]
+    heen_decoded = _decoded(heen, golden(heen), HEENBERICHTEN[heen])
+    retour = _decoded(bericht, _without_content(bericht), sender)
+    assert retour.correlation_key in heen_decoded.aliases
+
+
+def test_a_jw319_is_keyed_by_an_alias_of_the_request_it_answers() -> None:
+    request = _decoded("JW317", golden("JW317"), PROVIDER)
+    answer = _decoded("JW319", golden("JW319"), RIGG)
+    assert answer.correlation_key in request.aliases
+    assert all(BSN not in alias for alias in request.aliases)
+
+
+def test_a_jw325_without_prestaties_is_keyed_by_an_alias_of_its_declaratie() -> None:
+    claim = _decoded("JW323", golden("JW323"), PROVIDER)
+    answer = _decoded("JW325", golden("JW325"), RIGG)
+    assert answer.child_bsn == ""
+    assert answer.correlation_key in claim.aliases
+
+
+def test_retours_leave_no_aliases() -> None:
+    for bericht, (_, sender) in RETOURS.items():
+        assert _decoded(bericht, golden(bericht), sender).aliases == ()
+
+
+@pytest.mark.parametrize("bericht", sorted(RETOURS))
+def test_a_fully_approved_heenbericht_gets_a_bare_header_and_counts_as_accepted(
+    bericht: str,
+) -> None:
+    """IV028: a retour on a message without any error is its header only, no retourcodes."""
+    answered, sender = RETOURS[bericht]
+    prefix = bericht.lower()
+    bare = re.sub(
+        rf"\s*<{prefix}:RetourCodes>.*?</{prefix}:RetourCodes>",
+        "",
+        _without_content(bericht).decode(),
+        flags=re.DOTALL,
+    ).encode()
+    decoded = _decoded(bericht, bare, sender)
+    assert fhir.resource(decoded.bundle, "Task")["status"] == "accepted"
+    assert decoded.facts.related_partner_message_id == answered

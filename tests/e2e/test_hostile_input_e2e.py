@@ -23,6 +23,8 @@ from hub.kafka.topics import TopicNames
 from hub.ops.topic_reader import InboxMessage, read_inbox
 from hub.stages.records import HEADER_DLQ_REASON, HEADER_DLQ_SOURCE, HEADER_MESSAGE_ID
 from schemas.envelope import header_value
+from tests.adapters.ijw_cases import PROVIDER
+from tests.adapters.ijw_hostile import IJW_HOSTILE
 from tests.e2e.conftest import HubEnv
 from tests.e2e.test_referral_flow import GP, notices_until, referral, stop_hub, wait_for_stages
 from tests.hub.stages.test_hostile_input import HOSTILE, RIGG, Hostile
@@ -37,7 +39,9 @@ SAMPLE = (
     "reason-nul", "message-id-rtl-override", "extra-field-named-by-a-bsn",
     "unknown-partner-topic", "xml-billion-laughs", "xml-xxe-local-file", "xml-external-dtd",
 )  # fmt: skip
-CASES = [c for c in HOSTILE if c.id in SAMPLE]
+IJW_CASES = [Hostile(f"ijw-{c.id}", c.payload, c.reason, partner=c.partner) for c in IJW_HOSTILE]
+"""The iJw message types beyond the first six, from the provider and the RIGG."""
+CASES = [c for c in HOSTILE if c.id in SAMPLE] + IJW_CASES
 
 BAD_HEADER_PRODUCER = textwrap.dedent(
     """
@@ -107,7 +111,7 @@ def running_hub(hub_env: HubEnv, tmp_path: Path) -> Iterator[subprocess.Popen[by
 async def test_hostile_inputs_each_get_a_dlq_record_and_a_nack_and_the_hub_keeps_going(
     hub_env: HubEnv, running_hub: subprocess.Popen[bytes]
 ) -> None:
-    assert len(CASES) == len(SAMPLE)
+    assert len(CASES) == len(SAMPLE) + len(IJW_HOSTILE)
     names = TopicNames(hub_env.prefix)
     topics = [_topic_for(hub_env, case) for case in CASES]
     await _create_topic(hub_env.kafka, names.partner_out("onbekend"))
@@ -138,9 +142,12 @@ async def test_hostile_inputs_each_get_a_dlq_record_and_a_nack_and_the_hub_keeps
     gp_inbox = await notices_until(hub_env, ["nack"] * gp_nacks + ["ack"])
     rigg_inbox = await notices_until(hub_env, ["nack"] * sum(c.partner == RIGG for c in nacked),
                                      partner=RIGG)  # fmt: skip
+    provider_inbox = await notices_until(
+        hub_env, ["nack"] * sum(c.partner == PROVIDER for c in nacked), partner=PROVIDER
+    )
     nacks = {
         json.loads(m.value)["hub_message_id"]: json.loads(m.value)
-        for m in gp_inbox + rigg_inbox
+        for m in gp_inbox + rigg_inbox + provider_inbox
         if m.kind == "nack"
     }
     for case, source in zip(CASES, sources, strict=True):

@@ -113,3 +113,88 @@ async def test_an_xxe_attempt_is_refused_and_dead_lettered(
     dlq = await read_inbox(hub_env.kafka, names.dlq, idle_timeout_s=1)
     assert [m.value for m in dlq] == [evil]
     assert await read_inbox(hub_env.kafka, names.partner_in(RIGG), idle_timeout_s=1) == []
+
+
+GP = "huisarts-wijert"
+REFUSAL = "refused JW319"
+"""A second answer on the JW317, now refusing it (WJ760 1, reason WJ759 3)."""
+
+
+def _payload(example: str) -> bytes:
+    if example != REFUSAL:
+        return (EXAMPLES / example).read_bytes()
+    return (
+        (EXAMPLES / "rigg-jw319.xml")
+        .read_bytes()
+        .replace(b"RIGG-A-00103", b"RIGG-A-00104")
+        .replace(
+            b"<jw319:VerzoekAntwoord>2</jw319:VerzoekAntwoord>",
+            b"<jw319:VerzoekAntwoord>1</jw319:VerzoekAntwoord>"
+            b"<jw319:RedenAfwijzingVerzoek>3</jw319:RedenAfwijzingVerzoek>",
+        )
+    )
+
+
+CYCLE = [
+    # (sender, example, recipient, bericht)
+    (PROVIDER, "aanbieder-jw315.xml", RIGG, Bericht.JW315),
+    (RIGG, "rigg-jw316.xml", PROVIDER, Bericht.JW316),
+    (RIGG, "rigg-jw301.xml", PROVIDER, Bericht.JW301),
+    (PROVIDER, "aanbieder-jw302.xml", RIGG, Bericht.JW302),
+    (PROVIDER, "aanbieder-jw305.xml", RIGG, Bericht.JW305),
+    (RIGG, "rigg-jw306.xml", PROVIDER, Bericht.JW306),
+    (PROVIDER, "aanbieder-jw317.xml", RIGG, Bericht.JW317),
+    (RIGG, "rigg-jw318.xml", PROVIDER, Bericht.JW318),
+    (RIGG, "rigg-jw319.xml", PROVIDER, Bericht.JW319),
+    (PROVIDER, "aanbieder-jw320.xml", RIGG, Bericht.JW320),
+    (RIGG, REFUSAL, PROVIDER, Bericht.JW319),
+    (PROVIDER, "aanbieder-jw307.xml", RIGG, Bericht.JW307),
+    (RIGG, "rigg-jw308.xml", PROVIDER, Bericht.JW308),
+    (PROVIDER, "aanbieder-jw323.xml", RIGG, Bericht.JW323),
+    (RIGG, "rigg-jw325.xml", PROVIDER, Bericht.JW325),
+]
+
+
+def _ijw_forwards(messages: list[InboxMessage]) -> list[InboxMessage]:
+    """The iJw XML forwarded to a partner (a provider also gets the GP's referral as JSON)."""
+    return [m for m in messages if m.kind == "forward" and m.value.lstrip().startswith(b"<")]
+
+
+async def test_a_referral_runs_the_whole_ijw_cycle_and_the_gp_hears_of_it(
+    hub_env: HubEnv, running_hub: subprocess.Popen[bytes]
+) -> None:
+    """GP referral, then JW315 … JW325 in native iJw, each step waiting for the last: every
+    message reaches its addressee as the iJw it was, every sender gets its ack, and the GP
+    hears that the care it referred to was assigned, started and stopped, and that a later
+    request of the provider was refused (a JW319 names no child: it reaches the household by
+    the provider's reference in the JW317), nothing more."""
+    names = TopicNames(hub_env.prefix)
+    referral = (EXAMPLES / "huisarts-verwijzing.json").read_bytes()
+    await publish(hub_env.kafka, names.partner_out(GP), [referral])
+    await _inbox_until(hub_env, PROVIDER, ["forward"])
+    acks = {PROVIDER: 0, RIGG: 0}
+    forwards = {PROVIDER: 1, RIGG: 0}
+    for sender, example, recipient, bericht in CYCLE:
+        payload = _payload(example)
+        await publish(hub_env.kafka, names.partner_out(sender), [payload])
+        acks[sender] += 1
+        forwards[recipient] += 1
+        inbox = await _inbox_until(
+            hub_env, recipient, ["forward"] * forwards[recipient] + ["ack"] * acks[recipient]
+        )
+        last = _ijw_forwards(inbox)[-1]
+        delivered, message = ijw.parse(last.value, tuple(Bericht))
+        assert delivered is bericht
+        assert message == ijw.parse(payload, (bericht,))[1]
+        sender_inbox = await _inbox_until(hub_env, sender, ["ack"] * acks[sender])
+        assert not [m for m in sender_inbox if m.kind == "nack"], bericht
+    gp_inbox = await _inbox_until(hub_env, GP, ["ack"] + ["notify"] * 4)
+    subjects = [json.loads(m.value)["subject"] for m in gp_inbox if m.kind == "notify"]
+    assert subjects == ["assignment-granted", "care-started", "assignment-refused", "care-ended"]
+    about = {
+        a["partner"] for m in gp_inbox if m.kind == "notify" for a in json.loads(m.value)["about"]
+    }
+    assert about == {PROVIDER}
+    for received in gp_inbox:
+        assert b"999990019" not in received.value and b"Proefpersoon" not in received.value
+    assert running_hub.poll() is None

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -169,6 +169,27 @@ def build(bericht: str, full: bool) -> Seed:
     return Seed(bericht, "full" if full else "minimal", root, facts)
 
 
+def from_document(bericht: str, kind: str, root: etree._Element) -> Seed:
+    """A seed from a valid message (a golden example): each element's fact found by name in
+    the fact table, walking down from the root."""
+    facts_by_element: dict[etree._Element, Child] = {}
+
+    def walk(parent: etree._Element, children: Children) -> None:
+        by_name = {c[0]: c for c in children}
+        for element in parent:
+            if not isinstance(element.tag, str):
+                continue
+            fact = by_name[etree.QName(element).localname]
+            facts_by_element[element] = fact
+            nested = _children_of(bericht, fact[3])
+            if nested is not None:
+                walk(element, nested[0])
+
+    walk(root, MESSAGES[bericht]["Root"])
+    index = {e: i for i, e in enumerate(root.iter())}
+    return Seed(bericht, kind, root, {index[e]: f for e, f in facts_by_element.items()})
+
+
 # ---- mutations ----------------------------------------------------------------------------
 
 
@@ -288,10 +309,10 @@ def seeds() -> list[Seed]:
     return [build(b, full) for b in MESSAGES for full in (True, False)]
 
 
-def cases() -> list[Case]:
+def cases(extra_seeds: Iterable[Seed] = ()) -> list[Case]:
     """Every mutation of every seed (the seeds themselves first, each expected valid)."""
     found: list[Case] = []
-    for seed in seeds():
+    for seed in (*seeds(), *extra_seeds):
         name = f"{seed.bericht}/{seed.kind}/seed"
         found.append(Case(seed.bericht, name, _serialise(seed.root), True))
         found.extend(_cases_of(seed))
