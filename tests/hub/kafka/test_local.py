@@ -53,3 +53,14 @@ def test_a_stale_pid_file_is_not_a_running_broker(tmp_path: Path) -> None:
     kafka.run_dir.mkdir(parents=True)
     (kafka.run_dir / "kafka.pid").write_text('{"pid": 999999999, "port": 29092}')
     assert kafka.status().pid is None
+
+
+def test_the_local_broker_skips_transactional_produce_verification(tmp_path: Path) -> None:
+    """With the check on, Kafka answers a client without KIP-890 part 2 NOT_ENOUGH_REPLICAS
+    while the previous transaction's markers are written: retries that filled a demo's log."""
+    kafka = _kafka(tmp_path)
+    kafka.run_dir.mkdir(parents=True)
+    text = kafka._write_config(29093).read_text()
+    props = dict(line.split("=", 1) for line in text.splitlines())
+    assert props["transaction.partition.verification.enable"] == "false"
+    assert props.get("min.insync.replicas", "1") == "1"
