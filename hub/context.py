@@ -149,9 +149,21 @@ class HubContext:
 
 def load_registry(settings: Settings) -> PartnerRegistry:
     try:
+        _require_content(settings.partners_file)
         return PartnerRegistry.from_toml(settings.partners_file)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"partner registry {settings.partners_file}: {exc}") from None
+        raise ConfigError(f"partner registry {settings.partners_file}: {_reason(exc)}") from None
+
+
+def _require_content(path: Path) -> None:
+    """An empty file would parse as a registry or policy with nothing in it: say so instead."""
+    if path.is_file() and not path.read_bytes().strip():
+        raise ValueError("the file is empty")
+
+
+def _reason(exc: OSError | ValueError) -> str:
+    """An OS error without the errno and the repeated path: ``No such file or directory``."""
+    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
 
 
 def require_partner(registry: PartnerRegistry, partner_id: str) -> Partner:
@@ -165,9 +177,10 @@ def require_partner(registry: PartnerRegistry, partner_id: str) -> Partner:
 
 def load_policy(settings: Settings) -> Policy:
     try:
+        _require_content(settings.policy_file)
         return Policy.from_toml(settings.policy_file)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"policy {settings.policy_file}: {exc}") from None
+        raise ConfigError(f"policy {settings.policy_file}: {_reason(exc)}") from None
 
 
 def load_context(settings: Settings, kafka: KafkaConnection | None = None) -> HubContext:

@@ -50,12 +50,3 @@ def explain(
 
 def _a(word: str) -> str:
     return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
-
-
-def summary(policy: Policy) -> list[str]:
-    """One line per flow, for ``ketenhub policy check``."""
-    return [
-        f"{f.event.value:<26} {f.sender.value:>15} -> {f.recipient.value:<15} "
-        + "/".join(b.value for b in f.bases)
-        for f in sorted(policy.flows, key=lambda f: (f.event.value, f.sender.value))
-    ]

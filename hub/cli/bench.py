@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,8 +19,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from hub.context import ConfigError, broker_for_command
-from hub.kafka.local import LocalKafkaError
+from hub.cli.support import USER_ERRORS, say_error, user_error
+from hub.context import broker_for_command
 from hub.settings import Settings
 from hub.tools.bench import (
     WARMUP_MSGS_PER_S,
@@ -63,7 +62,8 @@ class RichReporter:
         self.progress.console.print(f"[green]✓[/green] {line}", highlight=False)
 
     def close(self) -> None:
-        self.progress.stop()
+        if self.task is not None:  # a progress that never started would print a blank line
+            self.progress.stop()
 
 
 def bench(
@@ -150,11 +150,8 @@ def bench(
                 typer.echo(line)
             for note in outcome.notes:
                 typer.echo(f"note: {note}")
-    except (LocalKafkaError, ConfigError, LookupError, BenchError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except ValidationError as exc:
-        err.print(f"[red]configuration error:[/red] {exc.errors(include_input=False)}")
+    except (*USER_ERRORS, BenchError) as exc:
+        say_error(user_error(exc))
         raise typer.Exit(2) from None
     finally:
         if rich_reporter:

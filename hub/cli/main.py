@@ -7,11 +7,11 @@ import json
 import sys
 import uuid
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from adapters.base import AdapterError, DecodeContext
 from adapters.registry import load_adapters
@@ -25,7 +25,16 @@ from hub.cli.dlq import dlq_app
 from hub.cli.partners import partners_app
 from hub.cli.policy import policy_app
 from hub.cli.state import state_app
-from hub.cli.support import console, err, friendly, run_async
+from hub.cli.support import (
+    USER_ERRORS,
+    Listing,
+    console,
+    err,
+    friendly,
+    run_async,
+    show,
+    user_error,
+)
 from hub.context import (
     ConfigError,
     load_context,
@@ -37,8 +46,11 @@ from hub.context import (
 from hub.kafka.topics import TopicNames, create_topics, list_topics, topic_specs
 from hub.partner_client import publish, read_inbox
 from hub.settings import Settings
-from observability.logging import configure_logging
+from observability.logging import configure_logging, get_logger
 from observability.metrics import HubMetrics
+
+log = get_logger(__name__)
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 
 app = typer.Typer(
     help="ketenhub: a Kafka integration hub for the Dutch youth-care and social-domain chain.\n\n"
@@ -65,6 +77,26 @@ app.add_typer(state_app, name="state")
 app.add_typer(partners_app, name="partners")
 app.command()(audit)
 app.command()(trace)
+
+
+def _version(wanted: bool) -> None:
+    if wanted:
+        try:
+            number = version("ketenhub")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        console.print(f"ketenhub {number}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """The options every command shares."""
 
 
 @kafka_app.command("fetch")
@@ -140,10 +172,10 @@ def topics_create() -> None:
 
 @topics_app.command("list")
 @friendly
-def topics_list() -> None:
+def topics_list(as_json: JsonOpt = False) -> None:
     """List the topics on the cluster."""
-    for name in run_async(list_topics(resolve_kafka(Settings()))):
-        console.print(name)
+    names = run_async(list_topics(resolve_kafka(Settings())))
+    show(Listing("topics", {"topic": "topic"}, [{"topic": n} for n in names]), as_json=as_json)
 
 
 @app.command()
@@ -170,14 +202,27 @@ def run(
     """
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"unknown log level {log_level!r}; one of DEBUG, INFO, WARNING, ERROR")
+    if log_format not in ("json", "console"):
+        raise ConfigError(f"unknown log format {log_format!r}; json or console")
     configure_logging(level=log_level.upper(), json=log_format == "json")
+    try:
+        _run_hub(stage, metrics_port)
+    except USER_ERRORS as exc:
+        if log_format != "json":
+            raise
+        # Every line of a hub's log is JSON, its last words too.
+        log.error("hub-failed", error=user_error(exc))
+        raise typer.Exit(2) from None
+
+
+def _run_hub(stage: StageChoice, metrics_port: int | None) -> None:
     settings = Settings()
     ctx = load_context(settings)
     metrics = HubMetrics()
     port = settings.metrics_port if metrics_port is None else metrics_port
-    metrics.serve(port)
+    metrics.serve(port, settings.metrics_host)
     if port:
-        err.print(f"metrics on http://127.0.0.1:{port}/metrics", highlight=False)
+        log.info("metrics-serving", url=f"http://{settings.metrics_host}:{port}/metrics")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -206,12 +251,16 @@ def send(
         except OSError as exc:
             raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
     topic = TopicNames(settings.topic_prefix).partner_out(as_partner)
-    for file, sent in zip(
-        files,
-        run_async(publish(resolve_kafka(settings, user=as_partner), topic, payloads)),
-        strict=True,
-    ):
-        console.print(f"{file} -> {sent.topic} partition {sent.partition} offset {sent.offset}")
+    rows = [
+        {"file": str(file), "topic": sent.topic, "partition": sent.partition,
+         "offset": sent.offset}
+        for file, sent in zip(
+            files,
+            run_async(publish(resolve_kafka(settings, user=as_partner), topic, payloads)),
+            strict=True,
+        )
+    ]  # fmt: skip
+    show(Listing(f"sent as {as_partner}", SENT_COLUMNS, rows))
 
 
 @app.command()
@@ -231,32 +280,30 @@ def inbox(
     topic = TopicNames(settings.topic_prefix).partner_in(partner)
     kafka = resolve_kafka(settings, user=partner)
     messages = run_async(read_inbox(kafka, topic, idle_timeout_s=timeout))
-    if as_json:
-        for m in messages:
-            body: Any
-            try:
-                body = json.loads(m.value)
-            except ValueError:
-                body = m.value.decode(errors="replace")
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "offset": m.offset,
-                        "partition": m.partition,
-                        "kind": m.kind,
-                        "message_id": m.message_id,
-                        "body": body,
-                    }
-                )
-                + "\n"
-            )
-        return
-    table = Table(title=f"inbox of {partner}: {len(messages)} message(s); --json for bodies")
-    for column in ("partition:offset", "kind", "hub message id", "summary"):
-        table.add_column(column)
-    for m in messages:
-        table.add_row(f"{m.partition}:{m.offset}", m.kind, m.message_id, _summary(m.value))
-    console.print(table)
+    rows = [
+        {"position": f"{m.partition}:{m.offset}", "kind": m.kind, "message_id": m.message_id,
+         "summary": _summary(m.value)}
+        for m in messages
+    ]  # fmt: skip
+    records = [
+        {"offset": m.offset, "partition": m.partition, "kind": m.kind,
+         "message_id": m.message_id, "body": _body(m.value)}
+        for m in messages
+    ]  # fmt: skip
+    title = f"inbox of {partner}: {len(messages)} message(s); --json for bodies"
+    show(Listing(title, INBOX_COLUMNS, rows, records), as_json=as_json)
+
+
+SENT_COLUMNS = {"file": "file", "topic": "topic", "partition": "partition", "offset": "offset"}
+INBOX_COLUMNS = {"position": "partition:offset", "kind": "kind",
+                 "message_id": "hub message id", "summary": "summary"}  # fmt: skip
+
+
+def _body(value: bytes) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value.decode(errors="replace")
 
 
 SUMMARY_FIELDS = ("type", "referral_id", "in_response_to", "reason_code", "care_category")
@@ -298,7 +345,8 @@ def validate(
     except AdapterError as error:
         err.print(f"[red]{error.code.value}[/red]: {error.message}", highlight=False)
         raise typer.Exit(1) from None
-    sys.stdout.write(json.dumps(decoded.bundle, indent=2, ensure_ascii=False) + "\n")
+    indent = 2 if console.is_terminal else None  # a pipe gets one object on one line
+    sys.stdout.write(json.dumps(decoded.bundle, indent=indent, ensure_ascii=False) + "\n")
 
 
 @app.command()
