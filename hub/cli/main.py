@@ -31,12 +31,14 @@ from hub.cli.support import (
     console,
     err,
     friendly,
+    json_lines,
     run_async,
     show,
     user_error,
 )
 from hub.context import (
     ConfigError,
+    broker_disagreement,
     load_context,
     load_registry,
     local_kafka,
@@ -142,13 +144,29 @@ def kafka_stop() -> None:
 
 @kafka_app.command("status")
 @friendly
-def kafka_status() -> None:
-    """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down."""
-    status = local_kafka(Settings()).status()
-    state = "[green]running[/green]" if status.running else "[yellow]not running[/yellow]"
-    security = "SASL/SCRAM + ACLs" if status.auth else "no authentication"
-    console.print(f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'}), {security}")
-    console.print(f"log:  {status.log}\ndata: {status.data}")
+def kafka_status(as_json: JsonOpt = False) -> None:
+    """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down.
+
+    Port and pid are those this checkout's broker recorded at its start; when the settings
+    point elsewhere (KETENHUB_KAFKA_PORT, KETENHUB_BOOTSTRAP), a warning says so.
+    """
+    settings = Settings()
+    status = local_kafka(settings).status()
+    if as_json:
+        json_lines([{"running": status.running, "bootstrap": status.bootstrap,
+                     "pid": status.pid, "auth": status.auth, "log": str(status.log),
+                     "data": str(status.data)}])  # fmt: skip
+    else:
+        state = "[green]running[/green]" if status.running else "[yellow]not running[/yellow]"
+        security = "SASL/SCRAM + ACLs" if status.auth else "no authentication"
+        console.print(
+            f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'}), {security}",
+            highlight=False,
+        )
+        console.print(f"log:  {status.log}\ndata: {status.data}", highlight=False)
+    disagreement = broker_disagreement(settings)
+    if disagreement is not None:
+        err.print(f"[yellow]warning:[/yellow] {disagreement}", highlight=False, markup=True)
     if not status.running:
         raise typer.Exit(1)
 

@@ -133,6 +133,7 @@ LISTINGS: list[tuple[list[str], list[str]]] = [
 INSPECTIONS: list[tuple[list[str], list[str]]] = [
     (["dlq", "show", "0:7"], [LONG_ID, f"ketenhub.partner.{LONG_ID}.out:0:7"]),
     (["state", "show", "--household", HOUSEHOLD], [HOUSEHOLD, f"{LONG_ID}:HIS-{HUB_ID}"]),
+    (["kafka", "status"], []),
     (["policy", "explain", "referral", "huisarts", "aanbieder"], []),
 ]
 
