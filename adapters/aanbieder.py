@@ -1,8 +1,10 @@
 """Youth-care providers (aanbieder): iJw XML with the RIGG, referrals and notices as JSON.
 
-They send iJw 3.2 XML (JW315 request for assignment, JW302 return on an assignment, JW305 and
-JW307 start and end of care) and receive JW301 assignments and JW316 returns on their JW315,
-plus referrals and acknowledgements as JSON. See ``adapters.ijw`` and ``schemas/ijw``.
+They send iJw 3.2 XML (JW315 request for assignment, JW317 request for change, JW305 and JW307
+start and end of care, JW323 declaratie, and the retours JW302 and JW320 on what the RIGG sent)
+and receive JW301 assignments, JW319 answers, JW325 declaratie answers and the retours JW316,
+JW306, JW308 and JW318, plus referrals and acknowledgements as JSON. See ``adapters.ijw``
+and ``schemas/ijw``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,25 @@ from schemas.aanbieder import ReferralReceived, ReferredClient
 from schemas.codes import AGB_SYSTEM, BSN_SYSTEM, MessageEvent, RejectReason
 from schemas.ijw import Bericht
 
-SENDS = (Bericht.JW315, Bericht.JW302, Bericht.JW305, Bericht.JW307)
+SENDS = (
+    Bericht.JW315,
+    Bericht.JW302,
+    Bericht.JW305,
+    Bericht.JW307,
+    Bericht.JW317,
+    Bericht.JW320,
+    Bericht.JW323,
+)
 """The iJw messages a provider sends to the hub."""
-RECEIVES = (Bericht.JW301, Bericht.JW316)
+RECEIVES = (
+    Bericht.JW301,
+    Bericht.JW316,
+    Bericht.JW306,
+    Bericht.JW308,
+    Bericht.JW318,
+    Bericht.JW319,
+    Bericht.JW325,
+)
 """The iJw messages a provider receives from the hub."""
 
 

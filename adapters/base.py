@@ -61,6 +61,19 @@ class Decoded:
     child_birth_date: date | None = field(default=None, repr=False)
     household_member_bsns: tuple[str, ...] = field(default=(), repr=False)
     facts: RoutingFacts = field(default_factory=RoutingFacts)
+    correlation_key: str | None = None
+    """For a message that names no child (``child_bsn`` empty: an iJw answer or a retour
+    without content): a key of what it belongs to, never personal data; ingest keys the
+    message's household by the pseudonym of this key instead."""
+
+    @property
+    def subject_key(self) -> str:
+        """What ingest pseudonymises into the child and household keys."""
+        if self.child_bsn:
+            return self.child_bsn
+        if not self.correlation_key:
+            raise ValueError("a Decoded names a child_bsn or a correlation_key")
+        return "correlation:" + self.correlation_key
 
 
 @runtime_checkable

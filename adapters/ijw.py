@@ -21,16 +21,18 @@ from lxml import etree
 from pydantic import ValidationError
 
 from adapters.base import AdapterError, DecodeContext, Decoded, require_content
-from schemas import fhir, fhir_ijw
+from schemas import fhir_ijw
 from schemas.codes import RejectReason
 from schemas.envelope import RoutingFacts
 from schemas.ijw import BASIS_NS, XSD_DIR, Bericht
 from schemas.ijw.models import (
+    Antwoord,
     Header,
     IjwModel,
-    Jw302,
     Jw315,
-    Jw316,
+    Jw323,
+    Jw325,
+    Jw325Header,
     RetourHeader,
     TypeVerwijzer,
     model_of,
@@ -48,6 +50,12 @@ WRAPPERS = {
     "StartProducten": "StartProduct",
     "StopProducten": "StopProduct",
     "RetourCodes": "RetourCode",
+    "Relaties": "Relatie",
+    "OngewijzigdeProducten": "OngewijzigdProduct",
+    "TeWijzigenProducten": "TeWijzigenProduct",
+    "NieuweProducten": "NieuwProduct",
+    "Clienten": "Client",
+    "Prestaties": "Prestatie",
 }
 """Elements that only wrap a repeated child: they become tuples in the models."""
 NOT_CARRIED = frozenset({"Commentaar", "BerichtCode", "BerichtVersie", "BerichtSubversie"})
@@ -223,8 +231,12 @@ def render(bericht: Bericht, message: IjwModel) -> bytes:
         ("BerichtSubversie", 2),
     ):
         etree.SubElement(header_element, f"{{{ns}}}{name}").text = str(value)
-    _write(header_element, message.header, ns)  # type: ignore[attr-defined]
-    _write(etree.SubElement(root, f"{{{ns}}}Client"), message.client, ns)  # type: ignore[attr-defined]
+    for name, field in type(message).model_fields.items():
+        value = getattr(message, name)
+        if name == "header":
+            _write(header_element, value, ns)
+        elif isinstance(value, IjwModel):
+            _write(etree.SubElement(root, f"{{{ns}}}{field.alias}"), value, ns)
     schema = schema_of(bericht)
     if not schema.validate(root.getroottree()):
         raise _schema_error(schema.error_log, None)
@@ -337,21 +349,50 @@ def decode(payload: bytes, ctx: DecodeContext, accepted: Iterable[Bericht]) -> D
         partner_message_id=message_id,
         at=ctx.received_at,
     )
-    fhir.validate_bundle(bundle)
-    client = message.client  # type: ignore[attr-defined]
+    # Proven valid for every message the iJw models accept: see adapters.registry.
+    bsn, birth_date = _subject(message)
+    facts = _facts(bericht, message)
     return Decoded(
         bundle=bundle,
         event=bericht.event,
         partner_message_id=message_id,
-        child_bsn=client.bsn,
+        child_bsn=bsn,
         recipient=recipient,
-        child_birth_date=client.geboortedatum.datum,
-        facts=_facts(message),
+        child_birth_date=birth_date,
+        facts=facts,
+        correlation_key=None if bsn else _correlation(bericht, message, facts, sides),
     )
 
 
-def _facts(message: IjwModel) -> RoutingFacts:
-    """Codes for the router: the GP behind a JW315, the message a retour answers."""
+def _subject(message: IjwModel) -> tuple[str, date | None]:
+    """The BSN (and birth date) of the child a message is about; "" when it names none.
+
+    A JW323 may claim for several clients of several households: the first one keys it.
+    """
+    client = getattr(message, "client", None)
+    if client is not None:
+        birth = getattr(client, "geboortedatum", None)
+        return client.bsn, birth.datum if birth is not None else None
+    if isinstance(message, Jw323):
+        return message.declaratie.clienten[0].bsn, None
+    if isinstance(message, Jw325) and message.declaratie_antwoord is not None:
+        clienten = message.declaratie_antwoord.clienten
+        return (clienten[0].bsn, None) if clienten else ("", None)
+    return "", None
+
+
+def _correlation(bericht: Bericht, message: IjwModel, facts: RoutingFacts, sides: Parties) -> str:
+    """What keys a message that names no child: the message it answers (a retour or JW325
+    without content), or the provider's reference of the request (JW319/JW320)."""
+    antwoord = getattr(message, "antwoord", None)
+    if isinstance(antwoord, Antwoord):
+        provider = sides.recipient_code if bericht is Bericht.JW319 else sides.sender_code
+        return f"referentie:{provider}:{antwoord.referentie_aanbieder}"
+    return f"bericht:{sides.sender_code}:{sides.recipient_code}:{facts.related_partner_message_id}"
+
+
+def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
+    """Codes for the router: the GP behind a JW315, the message a retour or JW325 answers."""
     if isinstance(message, Jw315):
         gp = next(
             (
@@ -362,9 +403,13 @@ def _facts(message: IjwModel) -> RoutingFacts:
             None,
         )
         return RoutingFacts(referrer_agb=gp)
-    if isinstance(message, Jw316 | Jw302):
-        answered = Bericht.JW315 if isinstance(message, Jw316) else Bericht.JW301
-        original = message.header.bericht_identificatie.identificatie
+    answered = bericht.answers
+    header = getattr(message, "header", None)
+    if isinstance(header, Jw325Header):
+        original = header.declaratie_identificatie.identificatie
+        return RoutingFacts(related_partner_message_id=f"{Bericht.JW323.value}:{original}")
+    if answered is not None and isinstance(header, RetourHeader):
+        original = header.bericht_identificatie.identificatie
         return RoutingFacts(related_partner_message_id=f"{answered.value}:{original}")
     return RoutingFacts()
 

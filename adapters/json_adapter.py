@@ -103,9 +103,9 @@ class JsonAdapter:
                 f"{path} is not the identifier registered for the sending partner",
                 message.message_id,
             )
-        decoded = self.inbound[message.type].to_fhir(message, ctx)
-        fhir.validate_bundle(decoded.bundle)
-        return decoded
+        # No validate_bundle here: these builders are proven valid for every message the
+        # native models accept (tests/adapters/test_fhir_builders.py); see adapters.registry.
+        return self.inbound[message.type].to_fhir(message, ctx)
 
     def encode(self, bundle: Bundle) -> bytes:
         hub_message = encode_hub_message(bundle)

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from schemas import fhir
 from schemas.codes import MessageEvent, RejectReason
 from schemas.notices import AboutPartner, Ack, HubNotice, Nack
@@ -50,7 +48,7 @@ def _encode_ack(bundle: Mapping[str, Any]) -> bytes:
             reason=details["text"],
             at=at,
         )
-    return orjson.dumps(notice.model_dump(mode="json"))
+    return notice.model_dump_json().encode()
 
 
 def _encode_notification(bundle: Mapping[str, Any]) -> bytes:
@@ -70,4 +68,4 @@ def _encode_notification(bundle: Mapping[str, Any]) -> bytes:
         about=tuple(about),
         at=datetime.fromisoformat(comm["sent"]),
     )
-    return orjson.dumps(notice.model_dump(mode="json"))
+    return notice.model_dump_json().encode()

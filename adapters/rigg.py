@@ -1,9 +1,10 @@
 """RIGG (regional purchasing of specialist youth care, acting for its municipalities): iJw XML.
 
-A RIGG sends JW301 assignments and JW316 returns on a provider's JW315, naming the
-municipality it acts for (a CBS gemeentecode in its registry entry's ``municipality_codes``);
-it receives JW315 requests for assignment, JW302 returns and JW305/JW307 start and end of
-care, and acknowledgements as JSON like every partner.
+A RIGG sends JW301 assignments, JW319 answers on requests, JW325 declaratie answers and the
+retours JW316, JW306, JW308 and JW318 on a provider's messages, naming the municipality it
+acts for (a CBS gemeentecode in its registry entry's ``municipality_codes``); it receives
+JW315 and JW317 requests, JW305/JW307 start and end of care, JW323 declaraties and the retours
+JW302 and JW320, and acknowledgements as JSON like every partner.
 """
 
 from __future__ import annotations
@@ -18,9 +19,25 @@ from schemas import fhir
 from schemas.codes import RejectReason
 from schemas.ijw import Bericht
 
-SENDS = (Bericht.JW301, Bericht.JW316)
+SENDS = (
+    Bericht.JW301,
+    Bericht.JW316,
+    Bericht.JW306,
+    Bericht.JW308,
+    Bericht.JW318,
+    Bericht.JW319,
+    Bericht.JW325,
+)
 """The iJw messages a RIGG sends to the hub."""
-RECEIVES = (Bericht.JW315, Bericht.JW302, Bericht.JW305, Bericht.JW307)
+RECEIVES = (
+    Bericht.JW315,
+    Bericht.JW302,
+    Bericht.JW305,
+    Bericht.JW307,
+    Bericht.JW317,
+    Bericht.JW320,
+    Bericht.JW323,
+)
 """The iJw messages a RIGG receives from the hub."""
 
 

@@ -221,7 +221,8 @@ class AdapterConformance:
         assert bundle.get("id") == ctx.hub_message_id, "Bundle.id must be the hub message id"
         assert isinstance(decoded.partner_message_id, str), "partner_message_id must be a str"
         assert decoded.partner_message_id.strip(), "partner_message_id must not be empty"
-        assert is_valid_bsn(decoded.child_bsn), "Decoded.child_bsn must be a valid BSN"
+        if decoded.child_bsn or not decoded.correlation_key:
+            assert is_valid_bsn(decoded.child_bsn), "Decoded.child_bsn must be a valid BSN"
         for i, bsn in enumerate(decoded.household_member_bsns):
             assert is_valid_bsn(bsn), f"household_member_bsns[{i}] must be a valid BSN"
         if decoded.recipient is not None:

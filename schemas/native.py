@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
-from schemas.base import PrivateModel
+from schemas.base import FHIR_STRING_PATTERN, PrivateModel
 from schemas.bsn import Bsn
 from schemas.codes import (
     AGB_SYSTEM,
@@ -36,6 +36,8 @@ PartnerId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 AgbCode = Annotated[str, Field(pattern=r"^\d{8}$")]
 Brin = Annotated[str, Field(pattern=r"^\d{2}[A-Z0-9]{2}$")]
 OrganisationCode = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$")]
+FreeText = Annotated[str, Field(min_length=1, max_length=4000, pattern=FHIR_STRING_PATTERN)]
+"""Text a person wrote (a referral's reason, a plan's summary): what a FHIR string may hold."""
 
 H = TypeVar("H", bound=Hashable)
 
@@ -160,7 +162,7 @@ class Referral(NativeMessage, Generic[P]):
     urgency: Urgency
     care_category: CareCategory
     addressed_to_agb: AgbCode = Field(description="AGB code of the youth-care provider")
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: FreeText
 
     def sender_identity(self) -> tuple[str, Party]:
         return f"referrer.{self.referrer.key}", self.referrer

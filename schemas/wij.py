@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from schemas.native import (
     CodeMessage,
     ConsentGiven,
     ConsentRevoked,
+    FreeText,
     Household,
     MessageId,
     OrganisationReferral,
@@ -58,7 +57,7 @@ class PlanUpdate(CodeMessage):
 
     type: Literal["plan-update"]
     household: Household
-    summary: str = Field(min_length=1, max_length=4000)
+    summary: FreeText
 
 
 INBOUND = (

@@ -127,11 +127,12 @@ class RouteStage:
             )
         self.metrics.observe_decision(envelope, decision, self.directory.kind)
         audit_headers = [(HEADER_MESSAGE_ID, envelope.message_id.encode())]
-        for entry in logboek.from_route(
+        audit_topic = self.ctx.names.audit
+        for entry in logboek.route_records_json(
             decision.audit, envelope, ended=datetime.now(UTC), kind_of=self.directory.kind,
             instance_id=self.ctx.settings.instance_id,
         ):  # fmt: skip
-            out.append(OutRecord(self.ctx.names.audit, entry.to_json(), key, audit_headers))
+            out.append(OutRecord(audit_topic, entry, key, audit_headers))
         log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
                   sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
         if decision.new_state != before:

@@ -1,4 +1,4 @@
-"""iJw (Jeugdwet) release 3.2: a faithful subset of its XSDs and pydantic models of its messages.
+"""iJw (Jeugdwet) release 3.2: XSDs of all fourteen messages and pydantic models of them.
 
 The XSD files beside this module are the authority for what the hub accepts; ``models`` holds
 the content the hub carries. ``README.md`` says which elements are left out and why.
@@ -24,9 +24,17 @@ class Bericht(StrEnum):
     JW301 = "JW301"
     JW302 = "JW302"
     JW305 = "JW305"
+    JW306 = "JW306"
     JW307 = "JW307"
+    JW308 = "JW308"
     JW315 = "JW315"
     JW316 = "JW316"
+    JW317 = "JW317"
+    JW318 = "JW318"
+    JW319 = "JW319"
+    JW320 = "JW320"
+    JW323 = "JW323"
+    JW325 = "JW325"
 
     @property
     def namespace(self) -> str:
@@ -47,8 +55,16 @@ class Bericht(StrEnum):
 
     @property
     def is_retour(self) -> bool:
-        """A retourbericht copies the header and content of the message it answers."""
-        return self in (Bericht.JW302, Bericht.JW316)
+        """A retourbericht copies the header and content of the message it answers.
+
+        JW325 answers a JW323 too, but with a header of its own (see ``answers``).
+        """
+        return self in RETOUR_OF
+
+    @property
+    def answers(self) -> Bericht | None:
+        """The heenbericht this message answers (retourberichten, JW319 and JW325)."""
+        return RETOUR_OF.get(self) or ANSWER_OF.get(self)
 
     @property
     def xsd(self) -> Path:
@@ -67,15 +83,42 @@ BERICHT_CODES = {
     Bericht.JW301: 436,
     Bericht.JW302: 437,
     Bericht.JW305: 438,
+    Bericht.JW306: 439,
     Bericht.JW307: 440,
+    Bericht.JW308: 441,
     Bericht.JW315: 446,
     Bericht.JW316: 447,
+    Bericht.JW317: 486,
+    Bericht.JW318: 487,
+    Bericht.JW319: 488,
+    Bericht.JW320: 489,
+    Bericht.JW323: 490,
+    Bericht.JW325: 491,
 }
 EVENTS = {
     Bericht.JW301: MessageEvent.ASSIGNMENT,
     Bericht.JW302: MessageEvent.ASSIGNMENT_RECEIPT,
     Bericht.JW305: MessageEvent.CARE_START,
+    Bericht.JW306: MessageEvent.CARE_START_RECEIPT,
     Bericht.JW307: MessageEvent.CARE_END,
+    Bericht.JW308: MessageEvent.CARE_END_RECEIPT,
     Bericht.JW315: MessageEvent.ASSIGNMENT_REQUEST,
     Bericht.JW316: MessageEvent.ASSIGNMENT_REQUEST_ANSWER,
+    Bericht.JW317: MessageEvent.ASSIGNMENT_CHANGE_REQUEST,
+    Bericht.JW318: MessageEvent.ASSIGNMENT_CHANGE_REQUEST_RECEIPT,
+    Bericht.JW319: MessageEvent.REQUEST_ANSWER,
+    Bericht.JW320: MessageEvent.REQUEST_ANSWER_RECEIPT,
+    Bericht.JW323: MessageEvent.CLAIM,
+    Bericht.JW325: MessageEvent.CLAIM_RESPONSE,
 }
+RETOUR_OF = {
+    Bericht.JW302: Bericht.JW301,
+    Bericht.JW306: Bericht.JW305,
+    Bericht.JW308: Bericht.JW307,
+    Bericht.JW316: Bericht.JW315,
+    Bericht.JW318: Bericht.JW317,
+    Bericht.JW320: Bericht.JW319,
+}
+"""Each retourbericht and the heenbericht whose header it copies."""
+ANSWER_OF = {Bericht.JW325: Bericht.JW323}
+"""Answers with a header of their own (JW325 names the JW323 in DeclaratieIdentificatie)."""

@@ -20,7 +20,7 @@ from schemas.bsn import Bsn
 
 AgbCode = Annotated[str, Field(pattern=r"^[0-9]{8}$")]
 Gemeentecode = Annotated[str, Field(pattern=r"^[0-9]{4}$")]
-Versie = Annotated[str, Field(pattern=r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2}$")]
+Versie = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")]
 Identificatie = Annotated[str, Field(min_length=1, max_length=12)]
 Nummer = Annotated[int, Field(ge=0, le=999_999_999)]
 RetourCode = Annotated[str, Field(pattern=r"^[0-9A-Z][0-9]{3}$")]
@@ -201,14 +201,14 @@ class Naam(IjwModel):
     geslachtsnaam: Achternaam
     partnernaam: Achternaam | None = None
     voornamen: str | None = Field(default=None, min_length=1, max_length=200)
-    voorletters: str | None = Field(default=None, pattern=r"^[^\s.]{1,6}$")
+    voorletters: str | None = Field(default=None, min_length=1, max_length=6)
     naam_gebruik: NaamGebruik | None = None
 
 
 class Product(IjwModel):
     basis = True
     categorie: str = Field(pattern=r"^[0-9]{2}$", description="JZ020 productcategorie")
-    code: str | None = Field(default=None, pattern=r"^[0-9A-Za-z]{1,5}$")
+    code: str | None = Field(default=None, min_length=1, max_length=5)
 
 
 class Omvang(IjwModel):
@@ -234,7 +234,7 @@ class Verwijzer(IjwModel):
 class Huis(IjwModel):
     basis = True
     huisnummer: int = Field(ge=0, le=99_999)
-    huisletter: str | None = Field(default=None, pattern=r"^[A-Za-z]$")
+    huisletter: str | None = Field(default=None, min_length=1, max_length=1)
     huisnummer_toevoeging: str | None = Field(default=None, min_length=1, max_length=4)
     aanduiding_woonadres: AanduidingWoonadres | None = None
 
@@ -246,6 +246,60 @@ class Adres(IjwModel):
     straatnaam: str | None = Field(default=None, min_length=1, max_length=24)
     plaatsnaam: str | None = Field(default=None, min_length=1, max_length=80)
     land_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+
+class Communicatie(IjwModel):
+    """CDT_Communicatie: Vorm (COD747) and an optional Taal."""
+
+    basis = True
+    vorm: str = Field(pattern=r"^[123]$", description="COD747 communicatievorm")
+    taal: str | None = Field(default=None, min_length=1, max_length=25)
+
+
+class Telefoon(IjwModel):
+    basis = True
+    telefoonnummer: str = Field(pattern=r"^[0-9]{1,15}$")
+    landnummer: str = Field(min_length=1, max_length=4)
+
+
+class Telefoonnummers(IjwModel):
+    basis = True
+    telefoon01: Telefoon
+    telefoon02: Telefoon | None = None
+
+
+class OpenPeriode(IjwModel):
+    basis = True
+    begindatum: date | None = None
+    einddatum: date | None = None
+
+
+class GeslotenPeriode(IjwModel):
+    basis = True
+    begindatum: date
+    einddatum: date
+
+
+class BedragMetDC(IjwModel):
+    """CDT_BedragMetDC: an amount in euro cents with COD043 debet (D) or credit (C)."""
+
+    basis = True
+    bedrag: int = Field(ge=0, le=99_999_999)
+    debet_credit: str = Field(pattern=r"^[CD]$")
+
+
+class TotaalBedragMetDC(IjwModel):
+    basis = True
+    totaal_bedrag: int = Field(ge=0, le=999_999_999_999)
+    debet_credit: str = Field(pattern=r"^[CD]$")
+
+
+class Referentie(IjwModel):
+    """CDT_Referentie: the provider's reference of a prestatie, and the one it corrects."""
+
+    basis = True
+    referentie_nummer: str = Field(min_length=1, max_length=20)
+    vorig_referentie_nummer: str | None = Field(default=None, min_length=1, max_length=20)
 
 
 # ---- header -------------------------------------------------------------------------------
@@ -274,11 +328,26 @@ class RetourHeader(Header):
     retour_codes: tuple[RetourCode, ...] = ()
 
 
+class Jw325Header(Header):
+    """The JW325 header: the municipality's own message, naming the declaration it answers."""
+
+    declaratie_identificatie: BerichtIdentificatie
+    xslt_versie: Versie | None = None
+    xsd_versie_declaratie: XsdVersie
+    retour_codes: tuple[RetourCode, ...] = Field(min_length=1)
+
+
 class Client(IjwModel):
     bsn: Bsn
     geboortedatum: Geboortedatum
     geslacht: Geslacht
     naam: Naam
+
+
+def _ends_after_start(start: date, end: date | None, end_name: str, start_name: str) -> None:
+    """iJw's rule, and FHIR's (``per-1``) for the Period it becomes: no end before the start."""
+    if end is not None and end < start:
+        raise ValueError(f"{end_name} must not be before {start_name}")
 
 
 # ---- JW315 verzoek om toewijzing / JW316 retour -------------------------------------------
@@ -297,6 +366,12 @@ class AangevraagdProduct(IjwModel):
     raamcontract: JaNee | None = None
     retour_codes: tuple[RetourCode, ...] = ()
 
+    @model_validator(mode="after")
+    def _period(self) -> AangevraagdProduct:
+        _ends_after_start(self.toewijzing_ingangsdatum, self.toewijzing_einddatum,
+                          "toewijzing_einddatum", "toewijzing_ingangsdatum")  # fmt: skip
+        return self
+
 
 class Jw315Client(Client):
     gezagsdrager_bekend: JaNee | None = None
@@ -312,10 +387,13 @@ class Jw315(IjwModel):
 
 
 class Jw316(IjwModel):
-    """Retourbericht on a JW315: its content with a WJ001 retourcode per class."""
+    """Retourbericht on a JW315: its content with a WJ001 retourcode per class.
+
+    ``client`` is absent when the JW315 was refused as a whole (header retourcodes only).
+    """
 
     header: RetourHeader
-    client: Jw315Client
+    client: Jw315Client | None = None
 
 
 # ---- JW301 toewijzing / JW302 retour ------------------------------------------------------
@@ -324,6 +402,23 @@ class Jw316(IjwModel):
 class Contact(IjwModel):
     soort: AdresSoort
     adres: Adres | None = None
+    organisatie: str | None = Field(default=None, min_length=1, max_length=35)
+    telefoon: Telefoonnummers | None = None
+    emailadres: str | None = Field(default=None, min_length=1, max_length=80)
+    periode: OpenPeriode | None = None
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Relatie(IjwModel):
+    """A person related to the client (a parent, a guardian): COD472 Soort."""
+
+    nummer: str = Field(min_length=1, max_length=20)
+    volgorde: int | None = Field(default=None, ge=0, le=99)
+    soort: str = Field(pattern=r"^[0-9]{2}$", description="COD472 soort relatie")
+    geboortedatum: Geboortedatum | None = None
+    geslacht: Geslacht | None = None
+    naam: Naam
+    contact: Contact
     retour_codes: tuple[RetourCode, ...] = ()
 
 
@@ -340,8 +435,19 @@ class ToegewezenProduct(IjwModel):
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
 
+    @model_validator(mode="after")
+    def _period(self) -> ToegewezenProduct:
+        _ends_after_start(self.ingangsdatum, self.einddatum, "einddatum", "ingangsdatum")
+        return self
+
 
 class Jw301Client(Client):
+    communicatie: Communicatie | None = None
+    juridische_status: str | None = Field(default=None, pattern=r"^[0-9]{2}$", description="WJ232")
+    wettelijke_vertegenwoordiging: str | None = Field(
+        default=None, pattern=r"^[0-9]{2}$", description="WJ003"
+    )
+    relaties: tuple[Relatie, ...] = ()
     contactgegevens: tuple[Contact, ...] = Field(min_length=1)
     toegewezen_producten: tuple[ToegewezenProduct, ...] = Field(min_length=1)
     retour_codes: tuple[RetourCode, ...] = ()
@@ -358,10 +464,10 @@ class Jw302(IjwModel):
     """Retourbericht on a JW301: its content with a WJ001 retourcode per class."""
 
     header: RetourHeader
-    client: Jw301Client
+    client: Jw301Client | None = None
 
 
-# ---- JW305 start zorg / JW307 stop zorg ---------------------------------------------------
+# ---- JW305 start zorg / JW307 stop zorg, and their retours JW306 / JW308 -----------------
 
 
 class StartProduct(IjwModel):
@@ -370,10 +476,12 @@ class StartProduct(IjwModel):
     toewijzing_ingangsdatum: date | None = None
     begindatum: date
     status_aanlevering: StatusAanlevering
+    retour_codes: tuple[RetourCode, ...] = ()
 
 
 class Jw305Client(Client):
     start_producten: tuple[StartProduct, ...] = Field(min_length=1)
+    retour_codes: tuple[RetourCode, ...] = ()
 
 
 class Jw305(IjwModel):
@@ -381,6 +489,13 @@ class Jw305(IjwModel):
 
     header: Header
     client: Jw305Client
+
+
+class Jw306(IjwModel):
+    """Retourbericht on a JW305."""
+
+    header: RetourHeader
+    client: Jw305Client | None = None
 
 
 class StopProduct(IjwModel):
@@ -391,10 +506,17 @@ class StopProduct(IjwModel):
     reden_beeindiging: RedenBeeindiging
     einddatum: date
     status_aanlevering: StatusAanlevering
+    retour_codes: tuple[RetourCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _period(self) -> StopProduct:
+        _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
+        return self
 
 
 class Jw307Client(Client):
     stop_producten: tuple[StopProduct, ...] = Field(min_length=1)
+    retour_codes: tuple[RetourCode, ...] = ()
 
 
 class Jw307(IjwModel):
@@ -404,7 +526,176 @@ class Jw307(IjwModel):
     client: Jw307Client
 
 
-IjwMessage = Jw301 | Jw302 | Jw305 | Jw307 | Jw315 | Jw316
+class Jw308(IjwModel):
+    """Retourbericht on a JW307."""
+
+    header: RetourHeader
+    client: Jw307Client | None = None
+
+
+# ---- JW317 verzoek om wijziging / JW318 retour --------------------------------------------
+
+
+class OngewijzigdProduct(IjwModel):
+    toewijzing_nummer: Nummer
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class TeWijzigenProduct(IjwModel):
+    toewijzing_nummer: Nummer
+    gewenste_ingangsdatum: date
+    einddatum: date | None = None
+    omvang: Omvang | None = None
+    budget: int | None = Field(default=None, ge=0, le=99_999_999)
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class NieuwProduct(IjwModel):
+    product: Product | None = None
+    gewenste_ingangsdatum: date
+    einddatum: date | None = None
+    omvang: Omvang | None = None
+    budget: int | None = Field(default=None, ge=0, le=99_999_999)
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Verzoek(IjwModel):
+    """What a provider asks to change: WJ758 RedenVerzoek, and the products as they should be."""
+
+    referentie_aanbieder: str = Field(min_length=1, max_length=36)
+    reden_verzoek: str = Field(pattern=r"^[12]$", description="WJ758")
+    ongewijzigde_producten: tuple[OngewijzigdProduct, ...] = ()
+    te_wijzigen_producten: tuple[TeWijzigenProduct, ...] = ()
+    nieuwe_producten: tuple[NieuwProduct, ...] = ()
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Jw317Client(IjwModel):
+    bsn: Bsn
+    verzoek: Verzoek
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Jw317(IjwModel):
+    """Verzoek om wijziging: a provider asks the municipality to change an assignment."""
+
+    header: Header
+    client: Jw317Client
+
+
+class Jw318(IjwModel):
+    """Retourbericht on a JW317."""
+
+    header: RetourHeader
+    client: Jw317Client | None = None
+
+
+# ---- JW319 antwoordbericht / JW320 retour -------------------------------------------------
+
+
+class Woonplaatsbeginsel(IjwModel):
+    gemeente: Gemeentecode
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Antwoord(IjwModel):
+    """The municipality's answer (WJ760) on a JW315 or JW317, named by its reference: 1 the
+    request is refused (with a WJ759 reason, CD085), 2 it is being looked into (CD086: no
+    reason). A granted request is answered with a JW301."""
+
+    referentie_aanbieder: str = Field(min_length=1, max_length=36)
+    verzoek_antwoord: str = Field(
+        pattern=r"^[12]$", description="WJ760: 1 afgewezen, 2 in onderzoek"
+    )
+    reden_afwijzing_verzoek: str | None = Field(
+        default=None, pattern=r"^[1-9]$", description="WJ759"
+    )
+    woonplaatsbeginsel: Woonplaatsbeginsel | None = None
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Jw319(IjwModel):
+    """Antwoordbericht: the answer on a provider's request (JW315 or JW317)."""
+
+    header: Header
+    antwoord: Antwoord
+
+
+class Jw320(IjwModel):
+    """Retourbericht on a JW319."""
+
+    header: RetourHeader
+    antwoord: Antwoord | None = None
+
+
+# ---- JW323 declaratie / JW325 declaratie-antwoord -----------------------------------------
+
+
+class Prestatie(IjwModel):
+    product_referentie: Referentie
+    toewijzing_nummer: Nummer
+    product_categorie: str = Field(pattern=r"^[0-9]{2}$", description="JZ020")
+    product_code: str = Field(min_length=1, max_length=5)
+    product_periode: GeslotenPeriode
+    geleverd_volume: int = Field(ge=0, le=99_999_999)
+    eenheid: Eenheid
+    product_tarief: int | None = Field(default=None, ge=0, le=99_999_999)
+    ingediend_bedrag: BedragMetDC
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class DeclaratieClient(IjwModel):
+    bsn: Bsn
+    prestaties: tuple[Prestatie, ...] = Field(min_length=1)
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Declaratie(IjwModel):
+    declaratie_nummer: str = Field(pattern=r"^[a-zA-Z0-9]{1,12}$")
+    declaratie_periode: GeslotenPeriode
+    declaratie_dagtekening: date
+    totaal_ingediend_bedrag: TotaalBedragMetDC
+    clienten: tuple[DeclaratieClient, ...] = Field(min_length=1)
+
+
+class Jw323(IjwModel):
+    """Declaratie: a provider's claim for care delivered, one or more clients."""
+
+    header: Header
+    declaratie: Declaratie
+
+
+class DeclaratieAntwoord(IjwModel):
+    declaratie_nummer: str = Field(min_length=1, max_length=12)
+    totaal_ingediend_bedrag: TotaalBedragMetDC
+    totaal_toegekend_bedrag: TotaalBedragMetDC
+    clienten: tuple[DeclaratieClient, ...] = ()
+    retour_codes: tuple[RetourCode, ...] = ()
+
+
+class Jw325(IjwModel):
+    """Declaratie-antwoord: the municipality's answer on a JW323, with WJ001 codes."""
+
+    header: Jw325Header
+    declaratie_antwoord: DeclaratieAntwoord | None = None
+
+
+IjwMessage = (
+    Jw301
+    | Jw302
+    | Jw305
+    | Jw306
+    | Jw307
+    | Jw308
+    | Jw315
+    | Jw316
+    | Jw317
+    | Jw318
+    | Jw319
+    | Jw320
+    | Jw323
+    | Jw325
+)
 """Any supported iJw message; ``model_of`` gives the class of each ``Bericht``."""
 
 
@@ -417,7 +708,15 @@ _MODELS: dict[str, type[IjwModel]] = {
     "JW301": Jw301,
     "JW302": Jw302,
     "JW305": Jw305,
+    "JW306": Jw306,
     "JW307": Jw307,
+    "JW308": Jw308,
     "JW315": Jw315,
     "JW316": Jw316,
+    "JW317": Jw317,
+    "JW318": Jw318,
+    "JW319": Jw319,
+    "JW320": Jw320,
+    "JW323": Jw323,
+    "JW325": Jw325,
 }

@@ -10,8 +10,16 @@ GOLDEN = {
     "JW302": EXAMPLES / "aanbieder-jw302.xml",
     "JW305": EXAMPLES / "aanbieder-jw305.xml",
     "JW307": EXAMPLES / "aanbieder-jw307.xml",
+    "JW317": EXAMPLES / "aanbieder-jw317.xml",
+    "JW320": EXAMPLES / "aanbieder-jw320.xml",
+    "JW323": EXAMPLES / "aanbieder-jw323.xml",
     "JW301": EXAMPLES / "rigg-jw301.xml",
     "JW316": EXAMPLES / "rigg-jw316.xml",
+    "JW306": EXAMPLES / "rigg-jw306.xml",
+    "JW308": EXAMPLES / "rigg-jw308.xml",
+    "JW318": EXAMPLES / "rigg-jw318.xml",
+    "JW319": EXAMPLES / "rigg-jw319.xml",
+    "JW325": EXAMPLES / "rigg-jw325.xml",
 }
 PROVIDER = "aanbieder-noorderlicht"
 OTHER_PROVIDER = "aanbieder-kompas"

@@ -36,7 +36,9 @@ class TestAanbiederIjwConformance(AdapterConformance):
     adapter = AanbiederAdapter()
     registry = default_registry()
     sender_id = PROVIDER
-    valid_examples = (golden("JW315"), golden("JW302"), golden("JW305"), golden("JW307"))
+    valid_examples = tuple(
+        golden(b) for b in ("JW315", "JW302", "JW305", "JW307", "JW317", "JW320", "JW323")
+    )
     invalid_examples = (
         (xxe(golden("JW315")), RejectReason.XML_UNSAFE),
         (billion_laughs(), RejectReason.XML_UNSAFE),
@@ -63,7 +65,9 @@ class TestRiggIjwConformance(AdapterConformance):
     adapter = RiggAdapter()
     registry = default_registry()
     sender_id = RIGG
-    valid_examples = (golden("JW301"), golden("JW316"))
+    valid_examples = tuple(
+        golden(b) for b in ("JW301", "JW316", "JW306", "JW308", "JW318", "JW319", "JW325")
+    )
     invalid_examples = (
         (xxe(golden("JW301")), RejectReason.XML_UNSAFE),
         (billion_laughs(), RejectReason.XML_UNSAFE),
