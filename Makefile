@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint typecheck prometheus kafka-start kafka-stop kafka-status clean
+.PHONY: help install run test lint typecheck prometheus contracts kafka-start kafka-stop kafka-status clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -26,10 +26,14 @@ run: install  ## Start local Kafka, the hub and simulated partners with a live t
 test: install lint typecheck  ## Lint, type-check and run all tests (unit + end-to-end on real Kafka)
 	$(BIN)/ketenhub kafka fetch
 	scripts/ensure-prometheus.sh
+	scripts/ensure-asyncapi-parser.sh
 	$(BIN)/pytest
 
 prometheus:  ## Install Prometheus and promtool (Debian package) for the alert and scrape tests
 	scripts/ensure-prometheus.sh
+
+contracts: install  ## Regenerate the partner contracts in docs/contracts (AsyncAPI 3.0 + JSON Schema)
+	$(BIN)/ketenhub docs gen
 
 lint:  ## ruff
 	$(BIN)/ruff check .

@@ -60,6 +60,8 @@ class Decoded:
     recipient: Partner | None = None
     child_birth_date: date | None = field(default=None, repr=False)
     household_member_bsns: tuple[str, ...] = field(default=(), repr=False)
+    leaving_bsns: tuple[str, ...] = field(default=(), repr=False)
+    """A household change: the children who left the household (they form one of their own)."""
     facts: RoutingFacts = field(default_factory=RoutingFacts)
     correlation_key: str | None = None
     """For a message that names no child (``child_bsn`` empty: an iJw answer or a retour

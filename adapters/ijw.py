@@ -392,7 +392,8 @@ def _correlation(bericht: Bericht, message: IjwModel, facts: RoutingFacts, sides
 
 
 def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
-    """Codes for the router: the GP behind a JW315, the message a retour or JW325 answers."""
+    """Codes for the router: the GP and the kind of referrer behind a JW315, the message a
+    retour or JW325 answers."""
     if isinstance(message, Jw315):
         gp = next(
             (
@@ -402,7 +403,8 @@ def _facts(bericht: Bericht, message: IjwModel) -> RoutingFacts:
             ),
             None,
         )
-        return RoutingFacts(referrer_agb=gp)
+        kinds = (p.verwijzer.type.value for p in message.client.aangevraagde_producten)
+        return RoutingFacts(referrer_agb=gp, referrer_type=next(kinds, None))
     answered = bericht.answers
     header = getattr(message, "header", None)
     if isinstance(header, Jw325Header):

@@ -13,7 +13,7 @@ and encodes acks, nacks and hub notices the same way for every kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar, get_args
 
@@ -40,6 +40,7 @@ from schemas.native import (
     CodeParty,
     ConsentGiven,
     ConsentRevoked,
+    HouseholdChange,
     NativeMessage,
     OrganisationReferral,
     Party,
@@ -540,6 +541,38 @@ def _claim_from_fhir(bundle: Bundle) -> RegieClaim:
 
 
 REGIE_CLAIM = Inbound(RegieClaim, MessageEvent.REGIE_CLAIM, _claim_to_fhir, _claim_from_fhir)
+
+
+def _household_change_to_fhir(m: HouseholdChange, ctx: DecodeContext) -> Decoded:
+    bundle = fs.household_change_bundle(
+        hub_message_id=ctx.hub_message_id, sender_id=ctx.sender.id, sender=identity(m.sender),
+        partner_message_id=m.message_id, sent_at=m.sent_at, together=children(m.together),
+        left=children(m.left),
+    )  # fmt: skip
+    decoded = household_decoded(
+        bundle=bundle, event=MessageEvent.HOUSEHOLD_CHANGE, message_id=m.message_id,
+        household=m.together,
+    )  # fmt: skip
+    return replace(decoded, leaving_bsns=tuple(c.bsn for c in m.left))
+
+
+def _household_change_from_fhir(bundle: Bundle) -> HouseholdChange:
+    _, fields = regie_task(bundle)
+    together, left = fs.household_change_of(bundle)
+    fields.pop("household")
+    return HouseholdChange(
+        type="huishouden-wijziging",
+        **fields,
+        together=tuple(Child.model_validate({"bsn": b, "birth_date": d}) for b, d in together),
+        left=tuple(Child.model_validate({"bsn": b, "birth_date": d}) for b, d in left),
+    )
+
+
+HOUSEHOLD_CHANGE = Inbound(
+    HouseholdChange, MessageEvent.HOUSEHOLD_CHANGE, _household_change_to_fhir,
+    _household_change_from_fhir,
+)  # fmt: skip
+"""Huishouden-wijziging, sent by WIJ teams and the Veiligheidshuis."""
 
 
 def transfer_offer_received(bundle: Bundle) -> TransferOfferReceived:

@@ -8,7 +8,7 @@ from typing import Any
 
 from schemas import fhir
 from schemas.codes import MessageEvent, RejectReason
-from schemas.notices import AboutPartner, Ack, HubNotice, Nack
+from schemas.notices import AboutPartner, Ack, HubNotice, Nack, OutboxRef
 
 
 def encode_hub_message(bundle: Mapping[str, Any]) -> bytes | None:
@@ -30,6 +30,8 @@ def _encode_ack(bundle: Mapping[str, Any]) -> bytes:
     outcome = fhir.resource(bundle, "OperationOutcome")
     partner_ids = fhir.extension_values(outcome, fhir.PARTNER_MESSAGE_ID_URL)
     at = datetime.fromisoformat(bundle["timestamp"])
+    sources = fhir.extension_values(outcome, fhir.SOURCE_URL)
+    source = OutboxRef.parse(sources[0]) if sources else None
     notice: Ack | Nack
     if header["response"]["code"] == "ok":
         notice = Ack(
@@ -38,6 +40,7 @@ def _encode_ack(bundle: Mapping[str, Any]) -> bytes:
             delivered_to=tuple(fhir.extension_values(outcome, fhir.DELIVERED_TO_URL)),
             duplicate=any(e["url"] == fhir.DUPLICATE_URL for e in outcome.get("extension", [])),
             at=at,
+            source=source,
         )
     else:
         details = outcome["issue"][0]["details"]
@@ -47,6 +50,7 @@ def _encode_ack(bundle: Mapping[str, Any]) -> bytes:
             reason_code=RejectReason(details["coding"][0]["code"]),
             reason=details["text"],
             at=at,
+            source=source,
         )
     return notice.model_dump_json().encode()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.base import DecodeContext, Decoded
 from adapters.json_adapter import (
+    HOUSEHOLD_CHANGE,
     Inbound,
     JsonAdapter,
     referral_notice,
@@ -67,6 +68,6 @@ class VeiligheidshuisAdapter(JsonAdapter):
     def __init__(self) -> None:
         super().__init__(
             "veiligheidshuis",
-            inbound=(ESCALATION, DEESCALATION),
+            inbound=(ESCALATION, DEESCALATION, HOUSEHOLD_CHANGE),
             outbound={MessageEvent.SIGNAL: signal_received, MessageEvent.REFERRAL: referral_notice},
         )

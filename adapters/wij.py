@@ -14,6 +14,7 @@ from adapters.base import DecodeContext, Decoded
 from adapters.json_adapter import (
     CONSENT_GIVEN,
     CONSENT_REVOKED,
+    HOUSEHOLD_CHANGE,
     ORGANISATION_REFERRAL,
     REGIE_CLAIM,
     SOCIAL_OUTBOUND,
@@ -153,6 +154,7 @@ class WijAdapter(JsonAdapter):
                 ORGANISATION_REFERRAL,
                 CONSENT_GIVEN,
                 CONSENT_REVOKED,
+                HOUSEHOLD_CHANGE,
             ),
             outbound=SOCIAL_OUTBOUND,
         )

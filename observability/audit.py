@@ -136,6 +136,24 @@ class AuditAttributes(BaseModel):
     notice: str | None = Field(default=None, alias="ketenhub.notice")
     operator: str | None = Field(default=None, alias="ketenhub.operator", pattern=OPERATOR_PATTERN)
     dlq_ref: str | None = Field(default=None, alias="ketenhub.dlq_ref", pattern=r"^\d+:\d+$")
+    area: str | None = Field(default=None, alias="ketenhub.area")
+    """The household's area (an area of the partner registry, a WIJ team's), so the
+    indicators count per area."""
+    regisseur_kind: PartnerKind | None = Field(default=None, alias="ketenhub.regisseur_kind")
+    """On an acknowledgement: the kind of the household's regisseur after the message."""
+    direct_access: bool | None = Field(default=None, alias="ketenhub.direct_access")
+    """On a delivery: the recipient is a direct-access provider (youth care without an
+    assignment, the Hoogkerk pilot)."""
+    referrer_type: str | None = Field(
+        default=None, alias="ketenhub.referrer_type", pattern=r"^\d{2}$"
+    )
+    other_household: str | None = Field(default=None, alias="ketenhub.other_household")
+    """On a merge: the household that merged in; on a split: the part that left."""
+    regie_kept: str | None = Field(default=None, alias="ketenhub.regie_kept")
+    regie_set_aside: str | None = Field(default=None, alias="ketenhub.regie_set_aside")
+    """On a merge of two households with different regisseurs: who keeps regie, who not."""
+    """iJw COD327 code of the Verwijzer behind an assignment request (04: a certified
+    institution), for how youth reach specialist care."""
 
 
 class AuditResource(BaseModel):
@@ -244,6 +262,13 @@ def from_route(
                     legal_basis=record.basis,
                     reason_code=record.reason_code,
                     notice=record.notice,
+                    area=record.area,
+                    regisseur_kind=record.regisseur_kind,
+                    direct_access=record.direct_access,
+                    referrer_type=envelope.facts.referrer_type,
+                    other_household=record.other_household,
+                    regie_kept=record.regie_kept,
+                    regie_set_aside=record.regie_set_aside,
                 ),
             )
         )
@@ -351,6 +376,9 @@ def from_legacy(record: AuditRecord) -> LogboekRecord:
             legal_basis=record.basis,
             reason_code=record.reason_code,
             notice=record.notice,
+            area=record.area,
+            regisseur_kind=record.regisseur_kind,
+            direct_access=record.direct_access,
         ),
     )
 

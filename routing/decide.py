@@ -47,6 +47,8 @@ class NoticeSubject(StrEnum):
     FAMILY_MATCH = "family-match"
     CARE_STARTED = "care-started"
     CARE_ENDED = "care-ended"
+    HOUSEHOLD_MERGED = "household-merged"
+    HOUSEHOLD_SPLIT = "household-split"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class _Builder:
                 sender_id=self.message.sender_id,
                 recipient_id=recipient_id,
                 household=self.message.household,
+                area=self.state.area,
                 **extra,
             )
         )
@@ -148,7 +151,8 @@ class _Builder:
         self.deliveries.append(
             Delivery(DeliveryKind.FORWARD, recipient_id, basis=basis, recipient_kind=kind)
         )
-        self.record(AuditAction.DELIVERED, recipient_id, basis=basis)
+        direct = recipient_id in self.directory.direct_access or None
+        self.record(AuditAction.DELIVERED, recipient_id, basis=basis, direct_access=direct)
         self.delivered_to.append(recipient_id)
         return True
 
@@ -198,7 +202,12 @@ class _Builder:
                 DeliveryKind.ACK, self.message.sender_id, delivered_to=tuple(self.delivered_to)
             )
         )
-        self.record(AuditAction.ACKNOWLEDGED, self.message.sender_id)
+        regie = new_state.regie
+        self.record(
+            AuditAction.ACKNOWLEDGED,
+            self.message.sender_id,
+            regisseur_kind=regie.kind if regie is not None else None,
+        )
         key = _key(self.message)
         return Decision(new_state.remember(key), tuple(self.deliveries), tuple(self.audit))
 
@@ -354,21 +363,30 @@ def _signal(b: _Builder) -> Decision:
             b.forward(wij, PartnerKind.WIJ)
     matched = list(b.state.matched)
     for other in others:
-        family = other.child != m.child
-        pair = "|".join(sorted((m.sender_id, other.signaller_id))) + ("|f" if family else "|c")
-        if pair in matched:
-            continue
-        matched.append(pair)
-        subject = NoticeSubject.FAMILY_MATCH if family else NoticeSubject.SIGNAL_MATCH
-        b.notify(m.sender_id, subject, about=(other.signaller_id,), regarding=m.partner_message_id)
-        b.notify(
-            other.signaller_id, subject, about=(m.sender_id,), regarding=other.partner_message_id
-        )
-        if regie is not None and regie.partner_id not in (m.sender_id, other.signaller_id):
-            b.notify(regie.partner_id, subject, about=(m.sender_id, other.signaller_id))
+        match(b, record, other, matched)
     return b.accept(
         b.state.model_copy(update={"signals": (*kept, record), "matched": tuple(matched)})
     )
+
+
+def match(b: _Builder, new: SignalRecord, other: SignalRecord, matched: list[str]) -> None:
+    """Two partners signalled the same child, or two children of one household: both
+    signallers and the regisseur learn of each other, once per pair (``matched`` grows)."""
+    family = other.child != new.child
+    pair = "|".join(sorted((new.signaller_id, other.signaller_id))) + ("|f" if family else "|c")
+    if pair in matched:
+        return
+    matched.append(pair)
+    subject = NoticeSubject.FAMILY_MATCH if family else NoticeSubject.SIGNAL_MATCH
+    b.notify(
+        new.signaller_id, subject, about=(other.signaller_id,), regarding=new.partner_message_id
+    )
+    b.notify(
+        other.signaller_id, subject, about=(new.signaller_id,), regarding=other.partner_message_id
+    )
+    regie = b.state.regie
+    if regie is not None and regie.partner_id not in (new.signaller_id, other.signaller_id):
+        b.notify(regie.partner_id, subject, about=(new.signaller_id, other.signaller_id))
 
 
 def _consent_given(b: _Builder) -> Decision:
@@ -564,6 +582,16 @@ def _deescalation(b: _Builder) -> Decision:
     )
 
 
+def _household_change(b: _Builder) -> Decision:
+    """The shell merged or split before it decides this; here only who may say so."""
+    if b.message.sender_kind not in (PartnerKind.WIJ, PartnerKind.VEILIGHEIDSHUIS):
+        return b.refuse(
+            RejectReason.NO_LEGAL_BASIS,
+            "only a WIJ team or a Veiligheidshuis reports who lives together",
+        )
+    return b.accept(b.state)
+
+
 def _plan_update(b: _Builder) -> Decision:
     if (refused := _require_regisseur(b)) is not None:
         return refused
@@ -583,6 +611,7 @@ _HANDLERS: dict[MessageEvent, Callable[[_Builder], Decision]] = {
     MessageEvent.ESCALATION: _escalation,
     MessageEvent.DEESCALATION: _deescalation,
     MessageEvent.PLAN_UPDATE: _plan_update,
+    MessageEvent.HOUSEHOLD_CHANGE: _household_change,
     MessageEvent.CARE_START: _care_event,
     MessageEvent.CARE_END: _care_event,
 }

@@ -12,6 +12,8 @@ from schemas.partners import PartnerKind, PartnerRegistry
 class Directory:
     kinds: Mapping[str, PartnerKind] = field(default_factory=dict)
     wij_by_area: Mapping[str, str] = field(default_factory=dict)
+    direct_access: frozenset[str] = frozenset()
+    """Providers youth reach without an assignment (the Hoogkerk pilot)."""
 
     def kind(self, partner_id: str) -> PartnerKind | None:
         return self.kinds.get(partner_id)
@@ -23,4 +25,5 @@ class Directory:
             wij_by_area={
                 p.area: p.id for p in registry.partners if p.kind is PartnerKind.WIJ and p.area
             },
+            direct_access=frozenset(p.id for p in registry.partners if p.direct_access),
         )

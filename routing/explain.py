@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.policy import Policy
+from routing.policy import HOUSEHOLD_RULES, Policy
 from schemas.audit import LegalBasis
 from schemas.codes import MessageEvent
 from schemas.partners import PartnerKind
@@ -50,3 +50,13 @@ def explain(
 
 def _a(word: str) -> str:
     return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def household_summary(policy: Policy) -> list[str]:
+    """One line per merge or split rule, for ``ketenhub policy check``."""
+    given = {(r.change, r.aspect): r.why for r in policy.household_rules}
+    return [
+        f"household {change}/{aspect}: {policy.household_rule(change, aspect)}"
+        + ("" if (change, aspect) in given else " (default: the file gives no rule)")
+        for change, aspect in HOUSEHOLD_RULES
+    ]

@@ -104,6 +104,42 @@ class Minimisation(_Frozen):
     why: str = ""
 
 
+HOUSEHOLD_RULES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("merge", "regie"): ("keep-earlier-tell-both",),
+    ("merge", "escalation"): ("escalation-wins",),
+    ("merge", "consents"): ("per-child",),
+    ("merge", "signals"): ("carry-over-and-rematch",),
+    ("split", "data"): ("own-children-only",),
+    ("split", "regie"): ("both-parts-keep-tell-regisseur", "remaining-part-keeps"),
+}
+"""What a household merge or split may do with each aspect of the router's state; the first
+choice is the default. The hard ones have one choice: a file may not let two regisseurs
+silently stay, an escalation lose, a consent cover another child, or a part keep what
+concerns the other part's children."""
+
+
+class HouseholdRule(_Frozen):
+    """How a merge or a split treats one aspect of the households' state, and why."""
+
+    change: str
+    aspect: str
+    rule: str
+    why: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known(self) -> HouseholdRule:
+        choices = HOUSEHOLD_RULES.get((self.change, self.aspect))
+        if choices is None:
+            known = ", ".join(f"{c}/{a}" for c, a in HOUSEHOLD_RULES)
+            raise ValueError(f"household_rule {self.change}/{self.aspect}: not one of {known}")
+        if self.rule not in choices:
+            raise ValueError(
+                f"household_rule {self.change}/{self.aspect}: rule {self.rule!r} is not one "
+                f"of {', '.join(choices)}"
+            )
+        return self
+
+
 class Policy(_Frozen):
     flows: tuple[Flow, ...]
     _index: dict[tuple[MessageEvent, PartnerKind, PartnerKind], Flow] = PrivateAttr(
@@ -113,6 +149,7 @@ class Policy(_Frozen):
     consent_rules: tuple[ConsentRule, ...] = ()
     signals: SignalRules = SignalRules()
     minimisation: tuple[Minimisation, ...] = ()
+    household_rules: tuple[HouseholdRule, ...] = ()
 
     def model_post_init(self, context: object, /) -> None:
         self._index.update({(f.event, f.sender, f.recipient): f for f in self.flows})
@@ -126,6 +163,12 @@ class Policy(_Frozen):
             raise ValueError("each notice subject may appear only once")
         if len({m.recipient for m in self.minimisation}) != len(self.minimisation):
             raise ValueError("each recipient kind may have only one minimisation profile")
+        aspects = [(r.change, r.aspect) for r in self.household_rules]
+        if len(set(aspects)) != len(aspects):
+            raise ValueError("each household_rule (change, aspect) may appear only once")
+        missing = [f"{c}/{a}" for c, a in HOUSEHOLD_RULES if (c, a) not in aspects]
+        if self.household_rules and missing:
+            raise ValueError(f"household_rule missing for {', '.join(missing)}")
         for age in range(0, 131):
             if not any(rule.applies(age) for rule in self.consent_rules) and self.consent_rules:
                 raise ValueError(f"no consent rule covers age {age}")
@@ -136,6 +179,14 @@ class Policy(_Frozen):
 
     def notice(self, subject: str) -> NoticeRule | None:
         return next((n for n in self.notices if n.subject == subject), None)
+
+    def household_rule(self, change: str, aspect: str) -> str:
+        """The rule the file gives for this aspect of a merge or split, else the default."""
+        given = next(
+            (r.rule for r in self.household_rules if (r.change, r.aspect) == (change, aspect)),
+            None,
+        )
+        return given or HOUSEHOLD_RULES[(change, aspect)][0]
 
     def minimisation_for(self, recipient: PartnerKind) -> tuple[str, ...]:
         """What to drop for this recipient kind; for schools always every clinical element,
@@ -163,5 +214,6 @@ class Policy(_Frozen):
                 "consent_rules": data.get("consent_rule", []),
                 "signals": data.get("signals", {}),
                 "minimisation": data.get("minimisation", []),
+                "household_rules": data.get("household_rule", []),
             }
         )

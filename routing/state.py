@@ -109,6 +109,8 @@ class HouseholdState(_Value):
     signals: tuple[SignalRecord, ...] = ()
     matched: tuple[str, ...] = ()
     referrals: tuple[ReferralRecord, ...] = ()
+    merged_into: str | None = None
+    """This household merged into another: its messages are passed on there."""
 
     def seen(self, key: str) -> bool:
         return key in self.recent

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime
 
 from schemas.base import PrivateModel
 from schemas.codes import MessageEvent, RejectReason
+from schemas.partners import PartnerKind
 
 
 class LegalBasis(StrEnum):
@@ -28,6 +29,10 @@ class AuditAction(StrEnum):
     DUPLICATE = "duplicate"
     NOTIFIED = "notified"
     RECORDED = "recorded"
+    MERGED = "merged"
+    """Another household's state joined this one (``other_household``; ``regie_kept``)."""
+    SPLIT = "split"
+    """Children left this household and now form ``other_household``."""
     DISCLOSED = "disclosed"
     """An operator was shown a dead letter's original bytes (``ketenhub dlq show --payload``)."""
 
@@ -43,3 +48,14 @@ class AuditRecord(PrivateModel):
     basis: LegalBasis | None = None
     reason_code: RejectReason | None = None
     notice: str | None = None
+    area: str | None = None
+    """The household's area (a WIJ team's area code): what the indicators count by."""
+    regisseur_kind: PartnerKind | None = None
+    """On an acknowledgement: the kind of the household's regisseur after the message."""
+    direct_access: bool | None = None
+    other_household: str | None = None
+    """On a merge or split: the household pseudonym that merged in, or the part that left."""
+    regie_kept: str | None = None
+    """On a merge: the partner that keeps regie; ``regie_set_aside`` the one that lost it."""
+    regie_set_aside: str | None = None
+    """On a delivery: True when the recipient is a direct-access provider (no assignment)."""

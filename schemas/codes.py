@@ -41,6 +41,8 @@ class MessageEvent(StrEnum):
     DEESCALATION = "de-escalation"
     """Veiligheidshuis afschalen: hands regie back."""
     PLAN_UPDATE = "plan-update"
+    HOUSEHOLD_CHANGE = "household-change"
+    """Huishouden-wijziging (WIJ team or Veiligheidshuis): children now together, who left."""
     ASSIGNMENT_REQUEST = "assignment-request"
     """iJw JW315: a provider asks for an assignment (verzoek om toewijzing)."""
     ASSIGNMENT_REQUEST_ANSWER = "assignment-request-answer"

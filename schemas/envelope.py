@@ -61,6 +61,24 @@ class RoutingFacts(PrivateModel):
         pattern=r"^\d{8}$",
         description="AGB of the GP behind an iJw JW315 (its Verwijzer), to link it to the referral",
     )
+    merge_into: str | None = Field(
+        default=None, description="household pseudonym the households listed in merge_from join"
+    )
+    merge_from: tuple[str, ...] = Field(
+        default=(), description="household pseudonyms that merge into merge_into, in hop order"
+    )
+    split_children: tuple[str, ...] = Field(
+        default=(), description="child pseudonyms that left the household, to split_household"
+    )
+    split_household: str | None = None
+    handover: bool = Field(
+        default=False, description="the state of a split-off part arriving at its household"
+    )
+    referrer_type: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}$",
+        description="iJw COD327 type of the Verwijzer behind a JW315 (04: certified institution)",
+    )
 
 
 class RoutingEnvelope(PrivateModel):
@@ -74,6 +92,9 @@ class RoutingEnvelope(PrivateModel):
     recipient_id: str | None = None
     recipient_kind: PartnerKind | None = None
     received_at: AwareDatetime
+    source: str | None = Field(
+        default=None, description="the outbox record, topic:partition:offset: acks name it"
+    )
     facts: RoutingFacts = RoutingFacts()
 
     def to_headers(self) -> list[tuple[str, bytes]]:

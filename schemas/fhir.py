@@ -41,6 +41,8 @@ HUB_ENDPOINT = "urn:ketenhub:hub"
 PARTNER_MESSAGE_ID_URL = "urn:ketenhub:extension:partner-message-id"
 DELIVERED_TO_URL = "urn:ketenhub:extension:delivered-to"
 DUPLICATE_URL = "urn:ketenhub:extension:duplicate"
+SOURCE_URL = "urn:ketenhub:extension:source"
+"""On an ack or nack: the outbox record it answers, as ``topic:partition:offset``."""
 ABOUT_PARTNER_URL = "urn:ketenhub:extension:about-partner"
 NOTICE_SYSTEM = "urn:ketenhub:codesystem:notice-subject"
 
@@ -215,11 +217,14 @@ def response_bundle(
     reject: RejectReason | None = None,
     reason: str = "",
     duplicate: bool = False,
+    source: str | None = None,
 ) -> FhirDict:
     """An acknowledgement (``reject`` None) or a nack with an OperationOutcome.
 
-    ``in_response_to`` is the hub's id of the original message; the partner's own id and the
-    recipients reached travel as extensions on the OperationOutcome.
+    ``in_response_to`` is the hub's id of the original message; the partner's own id, the
+    outbox record answered (``source``, ``topic:partition:offset``: the one reference a
+    partner has for bytes the hub could not read) and the recipients reached travel as
+    extensions on the OperationOutcome.
     """
     header_id, outcome_id = _sub_id(hub_message_id, "mh"), _sub_id(hub_message_id, "oo")
     header: FhirDict = {
@@ -262,6 +267,11 @@ def response_bundle(
         outcome["extension"] = [
             *outcome.get("extension", []),
             {"url": DUPLICATE_URL, "valueBoolean": True},
+        ]
+    if source is not None:
+        outcome["extension"] = [
+            *outcome.get("extension", []),
+            {"url": SOURCE_URL, "valueString": source},
         ]
     return _bundle(hub_message_id, at, [(header_id, header), (outcome_id, outcome)])
 

@@ -55,6 +55,7 @@ REGIE_TASK_STATUS = {
     MessageEvent.REGIE_CLOSE: "completed",
     MessageEvent.ESCALATION: "in-progress",
     MessageEvent.DEESCALATION: "completed",
+    MessageEvent.HOUSEHOLD_CHANGE: "completed",
 }
 """The Task status each regie event carries; the router decides whether it takes effect."""
 
@@ -377,6 +378,42 @@ def regie_bundle(
         at=sent_at,
         destination_id=target_id,
     )
+
+
+def household_change_bundle(
+    *,
+    hub_message_id: str,
+    sender_id: str,
+    sender: Identifier,
+    partner_message_id: str,
+    sent_at: datetime,
+    together: Sequence[Person],
+    left: Sequence[Person],
+) -> FhirDict:
+    """A regie-style Task Bundle whose Group lists who lives together and, as ``inactive``
+    members, the children who left."""
+    bundle = regie_bundle(
+        hub_message_id=hub_message_id, event=MessageEvent.HOUSEHOLD_CHANGE, sender_id=sender_id,
+        sender=sender, partner_message_id=partner_message_id, sent_at=sent_at,
+        household=[*together, *left],
+    )  # fmt: skip
+    group = resource(bundle, "Group")
+    for member in group["member"][len(together) :]:
+        member["inactive"] = True
+    return bundle
+
+
+def household_change_of(
+    bundle: Mapping[str, Any],
+) -> tuple[list[tuple[str | None, date | None]], list[tuple[str | None, date | None]]]:
+    """(together, left) of a household change Bundle, in Group member order."""
+    group = resource(bundle, "Group")
+    together: list[tuple[str | None, date | None]] = []
+    left: list[tuple[str | None, date | None]] = []
+    for member in group.get("member", []):
+        person = person_of(referenced(bundle, member["entity"]))
+        (left if member.get("inactive") else together).append(person)
+    return together, left
 
 
 def plan_bundle(

@@ -226,6 +226,25 @@ class RegieClaim(CodeMessage):
     household: Household
 
 
+class HouseholdChange(CodeMessage):
+    """Huishouden-wijziging: who lives together now (``together``, the first is the child
+    the message is about), and which children left that household (``left``: they now form
+    a household of their own). Children of two households the hub knew apart that are named
+    together merge those households; a WIJ team or the Veiligheidshuis sends it."""
+
+    type: Literal["huishouden-wijziging"]
+    together: Household
+    left: Annotated[
+        tuple[Child, ...], Field(max_length=20), AfterValidator(_distinct_children)
+    ] = ()
+
+    @model_validator(mode="after")
+    def _apart(self) -> Self:
+        if {c.bsn for c in self.together} & {c.bsn for c in self.left}:
+            raise ValueError("a child cannot both live in the household and have left it")
+        return self
+
+
 # What partners receive. Ids are always there; anything else may have been minimised away.
 
 

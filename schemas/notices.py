@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from schemas.base import PrivateModel
 from schemas.codes import RejectReason
+
+
+class OutboxRef(PrivateModel):
+    """The outbox record an ack or nack answers: what ``ketenhub send`` printed for it.
+
+    The one reference a partner always has, also for bytes the hub could not read.
+    """
+
+    topic: str
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+
+    @classmethod
+    def parse(cls, text: str) -> OutboxRef:
+        """From ``topic:partition:offset`` (Kafka topic names hold no colon)."""
+        topic, partition, offset = text.rsplit(":", 2)
+        return cls(topic=topic, partition=int(partition), offset=int(offset))
 
 
 class Ack(PrivateModel):
@@ -23,12 +40,15 @@ class Ack(PrivateModel):
     delivered_to: tuple[str, ...]
     duplicate: bool = False
     at: AwareDatetime
+    source: OutboxRef | None = None
 
 
 class Nack(PrivateModel):
     """The message was not accepted; ``reason_code`` is stable, ``reason`` is for people.
 
-    Neither ever contains personal data from the rejected message.
+    Neither ever contains personal data from the rejected message. ``in_response_to`` is the
+    partner's message id when the hub could read one; ``source`` is always there for a nack
+    of a record on the partner's outbox.
     """
 
     type: Literal["nack"] = "nack"
@@ -37,6 +57,7 @@ class Nack(PrivateModel):
     reason_code: RejectReason
     reason: str
     at: AwareDatetime
+    source: OutboxRef | None = None
 
 
 class AboutPartner(PrivateModel):

@@ -45,6 +45,10 @@ class Partner(BaseModel):
         pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$",
         description="the organisation code partners without an AGB or BRIN use in messages",
     )
+    direct_access: bool = Field(
+        default=False,
+        description="a provider youth reach without an assignment (direct access, a pilot)",
+    )
     municipality_codes: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
         default=(),
         description="CBS gemeentecodes a RIGG acts for; its iJw messages name one as sender",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from schemas.codes import EscalationReason
-from schemas.native import Child, CodeMessage, Household, MessageId
+from schemas.native import Child, CodeMessage, Household, HouseholdChange, MessageId
 
 
 class Escalation(CodeMessage):
@@ -29,4 +29,4 @@ class Deescalation(CodeMessage):
     child: Child
 
 
-INBOUND = (Escalation, Deescalation)
+INBOUND = (Escalation, Deescalation, HouseholdChange)

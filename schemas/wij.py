@@ -14,6 +14,7 @@ from schemas.native import (
     ConsentRevoked,
     FreeText,
     Household,
+    HouseholdChange,
     MessageId,
     OrganisationReferral,
     PartnerId,
@@ -70,4 +71,5 @@ INBOUND = (
     OrganisationReferral,
     ConsentGiven,
     ConsentRevoked,
+    HouseholdChange,
 )

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from hub.ops.indicator_metrics import IndicatorMetrics
+from hub.ops.indicators import compute
 from hub.settings import DEFAULTS
 from observability.metrics import HubMetrics
 from routing.policy import Policy
@@ -129,7 +131,7 @@ def test_prometheus_scrapes_both_hubs() -> None:
         for static in job.get("static_configs", [])
         for target in static.get("targets", [])
     }
-    assert {"hub-1:9464", "hub-2:9464"} <= targets
+    assert {"hub-1:9464", "hub-2:9464", "indicators:9465"} <= targets
 
 
 def test_hubs_in_containers_listen_for_prometheus_beyond_loopback() -> None:
@@ -149,7 +151,16 @@ def _exported_names() -> set[str]:
         ["ingest", "route"], partners, Policy.from_toml(DEFAULTS / "policy.toml").flows
     )
     metrics.consumer_lag.labels("route", "t", "0")
-    return {s.name for family in metrics.registry.collect() for s in family.samples}
+    indicators = IndicatorMetrics()
+    indicators.precreate(["zuid"])
+    indicators.value.labels("escalations", "totaal").set(1)
+    indicators.publish(compute([]))
+    return {
+        s.name
+        for registry in (metrics.registry, indicators.registry)
+        for family in registry.collect()
+        for s in family.samples
+    }
 
 
 def _metric_names(expr: str) -> set[str]:
@@ -226,7 +237,11 @@ def test_every_hub_metric_is_on_the_dashboard() -> None:
     used = {
         name for panel in _panels() for t in panel["targets"] for name in _metric_names(t["expr"])
     }
-    families = {family.name for family in HubMetrics().registry.collect()}
+    families = {
+        family.name
+        for registry in (HubMetrics().registry, IndicatorMetrics().registry)
+        for family in registry.collect()
+    }
     for family in families:
         assert any(name.startswith(family) for name in used), f"{family} is on no panel"
 

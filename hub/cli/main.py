@@ -22,8 +22,10 @@ from hub.cli.bench import bench
 from hub.cli.chaos import chaos
 from hub.cli.check import check
 from hub.cli.dlq import dlq_app
+from hub.cli.docs import docs_app
 from hub.cli.partners import partners_app
 from hub.cli.policy import policy_app
+from hub.cli.report import report_app
 from hub.cli.state import state_app
 from hub.cli.support import (
     USER_ERRORS,
@@ -46,7 +48,8 @@ from hub.context import (
     resolve_kafka,
 )
 from hub.kafka.topics import TopicNames, create_topics, list_topics, topic_specs
-from hub.partner_client import publish, read_inbox
+from hub.partner_client import client_for
+from hub.sdk import Delivery, DeliveryKind, MessageTooLarge, Nack, PartnerClient, Sent
 from hub.settings import Settings
 from observability.logging import configure_logging, get_logger
 from observability.metrics import HubMetrics
@@ -71,11 +74,13 @@ app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(docs_app, name="docs")
 app.command()(bench)
 app.command()(check)
 app.add_typer(policy_app, name="policy")
 app.command("chaos")(chaos)
 app.add_typer(state_app, name="state")
+app.add_typer(report_app, name="report")
 app.add_typer(partners_app, name="partners")
 app.command()(audit)
 app.command()(trace)
@@ -255,30 +260,60 @@ def _run_hub(stage: StageChoice, metrics_port: int | None) -> None:
 def send(
     files: Annotated[list[Path], typer.Argument(help="Native message files to publish.")],
     as_partner: Annotated[str, typer.Option("--as", help="Partner id to publish as.")],
+    wait: Annotated[
+        float,
+        typer.Option(help="Wait this many seconds for the hub's ack or nack of each (0: no)."),
+    ] = 0.0,
 ) -> None:
     """Publish native message files on a partner's outbox, as that partner would.
 
-    On an authenticated cluster this logs in as the partner's own Kafka user.
+    Prints where each landed (topic, partition, offset): every ack and nack names that
+    record as its source. On an authenticated cluster this logs in as the partner's own
+    Kafka user.
     """
     settings = Settings()
     require_partner(load_registry(settings), as_partner)
-    payloads = []
-    for file in files:
-        try:
-            payloads.append(file.read_bytes())
-        except OSError as exc:
-            raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
-    topic = TopicNames(settings.topic_prefix).partner_out(as_partner)
-    rows = [
-        {"file": str(file), "topic": sent.topic, "partition": sent.partition,
-         "offset": sent.offset}
-        for file, sent in zip(
-            files,
-            run_async(publish(resolve_kafka(settings, user=as_partner), topic, payloads)),
-            strict=True,
-        )
-    ]  # fmt: skip
-    show(Listing(f"sent as {as_partner}", SENT_COLUMNS, rows))
+    payloads = [_readable(file, settings.max_payload_bytes) for file in files]
+    client = client_for(settings, as_partner)
+
+    async def main() -> list[dict[str, Any]]:
+        async with client:
+            sent = [await client.send(payload) for payload in payloads]
+            rows: list[dict[str, Any]] = [
+                {"file": str(file), "topic": one.topic, "partition": one.partition,
+                 "offset": one.offset, "message_id": one.message_id}
+                for file, one in zip(files, sent, strict=True)
+            ]  # fmt: skip
+            if wait > 0:
+                for row, one in zip(rows, sent, strict=True):
+                    row["answer"] = await _answer_line(client, one, wait)
+            return rows
+
+    rows = run_async(main())
+    columns = SENT_COLUMNS | ({"answer": "answer"} if wait > 0 else {})
+    show(Listing(f"sent as {as_partner}", columns, rows))
+
+
+def _readable(file: Path, limit: int) -> bytes:
+    """The file's bytes, or one line saying why the hub would not take them."""
+    try:
+        payload = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    if len(payload) > limit:
+        too_large = MessageTooLarge(len(payload), limit, what=str(file))
+        raise ConfigError(f"{too_large} (KETENHUB_MAX_PAYLOAD_BYTES); nothing was sent")
+    return payload
+
+
+async def _answer_line(client: PartnerClient, sent: Sent, wait: float) -> str:
+    try:
+        answer = await client.answer(sent, timeout=wait)
+    except TimeoutError:
+        return f"no answer within {wait:g} s (is the hub running?)"
+    if isinstance(answer, Nack):
+        return f"nack {answer.reason_code.value}: {answer.reason}"
+    return "ack, delivered to " + (", ".join(answer.delivered_to) or "nobody")
 
 
 @app.command()
@@ -295,17 +330,17 @@ def inbox(
     On an authenticated cluster this logs in as the partner's own Kafka user.
     """
     settings = Settings()
-    topic = TopicNames(settings.topic_prefix).partner_in(partner)
-    kafka = resolve_kafka(settings, user=partner)
-    messages = run_async(read_inbox(kafka, topic, idle_timeout_s=timeout))
+    require_partner(load_registry(settings), partner)
+    client = client_for(settings, partner, from_beginning=True)
+    messages = run_async(_read_inbox(client, timeout))
     rows = [
-        {"position": f"{m.partition}:{m.offset}", "kind": m.kind, "message_id": m.message_id,
-         "summary": _summary(m.value)}
+        {"position": f"{m.partition}:{m.offset}", "kind": m.kind.value if m.kind else "?",
+         "message_id": m.hub_message_id, "summary": _summary(m.value)}
         for m in messages
     ]  # fmt: skip
     records = [
-        {"offset": m.offset, "partition": m.partition, "kind": m.kind,
-         "message_id": m.message_id, "body": _body(m.value)}
+        {"offset": m.offset, "partition": m.partition, "kind": m.kind.value if m.kind else "?",
+         "message_id": m.hub_message_id, "body": m.body()}
         for m in messages
     ]  # fmt: skip
     title = f"inbox of {partner}: {len(messages)} message(s); --json for bodies"
@@ -317,14 +352,29 @@ INBOX_COLUMNS = {"position": "partition:offset", "kind": "kind",
                  "message_id": "hub message id", "summary": "summary"}  # fmt: skip
 
 
-def _body(value: bytes) -> Any:
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value.decode(errors="replace")
+async def _read_inbox(client: PartnerClient, idle_s: float) -> list[Delivery]:
+    """Everything on the inbox, oldest first, once nothing new came for ``idle_s``."""
+    messages: list[Delivery] = []
+    loop = asyncio.get_running_loop()
+    last_news = loop.time()
+
+    async def collect(delivery: Delivery) -> None:
+        nonlocal last_news
+        messages.append(delivery)
+        last_news = loop.time()
+
+    for kind in DeliveryKind:
+        client.on(kind)(collect)
+    async with client:
+        last_news = loop.time()
+        while loop.time() - last_news < idle_s:
+            await asyncio.sleep(0.05)
+    return sorted(messages, key=lambda m: (m.timestamp_ms, m.partition, m.offset))
 
 
-SUMMARY_FIELDS = ("type", "referral_id", "in_response_to", "reason_code", "care_category")
+SUMMARY_FIELDS = (
+    "type", "referral_id", "in_response_to", "reason_code", "care_category", "source",
+)  # fmt: skip
 
 
 def _summary(value: bytes) -> str:
@@ -335,7 +385,14 @@ def _summary(value: bytes) -> str:
         return f"<{len(value)} bytes, not JSON>"
     if not isinstance(body, dict):
         return "<JSON, not an object>"
-    return " ".join(f"{k}={body[k]}" for k in SUMMARY_FIELDS if body.get(k) is not None)
+    return " ".join(f"{k}={_short(body[k])}" for k in SUMMARY_FIELDS if body.get(k) is not None)
+
+
+def _short(value: Any) -> str:
+    """An outbox reference as ``topic:partition:offset``, anything else as it is."""
+    if isinstance(value, dict) and {"topic", "partition", "offset"} <= set(value):
+        return f"{value['topic']}:{value['partition']}:{value['offset']}"
+    return str(value)
 
 
 @app.command()

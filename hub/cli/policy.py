@@ -10,7 +10,7 @@ import typer
 from hub.cli.support import Listing, console, err, friendly, json_lines, show
 from hub.context import load_policy
 from hub.settings import Settings
-from routing.explain import explain
+from routing.explain import explain, household_summary
 from routing.policy import Policy
 from schemas.codes import MessageEvent
 from schemas.partners import PartnerKind
@@ -39,10 +39,13 @@ def check(
     flows = sorted(policy.flows, key=lambda f: (f.event.value, f.sender.value))
     rows = [f.model_dump(mode="json") for f in flows]
     show(Listing("policy flows", FLOW_COLUMNS, rows), as_json=as_json)
+    for line in household_summary(policy):  # the rows are the flows; the rest is told
+        err.print(line, highlight=False)
     err.print(
         f"policy OK: {len(policy.flows)} flows, {len(policy.notices)} notices, "
         f"{len(policy.consent_rules)} consent age rules, "
-        f"{len(policy.minimisation)} minimisation profiles",
+        f"{len(policy.minimisation)} minimisation profiles, "
+        f"{len(policy.household_rules)} household merge/split rules",
         highlight=False,
     )
 

@@ -111,6 +111,23 @@ async def read_audit(kafka: KafkaConnection, names: TopicNames, query: AuditQuer
     return result
 
 
+async def read_all_audit(kafka: KafkaConnection, names: TopicNames) -> AuditResult:
+    """Every readable audit record (for aggregates such as the indicators), oldest first."""
+    result = AuditResult()
+
+    def keep(record: Record) -> bool:
+        parsed = logboek.parse(record.value)
+        if parsed is None:
+            result.unreadable += 1
+        else:
+            result.records.append(parsed)
+        return False
+
+    await scan(kafka, [names.audit], keep)
+    result.records.sort(key=lambda r: (r.start_time, r.span_id))
+    return result
+
+
 @dataclass(frozen=True)
 class Step:
     """One moment in a message's path through the hub."""

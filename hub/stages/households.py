@@ -21,8 +21,11 @@ log = get_logger(__name__)
 class HouseholdTable:
     members: dict[str, str] = field(default_factory=dict)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
-    _joined: list[str] = field(default_factory=list, repr=False)
-    """Children placed by the batch in flight, forgotten again if its transaction aborts."""
+    _undo: list[tuple[str, str | None]] = field(default_factory=list, repr=False)
+    """(child, household before) for each change by the batch in flight, undone on abort."""
+    _written: dict[str, str] = field(default_factory=dict, repr=False)
+    """What this instance wrote and has not read back from the topic yet: an older record
+    read meanwhile must not undo a newer move."""
 
     def household_for(self, child: str, siblings: Iterable[str], default: str) -> str:
         """The child's known household, else a known sibling's, else ``default``."""
@@ -33,30 +36,57 @@ class HouseholdTable:
                 return self.members[sibling]
         return default
 
-    def join(self, household: str, children: Iterable[str]) -> list[str]:
-        """Record children not yet in a household; returns the ones newly placed.
+    def households_of(self, children: Iterable[str]) -> list[str]:
+        """The distinct known households of these children, in the children's order."""
+        return list(dict.fromkeys(h for c in children if (h := self.members.get(c))))
 
-        A child already in another household stays there: merging two households' router
-        state is a decision for people, not for the hub.
-        """
-        placed = []
-        for child in children:
-            if child not in self.members:
-                self.members[child] = household
-                placed.append(child)
-        self._joined.extend(placed)
+    def members_of(self, household: str) -> list[str]:
+        return [c for c, h in self.members.items() if h == household]
+
+    def _set(self, child: str, household: str) -> None:
+        self._undo.append((child, self.members.get(child)))
+        self.members[child] = household
+
+    def join(self, household: str, children: Iterable[str]) -> list[str]:
+        """Record children not yet in a household; returns the ones newly placed. A child
+        already in another household stays there (``move`` merges and splits)."""
+        placed = [c for c in dict.fromkeys(children) if c not in self.members]
+        for child in placed:
+            self._set(child, household)
         return placed
 
+    def move(self, children: Iterable[str], household: str) -> list[str]:
+        """Put children in ``household`` (a merge or a split); returns those that moved."""
+        moved = [c for c in dict.fromkeys(children) if self.members.get(c) != household]
+        for child in moved:
+            self._set(child, household)
+        return moved
+
     def commit(self) -> None:
-        """The batch's membership records are written: keep what it placed."""
-        self._joined.clear()
+        """The batch's membership records are written: keep what it changed."""
+        for child, _ in self._undo:
+            self._written[child] = self.members[child]
+        self._undo.clear()
 
     def rollback(self) -> None:
-        """The batch aborted and comes again: forget what it placed, so the retry places
-        (and writes) the same children again instead of finding them known already."""
-        for child in self._joined:
-            self.members.pop(child, None)
-        self._joined.clear()
+        """The batch aborted and comes again: undo what it changed, so the retry changes
+        (and writes) the same children again instead of finding them done already."""
+        for child, before in reversed(self._undo):
+            if before is None:
+                self.members.pop(child, None)
+            else:
+                self.members[child] = before
+        self._undo.clear()
+
+    def read(self, child: str, household: str) -> None:
+        """A record of the topic: the latest one per child wins, but not over a newer
+        change of this instance that is still on its way back."""
+        pending = self._written.get(child)
+        if pending is not None:
+            if pending == household:
+                del self._written[child]
+            return
+        self.members[child] = household
 
     async def follow(self, kafka: KafkaConnection, topic: str, stop: asyncio.Event) -> None:
         """Read the table from the start, set ``ready`` once caught up, then keep following."""
@@ -70,7 +100,7 @@ class HouseholdTable:
                 for records in batch.values():
                     for record in records:
                         if record.key is not None and record.value is not None:
-                            self.members.setdefault(record.key.decode(), record.value.decode())
+                            self.read(record.key.decode(), record.value.decode())
                 if not self.ready.is_set():
                     pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
                     if not pending:

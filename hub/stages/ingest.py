@@ -58,6 +58,27 @@ def hub_message_id(topic: str, partition: int, offset: int) -> str:
 
 
 @dataclass(frozen=True)
+class HouseholdMoves:
+    """What a message changes in the household table, and the routing facts that say so."""
+
+    merge_from: tuple[str, ...]
+    moved: list[tuple[str, str]]
+    """(child, its new household)"""
+    split_children: tuple[str, ...]
+    household: str
+    split_household: str | None
+
+    @property
+    def facts(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        if self.merge_from:
+            out.update(merge_into=self.household, merge_from=self.merge_from)
+        if self.split_household:
+            out.update(split_children=self.split_children, split_household=self.split_household)
+        return out
+
+
+@dataclass(frozen=True)
 class IngestStage:
     ctx: HubContext
     metrics: HubMetrics
@@ -140,7 +161,8 @@ class IngestStage:
         self.metrics.messages_in.labels(STAGE, partner.id, decoded.event.value).inc()
         log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
                   trace_id=trace_id(message_id))  # fmt: skip
-        return self._canonical(partner, decoded, message_id, now, record.timestamp_ms)
+        source = f"{topic}:{partition}:{offset}"
+        return self._canonical(partner, decoded, message_id, now, record.timestamp_ms, source)
 
     def _decode(
         self, partner: Partner, value: bytes | None, message_id: str, now: datetime
@@ -165,7 +187,13 @@ class IngestStage:
         return decoded
 
     def _canonical(
-        self, partner: Partner, decoded: Decoded, message_id: str, now: datetime, sent_ms: int
+        self,
+        partner: Partner,
+        decoded: Decoded,
+        message_id: str,
+        now: datetime,
+        sent_ms: int,
+        source: str,
     ) -> list[OutRecord]:
         pseudonyms = self.ctx.pseudonyms
         child = pseudonyms.child(decoded.subject_key)
@@ -173,9 +201,11 @@ class IngestStage:
         household = self.households.household_for(
             child, siblings, default=pseudonyms.household_of(decoded.subject_key)
         )
+        moves = self._household_moves(decoded, message_id, household, (child, *siblings))
         placed = self.households.join(household, (child, *siblings))
         envelope = RoutingEnvelope(
             message_id=message_id,
+            source=source,
             event=decoded.event,
             sender_id=partner.id,
             sender_kind=partner.kind,
@@ -190,12 +220,18 @@ class IngestStage:
                     "child_age": age_on(decoded.child_birth_date, now.date()),
                     "household_members": siblings,
                     "area": decoded.facts.area or partner.area,
+                    **moves.facts,
                 }
             ),
         )
+        if moves.merge_from:  # the merge goes round the joining households' states first
+            envelope = envelope.model_copy(update={"household": moves.merge_from[0]})
         memberships = [
             OutRecord(self.ctx.names.households, household.encode(), member.encode())
             for member in placed
+        ] + [
+            OutRecord(self.ctx.names.households, to.encode(), member.encode())
+            for member, to in moves.moved
         ]
         canonical = OutRecord(
             topic=self.ctx.names.canonical,
@@ -207,6 +243,28 @@ class IngestStage:
             timestamp_ms=sent_ms if sent_ms > 0 else None,
         )
         return [*memberships, canonical]
+
+    def _household_moves(
+        self, decoded: Decoded, message_id: str, household: str, named: tuple[str, ...]
+    ) -> HouseholdMoves:
+        """Children of two known households named together merge them into ``household``;
+        children who left (a household change) form a household of their own."""
+        table = self.households
+        merge_from = tuple(h for h in table.households_of(named) if h != household)
+        moved = [
+            (child, household)
+            for other in merge_from
+            for child in table.move(table.members_of(other), household)
+        ]
+        leaving = tuple(dict.fromkeys(self.ctx.pseudonyms.child(b) for b in decoded.leaving_bsns))
+        leaving = tuple(c for c in leaving if table.members.get(c) in (household, None))
+        split_household = None
+        if leaving:
+            split_household = self.ctx.pseudonyms.split_household(
+                decoded.leaving_bsns[0], message_id
+            )
+            moved += [(c, split_household) for c in table.move(leaving, split_household)]
+        return HouseholdMoves(merge_from, moved, leaving, household, split_household)
 
     def _reject(
         self,
@@ -231,6 +289,7 @@ class IngestStage:
             at=now,
             reject=error.code,
             reason=error.message,
+            source=f"{topic}:{partition}:{offset}",
         )
         adapter = self.ctx.adapters.get(partner.adapter_name)
         self.metrics.messages_out.labels(STAGE, partner.id, "nack", UNKNOWN_EVENT).inc()

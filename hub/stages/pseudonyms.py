@@ -20,6 +20,11 @@ class Pseudonymiser:
         """Household of a child until the household table knows better: a household of one."""
         return self._hash("household", bsn)
 
+    def split_household(self, bsn: str, message_id: str) -> str:
+        """The household children form when they leave theirs: new for every split, and the
+        same again when the batch that split is retried (the hub message id is)."""
+        return self._hash("household-split", f"{bsn}:{message_id}")
+
     def _hash(self, domain: str, value: str) -> str:
         digest = hmac.new(self.key, f"{domain}:{value}".encode(), hashlib.sha256)
         return digest.hexdigest()[:32]

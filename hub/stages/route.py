@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from hub.context import HubContext
+from hub.stages.household_moves import HouseholdMoves
 from hub.stages.records import (
     HEADER_EVENT,
     HEADER_KIND,
@@ -28,7 +29,7 @@ from hub.stages.state_store import StateStore
 from observability import audit as logboek
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
-from routing.decide import Delivery, DeliveryKind, decide
+from routing.decide import Delivery, DeliveryKind
 from routing.directory import Directory
 from routing.minimise import minimise
 from routing.state import HouseholdState
@@ -60,6 +61,7 @@ class RouteStage:
 
     def __post_init__(self) -> None:
         self.directory = Directory.from_registry(self.ctx.registry)
+        self.moves = HouseholdMoves(self.ctx, self.directory)
 
     async def partitions_assigned(self, partitions: list[int]) -> None:
         """A partition gained in a rebalance is read back from ``ketenhub.state`` first.
@@ -95,11 +97,14 @@ class RouteStage:
         envelope = RoutingEnvelope.from_headers(record.headers)
         event = envelope.event.value
         self.metrics.messages_in.labels(STAGE, envelope.sender_id, event).inc()
+        passed = self.moves.pass_on(record, envelope, self.states.get(envelope.household))
+        if passed is not None:  # merged into another household: it decides there
+            out, state = passed
+            return [*out, *self._keep(envelope.household, state)]
         before = self.states.get(envelope.household, HouseholdState())
         now = datetime.now(UTC)
-        decision = decide(before, envelope, self.ctx.policy, now, self.directory)
+        decision, out = self.moves.decide(record, envelope, before, now)
         key = envelope.household.encode()
-        out: list[OutRecord] = []
         for index, delivery in enumerate(decision.deliveries):
             payload = self._payload(envelope, delivery, index, record.value or b"{}", now)
             if delivery.reject is not None:
@@ -136,12 +141,18 @@ class RouteStage:
         log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
                   sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
         if decision.new_state != before:
-            self._undo.setdefault(envelope.household, self.states.get(envelope.household))
-            self.states[envelope.household] = decision.new_state
-            out.append(
-                OutRecord(self.ctx.names.state, decision.new_state.model_dump_json().encode(), key)
-            )
+            out += self._keep(envelope.household, decision.new_state)
         return out
+
+    def _keep(self, household: str, state: HouseholdState) -> list[OutRecord]:
+        """A household's new state: in memory (undone if the batch aborts) and the changelog."""
+        if self.states.get(household) == state:
+            return []
+        self._undo.setdefault(household, self.states.get(household))
+        self.states[household] = state
+        return [
+            OutRecord(self.ctx.names.state, state.model_dump_json().encode(), household.encode())
+        ]
 
     def batch_committed(self) -> None:
         """The batch's transaction committed: its state changes are durable now."""
@@ -206,4 +217,5 @@ def _response(envelope: RoutingEnvelope, delivery: Delivery) -> dict[str, Any]:
         reject=delivery.reject,
         reason=delivery.reason,
         duplicate=delivery.duplicate,
+        source=envelope.source,
     )

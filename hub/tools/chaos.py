@@ -30,7 +30,7 @@ from aiokafka.errors import KafkaError
 from hub.kafka.connection import KafkaConnection
 from hub.kafka.local import LocalKafka
 from hub.kafka.topics import TopicNames, create_topics, delete_topics, topic_specs
-from hub.partner_client import read_inbox
+from hub.ops.topic_reader import read_inbox
 from hub.settings import Settings
 from hub.tools.demo_traffic import random_bsn
 from schemas.partners import PartnerKind, PartnerRegistry

@@ -1,4 +1,11 @@
-"""``ketenhub demo`` (``make run``): the hub with simulated partners and a live traffic table."""
+"""``ketenhub demo`` (``make run``): the hub with simulated partners and a live traffic table.
+
+The partners are partner-SDK clients that react to their inbox (see ``demo_partners``). On
+a terminal the table is live; in a pipe (or with ``--duration``) the demo runs headless and
+prints a line every few seconds and the table at the end. With ``--duration`` the exit code
+says whether the chain lived: every partner sent and received, and no nack the demo did not
+mean (exit 3 if not).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -23,22 +28,19 @@ from hub.context import broker_for_command, load_registry, resolve_kafka, shell_
 from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
 from hub.kafka.local import free_port
 from hub.kafka.topics import TopicNames, create_topics, topic_specs
+from hub.partner_client import client_for
 from hub.settings import Settings
-from hub.stages.records import HEADER_DLQ_REASON, HEADER_KIND
-from hub.tools.demo_traffic import DemoTraffic, Mistake
+from hub.stages.records import HEADER_DLQ_REASON
+from hub.tools.demo_ledger import Ledger
+from hub.tools.demo_partners import SimulatedChain
+from hub.tools.demo_script import DemoScript
+from schemas.codes import RejectReason
 from schemas.envelope import header_value
 from schemas.partners import PartnerRegistry
+from schemas.reject_reasons import MEANING
 
-
-@dataclass
-class Traffic:
-    """Counts only: the live table never shows message content."""
-
-    sent: Counter[str] = field(default_factory=Counter)
-    sent_bad: Counter[str] = field(default_factory=Counter)
-    received: Counter[tuple[str, str]] = field(default_factory=Counter)
-    dlq: Counter[str] = field(default_factory=Counter)
-    started: float = field(default_factory=time.monotonic)
+HEADLESS_EVERY_S = 10.0
+CHAIN_FAILED = 3
 
 
 def run_demo(
@@ -54,7 +56,6 @@ def _run_demo(
 ) -> int:
     registry = load_registry(settings)
     connection = resolve_kafka(settings)
-    bootstrap = connection.bootstrap
     names = TopicNames(settings.topic_prefix)
     specs = topic_specs(names, registry, settings)
     created = asyncio.run(create_topics(connection, specs, settings.replication_factor))
@@ -66,7 +67,7 @@ def _run_demo(
     hub_log = log_dir / "hub.log"
     env = {
         **os.environ,
-        "KETENHUB_BOOTSTRAP": bootstrap,
+        "KETENHUB_BOOTSTRAP": connection.bootstrap,
         "KETENHUB_METRICS_PORT": str(metrics_port),
     }
     with hub_log.open("ab") as log:
@@ -76,16 +77,18 @@ def _run_demo(
         )  # fmt: skip
     console.print(f"Hub started (pid {hub.pid}); log: {hub_log}")
     console.print(f"Metrics: http://127.0.0.1:{metrics_port}/metrics")
+    script = DemoScript(registry, random.Random(), bad_share=bad_share)
+    chain = SimulatedChain(script, Ledger(), lambda pid: client_for(settings, pid))
     try:
         return asyncio.run(
             _simulate(
+                chain,
                 connection,
                 names,
                 registry,
                 hub,
                 rate,
                 duration,
-                bad_share,
                 console,
                 f"http://127.0.0.1:{metrics_port}/metrics",
             )
@@ -109,13 +112,13 @@ def _say_second_shell(settings: Settings, console: Console) -> None:
 
 
 async def _simulate(
+    chain: SimulatedChain,
     kafka: KafkaConnection,
     names: TopicNames,
     registry: PartnerRegistry,
     hub: subprocess.Popen[bytes],
     rate: float,
     duration: float | None,
-    bad_share: float,
     console: Console,
     metrics_url: str,
 ) -> int:
@@ -123,109 +126,132 @@ async def _simulate(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    traffic = Traffic()
+    ledger = chain.ledger
     tasks = [
-        asyncio.create_task(_send(kafka, names, registry, rate, bad_share, traffic, stop)),
-        asyncio.create_task(_watch(kafka, names, registry, traffic, stop)),
+        asyncio.create_task(chain.run(rate, stop)),
+        asyncio.create_task(_watch_dlq(kafka, names, ledger, stop)),
     ]
     deadline = None if duration is None else time.monotonic() + duration
-    with Live(_render(registry, traffic, hub, metrics_url), console=console,
-              refresh_per_second=2, transient=False) as live:  # fmt: skip
+    headless = duration is not None or not console.is_terminal
+
+    def render() -> Group:
+        return _render(registry, ledger, hub, metrics_url)
+
+    live = contextlib.nullcontext() if headless else Live(
+        render(), console=console, refresh_per_second=2, transient=False
+    )  # fmt: skip
+    next_line = time.monotonic() + HEADLESS_EVERY_S
+    with live as shown:
         while not stop.is_set():
             if deadline is not None and time.monotonic() > deadline:
                 stop.set()
             if hub.poll() is not None:
                 console.print(f"[red]the hub exited with code {hub.returncode}; see its log[/red]")
                 stop.set()
-            live.update(_render(registry, traffic, hub, metrics_url))
+            if isinstance(shown, Live):
+                shown.update(render())
+            elif time.monotonic() >= next_line:
+                console.print(_status_line(registry, ledger), highlight=False)
+                next_line += HEADLESS_EVERY_S
+            if any(t.done() for t in tasks):
+                stop.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=0.5)
     for result in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(result, Exception):
-            console.print(f"[red]a simulated partner failed: {result}[/red]")
-    return 0 if hub.poll() is None else 1
+            console.print(f"[red]the simulated chain failed: {result}[/red]")
+            ledger.failures.append(str(result))
+    if headless:
+        console.print(render())
+    if hub.poll() is not None:
+        return 1
+    return _verdict(registry, ledger, console) if duration is not None else 0
 
 
-async def _send(
-    kafka: KafkaConnection,
-    names: TopicNames,
-    registry: PartnerRegistry,
-    rate: float,
-    bad_share: float,
-    traffic: Traffic,
-    stop: asyncio.Event,
+def _verdict(registry: PartnerRegistry, ledger: Ledger, console: Console) -> int:
+    """Whether the chain lived; printed, and as the exit code of a timed run."""
+    ids = [p.id for p in registry.partners]
+    quiet_senders, quiet_receivers = ledger.silent(ids)
+    unmeant = sum(ledger.unmeant.values())
+    problems = []
+    if quiet_senders:
+        problems.append("sent nothing: " + ", ".join(quiet_senders))
+    if quiet_receivers:
+        problems.append("received nothing: " + ", ".join(quiet_receivers))
+    if unmeant:
+        problems.append("nacks the demo did not mean: " + ", ".join(
+            f"{p} {r} x{n}" for (p, r), n in sorted(ledger.unmeant.items())))  # fmt: skip
+    problems += ledger.failures[:5]
+    if problems:
+        for line in problems:
+            console.print(f"[red]chain check:[/red] {line}", highlight=False)
+        return CHAIN_FAILED
+    console.print(f"chain check: all {len(ids)} partners sent and received; every nack was "
+                  "a deliberate mistake", highlight=False)  # fmt: skip
+    return 0
+
+
+async def _watch_dlq(
+    kafka: KafkaConnection, names: TopicNames, ledger: Ledger, stop: asyncio.Event
 ) -> None:
-    generator = DemoTraffic(registry, random.Random(), bad_share=bad_share)
-    producer = kafka.producer(acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        interval = 1.0 / rate if rate > 0 else 1.0
-        next_at = time.monotonic()
-        while not stop.is_set():
-            message = generator.next_message()
-            await producer.send(names.partner_out(message.sender.id), value=message.payload)
-            traffic.sent[message.sender.id] += 1
-            if message.mistake is not Mistake.NONE:
-                traffic.sent_bad[message.sender.id] += 1
-            next_at += interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=max(0.0, next_at - time.monotonic()))
-    finally:
-        await producer.stop()
-
-
-async def _watch(
-    kafka: KafkaConnection,
-    names: TopicNames,
-    registry: PartnerRegistry,
-    traffic: Traffic,
-    stop: asyncio.Event,
-) -> None:
-    """Count what lands in every inbox and in the DLQ from now on, as the partners would."""
-    topics = {names.partner_in(p.id): p.id for p in registry.partners}
+    """Count what lands in the DLQ from now on (the operator's view, with the hub's login)."""
     async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, [*topics, names.dlq])
+        partitions = await assign_all(consumer, [names.dlq])
         await consumer.seek_to_end(*partitions)
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=300)
-            for tp, records in batch.items():
+            for records in batch.values():
                 for r in records:
-                    headers = list(r.headers or ())
-                    if tp.topic == names.dlq:
-                        traffic.dlq[header_value(headers, HEADER_DLQ_REASON) or "?"] += 1
-                    else:
-                        kind = header_value(headers, HEADER_KIND) or "?"
-                        traffic.received[(topics[tp.topic], kind)] += 1
+                    ledger.dlq[header_value(list(r.headers or ()), HEADER_DLQ_REASON) or "?"] += 1
+
+
+def _status_line(registry: PartnerRegistry, ledger: Ledger) -> str:
+    ids = [p.id for p in registry.partners]
+    quiet_senders, quiet_receivers = ledger.silent(ids)
+    meant = sum(n for (_, m), n in ledger.nacks.items() if m)
+    return (
+        f"{ledger.elapsed:4.0f}s sent {sum(ledger.sent.values())} received "
+        f"{sum(ledger.received.values())} | partners sending {len(ids) - len(quiet_senders)}"
+        f"/{len(ids)}, receiving {len(ids) - len(quiet_receivers)}/{len(ids)} | nacks meant "
+        f"{meant}, not meant {sum(ledger.unmeant.values())}"
+    )
 
 
 def _render(
-    registry: PartnerRegistry, traffic: Traffic, hub: subprocess.Popen[bytes], metrics_url: str
+    registry: PartnerRegistry, ledger: Ledger, hub: subprocess.Popen[bytes], metrics_url: str
 ) -> Group:
     table = Table(title="ketenhub demo: traffic per partner (counts only, no content)")
-    for column in (
-        "partner",
-        "kind",
-        "sent",
-        "of which bad",
-        "deliveries in",
-        "notices in",
-        "acks in",
-        "nacks in",
-    ):
+    for column in ("partner", "kind", "sent", "of which bad", "deliveries in", "notices in",
+                   "acks in", "nacks in"):  # fmt: skip
         left = column in ("partner", "kind")
         table.add_column(column, justify="left" if left else "right", no_wrap=left)
     for p in registry.partners:
-        r = traffic.received
+        r = ledger.received
+        unmeant = sum(n for (pid, _), n in ledger.unmeant.items() if pid == p.id)
+        nacks = str(r[(p.id, "nack")]) + (f" ({unmeant} not meant)" if unmeant else "")
         table.add_row(
-            p.id, p.kind.value, str(traffic.sent[p.id]), str(traffic.sent_bad[p.id]),
+            p.id, p.kind.value, str(ledger.sent[p.id]), str(ledger.sent_bad[p.id]),
             str(r[(p.id, "forward")]), str(r[(p.id, "notify")]), str(r[(p.id, "ack")]),
-            str(r[(p.id, "nack")]),
+            Text(nacks, style="red" if unmeant else ""),
         )  # fmt: skip
-    elapsed = time.monotonic() - traffic.started
-    dlq = ", ".join(f"{reason} {n}" for reason, n in sorted(traffic.dlq.items())) or "empty"
+    reasons = Table(title="nacks by reason: what each means", title_justify="left")
+    for column in ("reason", "meant", "not meant", "what it means"):
+        reasons.add_column(column, justify="right" if "meant" in column else "left")
+    for code in sorted({reason for reason, _ in ledger.nacks}):
+        unmeant = ledger.nacks[(code, False)]
+        reasons.add_row(code, str(ledger.nacks[(code, True)]),
+                        Text(str(unmeant), style="red" if unmeant else ""),
+                        MEANING.get(RejectReason(code), ""))  # fmt: skip
+    dlq = ", ".join(f"{reason} {n}" for reason, n in sorted(ledger.dlq.items())) or "empty"
     hub_state = "running" if hub.poll() is None else f"exited ({hub.returncode})"
     footer = Text(
-        f"elapsed {elapsed:5.0f}s | sent {sum(traffic.sent.values())} | "
-        f"DLQ: {dlq}\nhub pid {hub.pid} {hub_state} | metrics {metrics_url} | Ctrl-C stops"
+        f"elapsed {ledger.elapsed:5.0f}s | sent {sum(ledger.sent.values())} | DLQ: {dlq}\n"
+        f"'meant' nacks answer the demo's deliberate mistakes (bad BSN, garbage, unknown "
+        f"provider, misnamed field, OJG referral without consent); a resend is acked as a "
+        f"duplicate.\nhub pid {hub.pid} {hub_state} | metrics {metrics_url} | Ctrl-C stops"
     )
-    return Group(table, footer)
+    parts: list[Table | Text] = [table]
+    if ledger.nacks:
+        parts.append(reasons)
+    parts.append(footer)
+    return Group(*parts)

@@ -268,16 +268,33 @@ class Telefoonnummers(IjwModel):
     telefoon02: Telefoon | None = None
 
 
+def _ends_after_start(start: date, end: date | None, end_name: str, start_name: str) -> None:
+    """iJw's rule, and FHIR's (``per-1``) for the Period it becomes: no end before the start."""
+    if end is not None and end < start:
+        raise ValueError(f"{end_name} must not be before {start_name}")
+
+
 class OpenPeriode(IjwModel):
     basis = True
     begindatum: date | None = None
     einddatum: date | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> OpenPeriode:
+        if self.begindatum is not None:
+            _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
+        return self
 
 
 class GeslotenPeriode(IjwModel):
     basis = True
     begindatum: date
     einddatum: date
+
+    @model_validator(mode="after")
+    def _period(self) -> GeslotenPeriode:
+        _ends_after_start(self.begindatum, self.einddatum, "einddatum", "begindatum")
+        return self
 
 
 class BedragMetDC(IjwModel):
@@ -342,12 +359,6 @@ class Client(IjwModel):
     geboortedatum: Geboortedatum
     geslacht: Geslacht
     naam: Naam
-
-
-def _ends_after_start(start: date, end: date | None, end_name: str, start_name: str) -> None:
-    """iJw's rule, and FHIR's (``per-1``) for the Period it becomes: no end before the start."""
-    if end is not None and end < start:
-        raise ValueError(f"{end_name} must not be before {start_name}")
 
 
 # ---- JW315 verzoek om toewijzing / JW316 retour -------------------------------------------
@@ -549,6 +560,13 @@ class TeWijzigenProduct(IjwModel):
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
 
+    @model_validator(mode="after")
+    def _period(self) -> TeWijzigenProduct:
+        _ends_after_start(
+            self.gewenste_ingangsdatum, self.einddatum, "einddatum", "gewenste_ingangsdatum"
+        )
+        return self
+
 
 class NieuwProduct(IjwModel):
     product: Product | None = None
@@ -557,6 +575,13 @@ class NieuwProduct(IjwModel):
     omvang: Omvang | None = None
     budget: int | None = Field(default=None, ge=0, le=99_999_999)
     retour_codes: tuple[RetourCode, ...] = ()
+
+    @model_validator(mode="after")
+    def _period(self) -> NieuwProduct:
+        _ends_after_start(
+            self.gewenste_ingangsdatum, self.einddatum, "einddatum", "gewenste_ingangsdatum"
+        )
+        return self
 
 
 class Verzoek(IjwModel):

@@ -160,7 +160,14 @@ def test_jw315_is_a_proposal_with_the_gp_as_requester() -> None:
     assert request["subject"] == {"reference": f"urn:uuid:{patient['id']}"}
     assert patient["birthDate"] == GOLDEN_BIRTH_DATE
     assert decoded.facts.referrer_agb == "01000001"
+    assert decoded.facts.referrer_type == "02"  # COD327: huisarts
     assert decoded.facts.related_partner_message_id is None
+
+
+def test_jw315_from_a_certified_institution_says_so_and_names_no_gp() -> None:
+    payload = golden("JW315").replace(b"<ijw:Type>02</ijw:Type>", b"<ijw:Type>04</ijw:Type>")
+    facts = _ijw_decode(payload).facts
+    assert (facts.referrer_type, facts.referrer_agb) == ("04", None)
 
 
 def test_jw305_and_jw307_are_episodes_of_care() -> None:

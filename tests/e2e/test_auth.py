@@ -34,7 +34,7 @@ from hub.kafka.auth import (
 from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
 from hub.kafka.local import ADMIN_USER, LocalKafka
 from hub.kafka.topics import TopicNames
-from hub.partner_client import InboxMessage, publish, read_inbox
+from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from hub.secret_store import SecretStore
 from hub.settings import DEFAULT_HUB_USER
 from hub.stages.records import HEADER_DLQ_PARTNER, HEADER_DLQ_REASON, HEADER_DLQ_SOURCE

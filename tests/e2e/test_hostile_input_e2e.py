@@ -20,7 +20,7 @@ from aiokafka.admin import NewTopic
 
 from hub.kafka.connection import KafkaConnection
 from hub.kafka.topics import TopicNames
-from hub.partner_client import InboxMessage, read_inbox
+from hub.ops.topic_reader import InboxMessage, read_inbox
 from hub.stages.records import HEADER_DLQ_REASON, HEADER_DLQ_SOURCE, HEADER_MESSAGE_ID
 from schemas.envelope import header_value
 from tests.e2e.conftest import HubEnv

@@ -14,7 +14,7 @@ import pytest
 
 from adapters import ijw
 from hub.kafka.topics import TopicNames
-from hub.partner_client import InboxMessage, publish, read_inbox
+from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from schemas.ijw import Bericht
 from schemas.ijw.models import Jw301, Jw315
 from tests.e2e.conftest import REPO, HubEnv

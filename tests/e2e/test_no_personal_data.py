@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from hub.cli.main import app
 from hub.kafka.connection import KafkaConnection
 from hub.kafka.topics import TopicNames
-from hub.partner_client import publish, read_inbox
+from hub.ops.topic_reader import publish, read_inbox
 from schemas.bsn import is_valid_bsn
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import wait_for_stages

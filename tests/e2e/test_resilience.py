@@ -17,7 +17,7 @@ import pytest
 
 from hub.kafka.local import free_port
 from hub.kafka.topics import TopicNames
-from hub.partner_client import InboxMessage, publish, read_inbox
+from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from hub.tools.demo_traffic import random_bsn
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import GP, PROVIDER, stop_hub, wait_for_stages

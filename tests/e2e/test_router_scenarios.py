@@ -18,7 +18,7 @@ import pytest
 from hub.kafka.connection import KafkaConnection
 from hub.kafka.local import free_port
 from hub.kafka.topics import TopicNames
-from hub.partner_client import InboxMessage, publish, read_inbox
+from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from schemas.bsn import is_valid_bsn
 from tests.e2e.conftest import REPO, HubEnv
 from tests.e2e.test_referral_flow import wait_for_stages

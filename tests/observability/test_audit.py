@@ -174,6 +174,13 @@ def test_a_payload_disclosure_names_operator_and_dead_letter_and_nothing_else() 
         "ketenhub.notice": None,
         "ketenhub.operator": "ops@wij",
         "ketenhub.dlq_ref": "2:41",
+        "ketenhub.area": None,
+        "ketenhub.regisseur_kind": None,
+        "ketenhub.direct_access": None,
+        "ketenhub.referrer_type": None,
+        "ketenhub.other_household": None,
+        "ketenhub.regie_kept": None,
+        "ketenhub.regie_set_aside": None,
     }
     assert audit.parse(record.to_json()) == record
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from routing.decide import Decision, DeliveryKind, decide
+from routing.directory import Directory
 from routing.policy import Policy
 from routing.state import RECENT_MESSAGES_KEPT, HouseholdState
 from schemas.audit import AuditAction, LegalBasis
@@ -168,3 +169,24 @@ def test_decide_does_not_mutate_the_state() -> None:
     state = HouseholdState()
     decide(state, _envelope(), POLICY, NOW)
     assert state.recent == ()
+
+
+def test_audit_records_carry_the_area_the_regisseur_kind_and_direct_access() -> None:
+    """What the indicators count by (codes only): docs/indicators.md."""
+    directory = Directory(
+        kinds={GP: PartnerKind.HUISARTS, PROVIDER: PartnerKind.AANBIEDER, "wij-a": PartnerKind.WIJ},
+        direct_access=frozenset({PROVIDER}),
+    )
+    state = HouseholdState(area="zuid")
+    delivered, acknowledged = decide(state, _envelope(), POLICY, NOW, directory).audit
+    assert (delivered.area, delivered.direct_access) == ("zuid", True)
+    assert acknowledged.regisseur_kind is None
+    claim = _envelope("WIJ-1", "wij-a", PartnerKind.WIJ, None, None, event=MessageEvent.REGIE_CLAIM)
+    [ack] = decide(state, claim, POLICY, NOW, directory).audit
+    assert (ack.action, ack.regisseur_kind, ack.area) == (
+        AuditAction.ACKNOWLEDGED,
+        PartnerKind.WIJ,
+        "zuid",
+    )
+    plain = decide(state, _envelope(), POLICY, NOW, Directory(kinds=directory.kinds))
+    assert plain.audit[0].direct_access is None

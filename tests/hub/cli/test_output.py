@@ -27,7 +27,7 @@ from hub.cli.main import app
 from hub.cli.support import Listing, show
 from hub.kafka.preflight import Finding
 from hub.ops.audit_log import AuditResult, Step, Trace
-from hub.partner_client import InboxMessage, Published
+from hub.sdk import Delivery, DeliveryKind, Sent
 from routing.state import HouseholdState
 from schemas.audit import AuditAction, LegalBasis
 from tests.conftest import PROVIDER
@@ -85,12 +85,25 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     async def record_disclosure(*args: Any, **kwargs: Any) -> None:
         return None
 
-    async def read_inbox(*args: Any, **kwargs: Any) -> list[InboxMessage]:
+    async def read_inbox(*args: Any) -> list[Delivery]:
         body = json.dumps({"type": "ack", "in_response_to": LONG_ID}).encode()
-        return [InboxMessage(0, 3, 0, "ack", HUB_ID, body)]
+        topic = f"ketenhub.partner.{LONG_ID}.in"
+        return [Delivery(DeliveryKind.ACK, topic, 0, 3, 0, HUB_ID, "ack", body)]
 
-    async def publish(kafka: Any, topic: str, payloads: list[bytes]) -> list[Published]:
-        return [Published(topic, 0, 5) for _ in payloads]
+    class Client:
+        """The partner SDK's client, as `send` uses it, without Kafka."""
+
+        def __init__(self, settings: Any, partner: str, **options: Any) -> None:
+            self.topic = f"ketenhub.partner.{partner}.out"
+
+        async def __aenter__(self) -> Client:
+            return self
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+        async def send(self, payload: bytes) -> Sent:
+            return Sent(self.topic, 0, 5, "HIS-1")
 
     async def list_topics(*args: Any) -> list[str]:
         return [f"ketenhub.partner.{LONG_ID}.out", f"ketenhub.partner.{LONG_ID}.in"]
@@ -107,7 +120,7 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         (cli_dlq, "read_dead_letters", read_dead_letters),
         (cli_dlq, "read_dead_letter", read_dead_letter), (cli_dlq, "read_replays", read_replays),
         (cli_dlq, "record_disclosure", record_disclosure),
-        (cli_main, "read_inbox", read_inbox), (cli_main, "publish", publish),
+        (cli_main, "_read_inbox", read_inbox), (cli_main, "client_for", Client),
         (cli_main, "list_topics", list_topics), (cli_state, "restore_states", restore_states),
         (cli_check, "check_setup", check_setup),
     ]  # fmt: skip

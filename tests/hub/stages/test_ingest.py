@@ -25,7 +25,7 @@ from hub.stages.records import (
 from observability.metrics import HubMetrics
 from schemas import fhir
 from schemas.envelope import RoutingEnvelope, header_value
-from schemas.notices import Nack
+from schemas.notices import Nack, OutboxRef
 from tests.adapters.ijw_cases import EXAMPLES
 from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER, without_memberships
 
@@ -80,6 +80,7 @@ def test_valid_referral_becomes_one_canonical_record(
     assert envelope.household == household
     assert envelope.sender_id == GP
     assert envelope.recipient_id == PROVIDER
+    assert envelope.source == f"t.partner.{GP}.out:0:3"
     assert (
         _count(metrics, "ketenhub_messages_in_total", stage="ingest", partner=GP, event="referral")
         == 1
@@ -113,6 +114,8 @@ def _assert_rejected(
     assert nack.reason_code.value == reason
     assert nack.hub_message_id == message_id
     assert nack.reason == header_value(dlq.headers, HEADER_DLQ_DETAIL)
+    # Every nack names the outbox record it answers, readable or not (what `send` prints).
+    assert nack.source == OutboxRef(topic=f"t.partner.{partner}.out", partition=0, offset=0)
     return nack
 
 

@@ -18,7 +18,7 @@ from routing.state import HouseholdState
 from schemas.aanbieder import ReferralReceived
 from schemas.audit import AuditAction, LegalBasis
 from schemas.envelope import RoutingEnvelope, header_value
-from schemas.notices import Ack, Nack
+from schemas.notices import Ack, Nack, OutboxRef
 from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, PROVIDER, without_memberships
 
 GP_IN = f"t.partner.{GP}.in"
@@ -77,6 +77,7 @@ def test_referral_is_forwarded_acknowledged_audited_and_remembered(
     assert ack.in_response_to == "HIS-WIJERT-2026-000123"
     assert ack.hub_message_id == envelope.message_id
     assert ack.delivered_to == (PROVIDER,)
+    assert ack.source == OutboxRef(topic=f"t.partner.{GP}.out", partition=0, offset=0)
 
     entries = [LogboekRecord.model_validate_json(r.value) for r in _on(out, "t.audit")]
     audit = [e.attributes for e in entries]
@@ -185,6 +186,8 @@ def test_record_without_recipient_is_refused(
     assert header_value(nack_record.headers, HEADER_KIND) == "nack"
     nack = Nack.model_validate_json(nack_record.value)
     assert nack.reason_code.value == "unknown-recipient"
+    assert nack.in_response_to == "HIS-WIJERT-2026-000123"
+    assert nack.source is not None and nack.source.topic == f"t.partner.{GP}.out"
     assert GOLDEN_BSN not in nack.reason
     [audit] = _on(out, "t.audit")
     assert LogboekRecord.model_validate_json(audit.value).attributes.action is AuditAction.REFUSED

@@ -1,0 +1,148 @@
+"""The route stage's part in households that merge and split.
+
+Router state is partitioned by household, so the instance that decides for household A may
+not hold B's state. A merge therefore travels: ingest keys the message that merges B into A
+to B first; the instance owning B hands B's state on (in the ``kh-carried`` header, on
+``ketenhub.canonical``, keyed A) and leaves a forward pointer (``merged_into``) so messages
+still on their way to B follow; the instance owning A absorbs it (``routing.households``),
+then decides the message. A split goes the other way: A keeps its own children's part and
+sends the part that left to its new household, where it is absorbed. Every step is one
+transaction with the deliveries, state and audit it causes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+
+from hub.context import HubContext
+from hub.stages.records import InRecord, OutRecord
+from routing.decide import Decision, decide
+from routing.directory import Directory
+from routing.households import absorb, split
+from routing.state import HouseholdState
+from schemas.audit import AuditAction
+from schemas.codes import MessageEvent
+from schemas.envelope import RoutingEnvelope, RoutingFacts
+from schemas.ids import derived_id
+
+CARRIED = "kh-carried"
+"""Header: the states of households merging in (or a split-off part), as JSON pairs."""
+
+
+def carried_states(headers: list[tuple[str, bytes]]) -> list[tuple[str, HouseholdState]]:
+    raw = next((v for k, v in headers if k == CARRIED), None)
+    if raw is None:
+        return []
+    return [(h, HouseholdState.model_validate(s)) for h, s in orjson.loads(raw)]
+
+
+def _carry(carried: list[tuple[str, HouseholdState]]) -> tuple[str, bytes]:
+    return CARRIED, orjson.dumps([[h, s.model_dump(mode="json")] for h, s in carried])
+
+
+@dataclass
+class Prepared:
+    """The state to decide on, and what the merges and split before it did."""
+
+    state: HouseholdState
+    decisions: list[Decision] = field(default_factory=list)
+    out: list[OutRecord] = field(default_factory=list)
+    handover_only: bool = False
+
+
+@dataclass
+class HouseholdMoves:
+    ctx: HubContext
+    directory: Directory
+
+    def _to(
+        self,
+        record: InRecord,
+        envelope: RoutingEnvelope,
+        household: str,
+        carried: list[tuple[str, HouseholdState]],
+    ) -> OutRecord:
+        moved = envelope.model_copy(update={"household": household})
+        return OutRecord(
+            topic=self.ctx.names.canonical,
+            key=household.encode(),
+            value=record.value or b"{}",
+            headers=[*moved.to_headers(), _carry(carried)],
+            timestamp_ms=record.timestamp_ms if record.timestamp_ms > 0 else None,
+        )
+
+    def pass_on(
+        self, record: InRecord, envelope: RoutingEnvelope, state: HouseholdState | None
+    ) -> tuple[list[OutRecord], HouseholdState] | None:
+        """A message this household does not decide: it merged into another one (the
+        message follows it there), or it merges into another now (its state goes along and
+        a forward pointer stays). Returns the records and this household's new state."""
+        carried = carried_states(record.headers)
+        if state is not None and state.merged_into is not None:
+            return [self._to(record, envelope, state.merged_into, carried)], state
+        facts = envelope.facts
+        target = facts.merge_into
+        if target is None or envelope.household == target:
+            return None
+        hops = facts.merge_from
+        here = hops.index(envelope.household) if envelope.household in hops else len(hops) - 1
+        after = hops[here + 1] if here + 1 < len(hops) else target
+        carried.append((envelope.household, state or HouseholdState()))
+        pointer = HouseholdState(merged_into=target)
+        return [self._to(record, envelope, after, carried)], pointer
+
+    def prepare(
+        self, record: InRecord, envelope: RoutingEnvelope, state: HouseholdState, now: datetime
+    ) -> Prepared:
+        """Absorb what merges in, then split off who left; the message is decided after."""
+        policy, prepared = self.ctx.policy, Prepared(state)
+        facts = envelope.facts
+        for household, joining in carried_states(record.headers):
+            fresh = prepared.state == HouseholdState()
+            d = absorb(prepared.state, joining, household, envelope, policy, now, self.directory)
+            if facts.handover and fresh:  # a split-off part arriving: the split told everyone
+                audit = tuple(a for a in d.audit if a.action is AuditAction.MERGED)
+                d = Decision(d.new_state, (), audit)
+            prepared.decisions.append(d)
+            prepared.state = d.new_state
+        prepared.handover_only = facts.handover
+        if facts.handover or not (facts.split_household and facts.split_children):
+            return prepared
+        d, left = split(
+            prepared.state, frozenset(facts.split_children), facts.split_household,
+            envelope, policy, now, self.directory,
+        )  # fmt: skip
+        prepared.decisions.append(d)
+        prepared.state = d.new_state
+        handover = envelope.model_copy(
+            update={
+                "message_id": derived_id(envelope.message_id, "split"),
+                "event": MessageEvent.HOUSEHOLD_CHANGE,
+                "child": facts.split_children[0],
+                "facts": RoutingFacts(handover=True, area=facts.area),
+            }
+        )
+        prepared.out.append(
+            self._to(record, handover, facts.split_household, [(envelope.household, left)])
+        )
+        return prepared
+
+    def decide(
+        self, record: InRecord, envelope: RoutingEnvelope, before: HouseholdState, now: datetime
+    ) -> tuple[Decision, list[OutRecord]]:
+        """``decide`` after the merges and split the message brings; one Decision of all."""
+        prepared = self.prepare(record, envelope, before, now)
+        if not prepared.decisions:
+            return decide(before, envelope, self.ctx.policy, now, self.directory), []
+        parts = list(prepared.decisions)
+        if not prepared.handover_only:
+            parts.append(decide(prepared.state, envelope, self.ctx.policy, now, self.directory))
+        combined = Decision(
+            parts[-1].new_state,
+            tuple(d for part in parts for d in part.deliveries),
+            tuple(a for part in parts for a in part.audit),
+        )
+        return combined, prepared.out
