@@ -22,6 +22,7 @@ from hub.cli import audit as cli_audit
 from hub.cli import check as cli_check
 from hub.cli import dlq as cli_dlq
 from hub.cli import main as cli_main
+from hub.cli import report as cli_report
 from hub.cli import state as cli_state
 from hub.cli.main import app
 from hub.cli.support import Listing, show
@@ -122,7 +123,7 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         (cli_dlq, "record_disclosure", record_disclosure),
         (cli_main, "_read_inbox", read_inbox), (cli_main, "client_for", Client),
         (cli_main, "list_topics", list_topics), (cli_state, "restore_states", restore_states),
-        (cli_check, "check_setup", check_setup),
+        (cli_check, "check_setup", check_setup), (cli_report, "read_all_audit", read_audit),
     ]  # fmt: skip
     for module, name, fake in fakes:
         monkeypatch.setattr(module, name, fake)
@@ -142,6 +143,7 @@ LISTINGS: list[tuple[list[str], list[str]]] = [
     (["trace", HUB_ID], [HUB_ID, f"ketenhub.partner.{LONG_ID}.out:0:7"]),
     (["policy", "check"], ["referral", "statutory"]),
     (["check"], [f"all there, ketenhub.partner.{LONG_ID}.out too"]),
+    (["report", "indicators"], []),
 ]
 INSPECTIONS: list[tuple[list[str], list[str]]] = [
     (["dlq", "show", "0:7"], [LONG_ID, f"ketenhub.partner.{LONG_ID}.out:0:7"]),

@@ -96,3 +96,25 @@ def test_serve_binds_the_address_it_is_given(monkeypatch: pytest.MonkeyPatch) ->
     HubMetrics().serve(9465, "0.0.0.0")
     HubMetrics().serve(0, "0.0.0.0")  # off
     assert bound == [(9464, "127.0.0.1"), (9465, "0.0.0.0")]
+
+
+def test_the_indicator_gauges_listen_on_the_metrics_host_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hub.cli import report
+
+    for name in list(os.environ):
+        if name.startswith("KETENHUB_"):
+            monkeypatch.delenv(name)
+    bound: list[str] = []
+    monkeypatch.setattr(report, "start_http_server",
+                        lambda port, addr, registry: bound.append(addr))  # fmt: skip
+
+    def stop(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "_report", stop)
+    report._serve(Settings(), 9466, 1.0, None, None)
+    monkeypatch.setenv("KETENHUB_METRICS_HOST", "0.0.0.0")
+    report._serve(Settings(), 9466, 1.0, None, None)
+    assert bound == ["127.0.0.1", "0.0.0.0"]
