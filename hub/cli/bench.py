@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from hub.cli.support import USER_ERRORS, say_error, user_error
+from hub.cli.support import USER_ERRORS, json_lines, say_error, user_error
 from hub.context import broker_for_command
 from hub.settings import Settings
 from hub.tools.bench import (
@@ -126,7 +124,7 @@ def bench(
             if rich_reporter:
                 rich_reporter.close()
             if as_json:
-                sys.stdout.write(json.dumps(figures) + "\n")
+                json_lines([figures])
             else:
                 for name, value in figures.items():
                     typer.echo(f"{name:28} {value}")
@@ -144,7 +142,7 @@ def bench(
             if not as_json:
                 err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
         if as_json:
-            sys.stdout.write(json.dumps(outcome.to_json()) + "\n")
+            json_lines([outcome.to_json()])
         else:
             for line in summary_lines(outcome):
                 typer.echo(line)
