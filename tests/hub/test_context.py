@@ -128,3 +128,14 @@ def test_the_demo_prints_the_export_line_whole(running: int, home: Path) -> None
     _say_second_shell(Settings(), Console(file=buffer, width=40))
     [export] = [line.strip() for line in buffer.getvalue().splitlines() if "export " in line]
     assert export == f"export KETENHUB_HOME={home.resolve()} KETENHUB_KAFKA_PORT={running}"
+
+
+def test_check_reports_the_disagreement_instead_of_checking_another_broker(
+    running: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KETENHUB_KAFKA_PORT", "19092")
+    result = runner.invoke(app, ["check", "--json"])
+    assert result.exit_code == 1, result.output
+    findings = {f["check"]: f for f in map(json.loads, result.stdout.splitlines())}
+    assert not findings["kafka"]["ok"]
+    assert f"export KETENHUB_KAFKA_PORT={running}" in findings["kafka"]["detail"]
