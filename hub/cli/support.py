@@ -95,17 +95,14 @@ def run_async(coro: Coroutine[Any, Any, R]) -> R:
     return asyncio.run(coro)
 
 
-def printable(text: str, limit: int | None = None, keep: str = "") -> str:
+def printable(text: str, keep: str = "") -> str:
     """Text safe for a terminal and for one tab-separated cell: control and format characters
     (tab, newline, NUL, ESC, RTL override...) are shown as escapes, so a hostile value can
-    neither rewrite the screen nor split a row. ``limit`` cuts, for a glance only."""
-    out = "".join(
+    neither rewrite the screen nor split a row; ``keep`` names the ones to let through."""
+    return "".join(
         c if c.isprintable() or c == " " or c in keep else c.encode("unicode_escape").decode()
         for c in text
     )
-    if limit is not None and len(out) > limit:
-        return out[: limit - 1] + "…"
-    return out
 
 
 def cell(value: object) -> str:
