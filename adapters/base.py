@@ -98,6 +98,13 @@ class Adapter(Protocol):
 
 
 M = TypeVar("M", bound=BaseModel)
+EMPTY_PAYLOAD = "payload is empty"
+
+
+def require_content(payload: bytes) -> None:
+    """An empty (or blank) message is called that, not a syntax error in some format."""
+    if not payload.strip():
+        raise AdapterError(RejectReason.MALFORMED, EMPTY_PAYLOAD)
 
 
 def parse_json_model(payload: bytes, models: Mapping[str, type[M]]) -> M:
@@ -106,6 +113,7 @@ def parse_json_model(payload: bytes, models: Mapping[str, type[M]]) -> M:
     Errors name the failing fields and rules (pydantic's messages describe the rule, not the
     input), so they are safe to send back and to log.
     """
+    require_content(payload)
     try:
         raw = orjson.loads(payload)
     except orjson.JSONDecodeError:

@@ -21,7 +21,7 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
-from adapters.base import AdapterError, DecodeContext, Decoded
+from adapters.base import AdapterError, DecodeContext, Decoded, require_content
 from schemas import fhir_ijw
 from schemas.codes import RejectReason
 from schemas.envelope import RoutingFacts
@@ -99,6 +99,7 @@ def parse(payload: bytes, accepted: Iterable[Bericht]) -> tuple[Bericht, IjwMode
         raise AdapterError(
             RejectReason.PAYLOAD_TOO_LARGE, f"iJw message exceeds {MAX_IJW_BYTES} bytes"
         )
+    require_content(payload)
     try:
         payload.decode("utf-8")
     except UnicodeDecodeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -30,14 +31,65 @@ def local_kafka(
     port: int | None = None,
     auth: bool | None = None,
 ) -> LocalKafka:
-    """The local broker; ``auth`` None means: as its storage was formatted (else without)."""
+    """The local broker; ``auth`` None means: as its storage was formatted (else without).
+
+    Its port is ``port``, else ``KETENHUB_KAFKA_PORT`` when set, else the port the broker of
+    this checkout (``KETENHUB_HOME``) was started on, so that a second shell without the
+    variable reaches the same broker; else the default.
+    """
     kafka = LocalKafka(
         KafkaDistribution(settings.home / "cache"),
         run_dir or settings.home / "kafka",
         port=port or settings.kafka_port,
         secrets_dir=settings.secrets_path,
     )
+    recorded = kafka.recorded()
+    if port is None and recorded is not None and "kafka_port" not in settings.model_fields_set:
+        kafka = replace(kafka, port=recorded.port)
     return replace(kafka, auth=bool(kafka.formatted_auth()) if auth is None else auth)
+
+
+LOOPBACK_HOSTS = ("localhost", "::1", "[::1]")
+
+
+def broker_disagreement(settings: Settings) -> str | None:
+    """Why the settings point past the broker this checkout runs, or None when they agree.
+
+    ``KETENHUB_KAFKA_PORT`` must be that broker's port; a ``KETENHUB_BOOTSTRAP`` on this
+    machine (loopback) must name it, since another loopback broker is someone else's (a
+    leftover export, another checkout). A bootstrap elsewhere is a cluster, chosen on purpose.
+    """
+    kafka = local_kafka(settings)
+    running = kafka.status()
+    if running.pid is None:
+        return None
+    here = f"this checkout's Kafka runs at {running.bootstrap} (pid {running.pid}, {kafka.run_dir})"
+    if settings.bootstrap:
+        ports = _loopback_ports(settings.bootstrap)
+        if ports is None or running.port in ports:
+            return None
+        return (
+            f"KETENHUB_BOOTSTRAP={settings.bootstrap} is another broker on this machine, but "
+            f"{here}: unset KETENHUB_BOOTSTRAP to use it, or `ketenhub kafka stop` it first"
+        )
+    if running.port != kafka.port:
+        return (
+            f"KETENHUB_KAFKA_PORT={kafka.port}, but {here}: export "
+            f"KETENHUB_KAFKA_PORT={running.port} (or unset it), or `ketenhub kafka stop` first"
+        )
+    return None
+
+
+def _loopback_ports(bootstrap: str) -> set[int] | None:
+    """The ports of ``bootstrap``'s servers when all of them are on this machine, else None."""
+    ports: set[int] = set()
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        loopback = host.startswith("127.") or host.lower() in LOOPBACK_HOSTS
+        if not loopback or not port.isdigit():
+            return None
+        ports.add(int(port))
+    return ports
 
 
 @contextmanager
@@ -121,7 +173,11 @@ def kafka_password(settings: Settings, username: str) -> SecretStr:
 
 
 def resolve_bootstrap(settings: Settings) -> str:
-    """``KETENHUB_BOOTSTRAP`` when set, else the local broker if it runs."""
+    """``KETENHUB_BOOTSTRAP`` when set, else the local broker if it runs; refused when the
+    settings and this checkout's running broker disagree (``broker_disagreement``)."""
+    disagreement = broker_disagreement(settings)
+    if disagreement is not None:
+        raise LocalKafkaError(disagreement)
     if settings.bootstrap:
         return settings.bootstrap
     kafka = local_kafka(settings)
@@ -149,9 +205,21 @@ class HubContext:
 
 def load_registry(settings: Settings) -> PartnerRegistry:
     try:
+        _require_content(settings.partners_file)
         return PartnerRegistry.from_toml(settings.partners_file)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"partner registry {settings.partners_file}: {exc}") from None
+        raise ConfigError(f"partner registry {settings.partners_file}: {_reason(exc)}") from None
+
+
+def _require_content(path: Path) -> None:
+    """An empty file would parse as a registry or policy with nothing in it: say so instead."""
+    if path.is_file() and not path.read_bytes().strip():
+        raise ValueError("the file is empty")
+
+
+def _reason(exc: OSError | ValueError) -> str:
+    """An OS error without the errno and the repeated path: ``No such file or directory``."""
+    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
 
 
 def require_partner(registry: PartnerRegistry, partner_id: str) -> Partner:
@@ -165,9 +233,10 @@ def require_partner(registry: PartnerRegistry, partner_id: str) -> Partner:
 
 def load_policy(settings: Settings) -> Policy:
     try:
+        _require_content(settings.policy_file)
         return Policy.from_toml(settings.policy_file)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"policy {settings.policy_file}: {exc}") from None
+        raise ConfigError(f"policy {settings.policy_file}: {_reason(exc)}") from None
 
 
 def load_context(settings: Settings, kafka: KafkaConnection | None = None) -> HubContext:
@@ -183,4 +252,27 @@ def load_context(settings: Settings, kafka: KafkaConnection | None = None) -> Hu
         policy=load_policy(settings),
         adapters=adapters,
         pseudonyms=Pseudonymiser(settings.secret_bytes()),
+    )
+
+
+_NOT_FOR_A_SECOND_SHELL = frozenset(
+    {"pseudonym_secret", "kafka_password", "metrics_port", "metrics_host", "instance_id",
+     "home", "kafka_port"}
+)  # fmt: skip
+
+
+def shell_exports(settings: Settings) -> str:
+    """The ``export`` line that gives a second shell this one's broker and settings: the
+    home (absolute, so any directory will do), the broker's port, and every other setting
+    made here, except secret values (their files and defaults stay where they are)."""
+    values: dict[str, str] = {"home": str(settings.home.resolve())}
+    if not settings.bootstrap:
+        values["kafka_port"] = str(local_kafka(settings).status().port)
+    for name in sorted(settings.model_fields_set - _NOT_FOR_A_SECOND_SHELL):
+        value = getattr(settings, name)
+        if value is None or isinstance(value, SecretStr):
+            continue
+        values[name] = str(value.resolve() if isinstance(value, Path) else value)
+    return "export " + " ".join(
+        f"KETENHUB_{name.upper()}={shlex.quote(value)}" for name, value in values.items()
     )

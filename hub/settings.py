@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         "a lone record on an idle stage goes at once",
     )  # fmt: skip
     metrics_port: int = Field(default=9464, ge=0, le=65535)
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="address /metrics listens on: loopback unless a scraper elsewhere needs "
+        "it (0.0.0.0 inside a container)",
+    )
     instance_id: str = Field(default_factory=socket.gethostname)
 
     @model_validator(mode="after")

@@ -257,7 +257,8 @@ class HubMetrics:
     def dead_lettered(self, stage: str, reason: str) -> None:
         self.dead_letters.labels(stage, reason).inc()
 
-    def serve(self, port: int) -> None:
-        """Expose ``/metrics`` on ``port`` (0 disables)."""
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Expose ``/metrics`` on ``host``:``port`` (port 0 disables); loopback by default,
+        so a laptop's hub is not scraped (or probed) from the network by accident."""
         if port:
-            start_http_server(port, addr="0.0.0.0", registry=self.registry)
+            start_http_server(port, addr=host, registry=self.registry)

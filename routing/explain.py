@@ -52,15 +52,6 @@ def _a(word: str) -> str:
     return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
-def summary(policy: Policy) -> list[str]:
-    """One line per flow, for ``ketenhub policy check``."""
-    return [
-        f"{f.event.value:<26} {f.sender.value:>15} -> {f.recipient.value:<15} "
-        + "/".join(b.value for b in f.bases)
-        for f in sorted(policy.flows, key=lambda f: (f.event.value, f.sender.value))
-    ]
-
-
 def household_summary(policy: Policy) -> list[str]:
     """One line per merge or split rule, for ``ketenhub policy check``."""
     given = {(r.change, r.aspect): r.why for r in policy.household_rules}

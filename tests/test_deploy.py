@@ -134,6 +134,13 @@ def test_prometheus_scrapes_both_hubs() -> None:
     assert {"hub-1:9464", "hub-2:9464", "indicators:9465"} <= targets
 
 
+def test_hubs_in_containers_listen_for_prometheus_beyond_loopback() -> None:
+    """The hub binds /metrics to 127.0.0.1 unless told; Prometheus scrapes from its own
+    container, so the compose file must say 0.0.0.0."""
+    for name in HUB_SERVICES:
+        assert _environment(_services()[name])["KETENHUB_METRICS_HOST"] == "0.0.0.0", name
+
+
 def _exported_names() -> set[str]:
     """Every sample name a running hub exports (all label children pre-created)."""
     metrics = HubMetrics()

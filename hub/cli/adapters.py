@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import asdict, dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from adapters.base import Adapter
 from adapters.registry import ENTRY_POINT_GROUP
-from hub.cli.support import console, err, friendly
+from hub.cli.support import Listing, console, err, friendly, show
 from hub.context import load_registry
 from hub.scaffold import NAME_PATTERN, AdapterPackage, create
 from hub.settings import Settings
@@ -74,9 +71,7 @@ def _load_status(ep: EntryPoint) -> str:
 @adapters_app.command("list")
 @friendly
 def list_adapters(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = (
-        False
-    ),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per adapter.")] = False,
 ) -> None:
     """List the adapters installed through the `ketenhub.adapters` entry points.
 
@@ -88,24 +83,25 @@ def list_adapters(
     adapters = installed_adapters(registry)
     installed = {a.name for a in adapters}
     orphans = [p for p in registry.partners if p.adapter_name not in installed]
-    if as_json:
-        sys.stdout.write(json.dumps([asdict(a) for a in adapters], indent=2) + "\n")
-    else:
-        table = Table(title=f"adapters (entry points {ENTRY_POINT_GROUP!r})")
-        for column in ("name", "object", "distribution", "version", "partners", "status"):
-            table.add_column(column)
-        for a in adapters:
-            status = a.status if a.status == "ok" else f"[red]{a.status}[/red]"
-            table.add_row(a.name, a.object, a.distribution or "?", a.version or "?",
-                          ", ".join(a.partners) or "-", status)  # fmt: skip
-        console.print(table)
-        console.print(f"partners from {settings.partners_file}", highlight=False)
+    rows = [
+        {**asdict(a), "distribution": a.distribution or "?", "version": a.version or "?",
+         "partners": ", ".join(a.partners) or "-"}
+        for a in adapters
+    ]  # fmt: skip
+    title = f"adapters (entry points {ENTRY_POINT_GROUP!r}, partners from {settings.partners_file})"
+    listing = Listing(title, ADAPTER_COLUMNS, rows, [asdict(a) for a in adapters],
+                      styles={"status": {"ok": "green"}})  # fmt: skip
+    show(listing, as_json=as_json)
     for p in orphans:
         err.print(
             f"[yellow]warning:[/yellow] partner {p.id} uses adapter {p.adapter_name!r}, "
             "which is not installed",
             highlight=False,
         )
+
+
+ADAPTER_COLUMNS = {"name": "name", "object": "object", "distribution": "distribution",
+                   "version": "version", "partners": "partners", "status": "status"}  # fmt: skip
 
 
 def _check_name(name: str) -> str:

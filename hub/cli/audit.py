@@ -3,15 +3,12 @@ of one message through the hub."""
 
 from __future__ import annotations
 
-import json
-import sys
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from hub.cli.support import console, err, friendly, run_async
+from hub.cli.support import Listing, err, friendly, json_lines, run_async, show
 from hub.context import ConfigError, load_registry, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.ops.audit_log import (
@@ -87,54 +84,64 @@ def audit(
             highlight=False,
         )
     if as_json:
-        for record in result.records:
-            sys.stdout.write(record.model_dump_json(by_alias=True) + "\n")
+        json_lines([record.model_dump(mode="json", by_alias=True) for record in result.records])
         return
     if not result.records:
-        raise LookupError(f"no audit records about {about}")
-    console.print(_table(result.records, f"audit: {len(result.records)} record(s) about {about}"))
-    if disclosures:
+        err.print(f"no audit records about {about}", highlight=False)  # an empty answer
         return
+    title = f"audit: {len(result.records)} record(s) about {about}"
+    show(Listing(title, AUDIT_COLUMNS, _rows(result.records)))
+    if not disclosures:
+        _print_received(result.records)
+
+
+def _print_received(records: list[LogboekRecord]) -> None:
+    """Who received what: a summary beside the rows, so on stderr."""
     messages = dict.fromkeys(
-        (r.attributes.message_id, r.attributes.partner_message_id) for r in result.records
+        (r.attributes.message_id, r.attributes.partner_message_id) for r in records
     )
-    console.print("Messages (ketenhub trace HUB_MESSAGE_ID shows each one's path):")
+    err.print("Messages (ketenhub trace HUB_MESSAGE_ID shows each one's path):")
     for hub_id, partner_id in messages:
-        console.print(
+        err.print(
             f"  {hub_id}  ({partner_id or 'partner message id not recorded'})", highlight=False
         )
     received = Counter(
         (r.attributes.recipient_id, r.attributes.event.value, str(r.attributes.legal_basis))
-        for r in result.records
+        for r in records
         if r.attributes.action in _RECEIVED and r.attributes.recipient_id and r.attributes.event
     )
     if not received:
-        console.print("Nobody received anything.")
+        err.print("Nobody received anything.")
         return
-    console.print("Received:", highlight=False)
+    err.print("Received:", highlight=False)
     for (recipient, event, basis), count in sorted(received.items()):
-        console.print(f"  {recipient}: {event} x{count}, basis {basis}", highlight=False)
+        err.print(f"  {recipient}: {event} x{count}, basis {basis}", highlight=False)
 
 
-def _table(records: list[LogboekRecord], title: str) -> Table:
-    table = Table(title=title)
-    for column in ("time (UTC)", "action", "event", "from", "to", "basis / reason"):
-        table.add_column(column, overflow="fold")
+AUDIT_COLUMNS = {
+    "at": "time (UTC)", "action": "action", "event": "event", "sender": "from",
+    "recipient": "to", "why": "basis / reason", "message_id": "hub message id",
+}  # fmt: skip
+
+
+def _rows(records: list[LogboekRecord]) -> list[dict[str, Any]]:
+    rows = []
     for r in records:
         a = r.attributes
         why = a.legal_basis.value if a.legal_basis else ""
         why += a.reason_code.value if a.reason_code else ""
         why += f" ({a.notice})" if a.notice else ""
         why += f"dead letter {a.dlq_ref}" if a.dlq_ref else ""
-        table.add_row(
-            r.start_time.strftime("%Y-%m-%d %H:%M:%S"),
-            a.action.value,
-            a.event.value if a.event else "-",
-            a.sender_id,
-            a.recipient_id or (f"operator {a.operator}" if a.operator else ""),
-            why,
-        )
-    return table
+        rows.append({
+            "at": r.start_time.strftime("%Y-%m-%d %H:%M:%S"),
+            "action": a.action.value,
+            "event": a.event.value if a.event else "-",
+            "sender": a.sender_id,
+            "recipient": a.recipient_id or (f"operator {a.operator}" if a.operator else ""),
+            "why": why,
+            "message_id": a.message_id,
+        })  # fmt: skip
+    return rows
 
 
 @friendly
@@ -165,21 +172,25 @@ def trace(
 
     traces = run_async(collect())
     if as_json:
-        for hub_id, trace_id, steps in traces:
-            for step in steps:
-                sys.stdout.write(
-                    json.dumps({"message_id": hub_id, "trace_id": trace_id, **step}) + "\n"
-                )
+        json_lines([{"message_id": hub_id, "trace_id": trace_id, **step}
+                    for hub_id, trace_id, steps in traces for step in steps])  # fmt: skip
         return
-    for hub_id, trace_id, steps in traces:
+    for hub_id, _, steps in traces:
         if not steps:
             raise LookupError(
                 f"no record of hub message {hub_id} on {names.canonical}, {names.dlq}, "
                 f"{names.audit} or an inbox"
             )
-        table = Table(title=f"hub message {hub_id} (trace id {trace_id})")
-        for column in ("time (UTC)", "stage", "what", "where"):
-            table.add_column(column, overflow="fold")
-        for step in steps:
-            table.add_row(step["at"].replace("T", " "), step["stage"], step["what"], step["where"])
-        console.print(table)
+    rows = [
+        {**step, "at": step["at"].replace("T", " "), "message_id": hub_id}
+        for hub_id, _, steps in traces
+        for step in steps
+    ]
+    title = "; ".join(
+        f"hub message {hub_id} (trace id {trace_id})" for hub_id, trace_id, _ in traces
+    )
+    show(Listing(title, TRACE_COLUMNS, rows))
+
+
+TRACE_COLUMNS = {"at": "time (UTC)", "stage": "stage", "what": "what", "where": "where",
+                 "message_id": "hub message id"}  # fmt: skip

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,8 +17,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from hub.context import ConfigError, broker_for_command
-from hub.kafka.local import LocalKafkaError
+from hub.cli.support import USER_ERRORS, json_lines, say_error, user_error
+from hub.context import broker_for_command
 from hub.settings import Settings
 from hub.tools.bench import (
     WARMUP_MSGS_PER_S,
@@ -63,7 +60,8 @@ class RichReporter:
         self.progress.console.print(f"[green]✓[/green] {line}", highlight=False)
 
     def close(self) -> None:
-        self.progress.stop()
+        if self.task is not None:  # a progress that never started would print a blank line
+            self.progress.stop()
 
 
 def bench(
@@ -126,7 +124,7 @@ def bench(
             if rich_reporter:
                 rich_reporter.close()
             if as_json:
-                sys.stdout.write(json.dumps(figures) + "\n")
+                json_lines([figures])
             else:
                 for name, value in figures.items():
                     typer.echo(f"{name:28} {value}")
@@ -144,17 +142,14 @@ def bench(
             if not as_json:
                 err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
         if as_json:
-            sys.stdout.write(json.dumps(outcome.to_json()) + "\n")
+            json_lines([outcome.to_json()])
         else:
             for line in summary_lines(outcome):
                 typer.echo(line)
             for note in outcome.notes:
                 typer.echo(f"note: {note}")
-    except (LocalKafkaError, ConfigError, LookupError, BenchError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    except ValidationError as exc:
-        err.print(f"[red]configuration error:[/red] {exc.errors(include_input=False)}")
+    except (*USER_ERRORS, BenchError) as exc:
+        say_error(user_error(exc))
         raise typer.Exit(2) from None
     finally:
         if rich_reporter:

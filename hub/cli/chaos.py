@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 
-from hub.cli.support import console, friendly
+from hub.cli.support import Listing, console, friendly, show
 from hub.context import broker_for_command, load_registry, local_kafka, resolve_kafka
 from hub.settings import Settings
-from hub.tools.chaos import SCENARIOS, ScenarioResult, as_json, run_scenario
+from hub.tools.chaos import SCENARIOS, ScenarioResult, run_scenario
 
 
 @friendly
@@ -24,7 +24,9 @@ def chaos(
     scenario: Annotated[
         list[str] | None, typer.Option(help=f"Only these scenarios ({', '.join(SCENARIOS)}).")
     ] = None,
-    as_json_output: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    as_json_output: Annotated[
+        bool, typer.Option("--json", help="One JSON object per scenario.")
+    ] = False,
     logs: Annotated[
         Path | None,
         typer.Option(help="Keep the hub processes' logs here (default: a temporary directory)."),
@@ -77,32 +79,19 @@ def _run(
 
 def _print(results: list[ScenarioResult], as_json_output: bool) -> None:
     """The figures; exit 1 when anything was lost or delivered twice."""
-    if as_json_output:
-        typer.echo(as_json(results))
-    else:
-        _table(results)
+    rows = [
+        {**asdict(r), "recoveries": ", ".join(f"{k} {v}" for k, v in r.recoveries.items() if v)
+         or "-"}
+        for r in results
+    ]  # fmt: skip
+    title = "chaos: every referral counted in the providers' inboxes"
+    show(Listing(title, CHAOS_COLUMNS, rows, [asdict(r) for r in results]), as_json=as_json_output)
     if any(r.lost or r.duplicated for r in results):
         raise typer.Exit(1)
 
 
-def _table(results: list[ScenarioResult]) -> None:
-    table = Table(title="chaos: every referral counted in the providers' inboxes")
-    for column in (
-        "scenario",
-        "sent",
-        "delivered",
-        "lost",
-        "duplicated",
-        "seconds",
-        "msg/s",
-        "partner resends",
-        "hub self-repairs",
-        "note",
-    ):
-        table.add_column(column)
-    for r in results:
-        table.add_row(r.scenario, str(r.sent), str(r.delivered), str(r.lost), str(r.duplicated),
-                      str(r.seconds), str(r.msgs_per_s), str(r.resent),
-                      ", ".join(f"{k} {v}" for k, v in r.recoveries.items() if v) or "-",
-                      r.note)  # fmt: skip
-    console.print(table)
+CHAOS_COLUMNS = {
+    "scenario": "scenario", "sent": "sent", "delivered": "delivered", "lost": "lost",
+    "duplicated": "duplicated", "seconds": "seconds", "msgs_per_s": "msg/s",
+    "resent": "partner resends", "recoveries": "hub self-repairs", "note": "note",
+}  # fmt: skip

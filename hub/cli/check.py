@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from hub.cli.support import console, friendly
+from hub.cli.support import Listing, friendly, show
 from hub.kafka.preflight import check_setup
 
 
@@ -27,14 +24,10 @@ def check(
     0 when all is well, 1 when something is not (each problem on its own line).
     """
     findings = asyncio.run(check_setup())
-    if as_json:
-        for finding in findings:
-            sys.stdout.write(json.dumps(asdict(finding)) + "\n")
-    else:
-        table = Table("check", "", "detail", box=None, pad_edge=False)
-        for finding in findings:
-            mark = "[green]ok[/green]" if finding.ok else "[red]FAIL[/red]"
-            table.add_row(finding.check, mark, finding.detail)
-        console.print(table)
+    rows = [{**asdict(f), "mark": "ok" if f.ok else "FAIL"} for f in findings]
+    columns = {"check": "check", "mark": "status", "detail": "detail"}
+    listing = Listing("ketenhub check", columns, rows, [asdict(f) for f in findings],
+                      styles={"mark": {"ok": "green", "FAIL": "red"}})  # fmt: skip
+    show(listing, as_json=as_json)
     if not all(finding.ok for finding in findings):
         raise typer.Exit(1)

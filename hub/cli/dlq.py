@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
-import json
 import re
 import sys
-from collections.abc import Callable, Coroutine
-from functools import wraps
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from aiokafka.errors import KafkaError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 from rich.text import Text
 
-from hub.cli.support import friendly
+from hub.cli.support import (
+    Listing,
+    console,
+    err,
+    friendly,
+    is_terminal,
+    printable,
+    run_async,
+    show,
+    show_fields,
+)
 from hub.context import load_registry, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.ops.dlq import (
@@ -48,10 +51,6 @@ dlq_app = typer.Typer(
     "--again, and the router never delivers a message twice.",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
-P = ParamSpec("P")
-R = TypeVar("R")
 CONFIRM_ABOVE = 10
 PROGRESS_FROM = 20
 PAYLOAD_WARNING = (
@@ -60,43 +59,9 @@ PAYLOAD_WARNING = (
 )
 
 
-def _friendly(func: Callable[P, R]) -> Callable[P, R]:
-    """``hub.cli.support.friendly``, plus DLQ errors and Kafka being unreachable: one red line
-    and exit code 2, not a traceback."""
-    shared = friendly(func)
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return shared(*args, **kwargs)
-        except DlqError as exc:
-            err.print(Text.assemble(("error: ", "red"), str(exc)))
-            raise typer.Exit(2) from None
-        except KafkaError as exc:
-            err.print(Text.assemble(("error: ", "red"), f"Kafka: {type(exc).__name__}: {exc}"))
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _run(coro: Coroutine[Any, Any, R]) -> R:
-    return asyncio.run(coro)
-
-
 def _interactive() -> bool:
     """Can we ask a person? (A replay from cron or CI must say --yes.)"""
     return sys.stdin.isatty()
-
-
-def printable(text: str, limit: int | None = None) -> str:
-    """Text safe for a terminal: control and format characters (NUL, ESC, RTL override...)
-    are shown as escapes, so a hostile value cannot rewrite the screen."""
-    out = "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
-    )
-    if limit is not None and len(out) > limit:
-        return out[: limit - 1] + "…"
-    return out
 
 
 PartnerOpt = Annotated[str | None, typer.Option(help="Only records from this partner id.")]
@@ -144,23 +109,15 @@ def _letter_json(letter: DeadLetter, replayed_to: str | None) -> dict[str, Any]:
     }
 
 
-def _summary_json(summary: Summary) -> dict[str, Any]:
-    return {
-        "total": summary.total,
-        "by_partner": summary.by_partner,
-        "by_reason": summary.by_reason,
-    }
-
-
 @dlq_app.command("list")
-@_friendly
+@friendly
 def dlq_list(
     partner: PartnerOpt = None,
     reason: ReasonOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON document: records and summary.")
+        bool, typer.Option("--json", help="One JSON object per dead letter.")
     ] = False,
 ) -> None:
     """List dead letters, oldest first, with counts by partner and reason at the end.
@@ -180,48 +137,42 @@ def dlq_list(
             replays = {}
         return letters, {ref: r.target for ref, r in replays.items()}
 
-    letters, replayed = _run(read())
+    letters, replayed = run_async(read())
     letters = [letter for letter in letters if which.matches(letter)]
     summary = summarise(letters)
-    if as_json:
-        document = {
-            "records": [_letter_json(x, replayed.get(str(x.ref))) for x in letters],
-            "summary": _summary_json(summary),
-        }
-        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
-        return
-    table = Table(title=f"{names.dlq}: {summary.total} dead letter(s)")
-    for column in ("ref", "time (UTC)", "partner", "reason", "detail", "source", "size", "replay"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for x in letters:
         status = ""
         if str(x.ref) in replayed:
             status = f"-> {replayed[str(x.ref)]}"
         elif x.replay_of:
             status = f"again, of {x.replay_of}"
-        table.add_row(
-            *(
-                Text(printable(cell))
-                for cell in (
-                    str(x.ref), x.at.strftime("%Y-%m-%d %H:%M:%S"), x.partner, x.reason,
-                    printable(x.detail, 160), x.source, str(x.size), status,
-                )
-            )
-        )  # fmt: skip
-    console.print(table)
-    _print_summary(summary)
+        rows.append({**_letter_json(x, replayed.get(str(x.ref))), "replay": status,
+                     "at": x.at.strftime("%Y-%m-%d %H:%M:%S")})  # fmt: skip
+    records = [_letter_json(x, replayed.get(str(x.ref))) for x in letters]
+    title = f"{names.dlq}: {summary.total} dead letter(s)"
+    show(Listing(title, LETTER_COLUMNS, rows, records), as_json=as_json)
+    if not as_json:
+        _print_summary(summary)
+
+
+LETTER_COLUMNS = {
+    "ref": "ref", "at": "time (UTC)", "partner": "partner", "reason": "reason",
+    "detail": "detail", "source": "source", "size": "size", "replay": "replay",
+}  # fmt: skip
 
 
 def _print_summary(summary: Summary) -> None:
+    """Counts by partner and reason: a message beside the rows, so on stderr."""
     if not summary.total:
         return
     for title, counts in (("by partner", summary.by_partner), ("by reason", summary.by_reason)):
         line = ", ".join(f"{printable(k)} {v}" for k, v in counts.items())
-        console.print(Text(f"{title}: {line}"))
+        err.print(Text(f"{title}: {line}"))
 
 
 @dlq_app.command("show")
-@_friendly
+@friendly
 def dlq_show(
     ref: Annotated[str, typer.Argument(help="The record, as partition:offset (see `dlq list`).")],
     payload: Annotated[
@@ -241,12 +192,19 @@ def dlq_show(
             show_default=False,
         ),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The headers as one JSON object (no payload).")
+    ] = False,
 ) -> None:
     """Show one dead letter's headers (why, where from, when); the payload only with --payload.
 
     Showing the payload writes a `ketenhub.dlq.disclosed` record to ketenhub.audit (who, which
     record, when) before the bytes are printed; `ketenhub audit --disclosures` lists them.
+    With --payload the payload alone goes to stdout (`> original.json` is byte for byte);
+    the headers and notes go to stderr.
     """
+    if payload and as_json:
+        raise DlqError("--payload prints the original bytes, --json the headers: choose one")
     settings, names = _context()
     account = _operator(operator) if payload else ""
     kafka = resolve_kafka(settings)
@@ -264,11 +222,9 @@ def dlq_show(
             else None
         )
 
-    letter, replayed = _run(read())
-    table = Table(title=f"dead letter {letter.ref} on {names.dlq}", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    rows = [
+    letter, replayed = run_async(read())
+    fields: list[tuple[str, object]] = [
+        ("ref", str(letter.ref)),
         ("partner", letter.partner),
         ("reason", letter.reason),
         ("detail", letter.detail),
@@ -278,20 +234,27 @@ def dlq_show(
         ("key", letter.key.decode(errors="replace") if letter.key is not None else "-"),
         ("replayed", replayed or "no"),
     ]
-    rows += [(f"header {k}", v.decode(errors="replace")) for k, v in letter.headers]
-    for name, value in rows:
-        table.add_row(Text(printable(name)), Text(printable(value)))
-    console.print(table)
+    fields += [(f"header {k}", v.decode(errors="replace")) for k, v in letter.headers]
+    record = {
+        **_letter_json(letter, None),
+        "key": letter.key.decode(errors="replace") if letter.key is not None else None,
+        "replayed": replayed,
+        "headers": {k: v.decode(errors="replace") for k, v in letter.headers},
+    }
+    title = f"dead letter {letter.ref} on {names.dlq}"
+    # With --payload stdout carries the payload alone: the headers go to stderr.
+    show_fields(title, fields, record=record, as_json=as_json, out=err if payload else console)
     if not payload:
-        console.print("(payload not shown: --payload prints it; it may hold personal data)")
+        if not as_json:
+            err.print("(payload not shown: --payload prints it; it may hold personal data)")
         return
     partners = {p.id for p in load_registry(settings).partners}
-    _run(record_disclosure(kafka, names, letter, operator=account,
+    run_async(record_disclosure(kafka, names, letter, operator=account,
                            instance_id=settings.instance_id, partners=partners))  # fmt: skip
     err.print(Text(PAYLOAD_WARNING, style="yellow"))
     err.print(f"(recorded in {names.audit}: {account} was shown dead letter {letter.ref})",
               highlight=False)  # fmt: skip
-    if sys.stdout.isatty():
+    if is_terminal():
         text = letter.value.decode(errors="backslashreplace")
         sys.stdout.write("".join(c if c in "\n\t" else printable(c) for c in text) + "\n")
     else:
@@ -317,7 +280,7 @@ def _operator(given: str | None) -> str:
 
 
 @dlq_app.command("replay")
-@_friendly
+@friendly
 def dlq_replay(
     refs: Annotated[
         list[str] | None, typer.Argument(help="Records to replay, as partition:offset.")
@@ -374,7 +337,7 @@ def dlq_replay(
         letters = [letter for letter in letters if which.matches(letter)]
         return plan_replay(letters, replays, names, registry, again=again)
 
-    replay_plan = _run(plan())
+    replay_plan = run_async(plan())
     count = len(replay_plan.send)
     _print_plan(replay_plan, dry_run=dry_run)
     if dry_run:
@@ -402,7 +365,7 @@ def dlq_replay(
         console=err, disable=count < PROGRESS_FROM,
     ) as progress:  # fmt: skip
         task = progress.add_task("replay", total=count)
-        done = _run(
+        done = run_async(
             execute_replay(
                 kafka, names, replay_plan,
                 transactional_id=f"{names.prefix}-dlq-replay",
@@ -417,28 +380,21 @@ def dlq_replay(
 
 def _print_plan(plan: ReplayPlan, *, dry_run: bool) -> None:
     if plan.send and (dry_run or len(plan.send) <= PROGRESS_FROM):
-        table = Table(title="would replay" if dry_run else "replaying")
-        for column in ("ref", "partner", "reason", "to topic", "size"):
-            table.add_column(column, overflow="fold")
-        for p in plan.send:
-            letter = p.letter
-            table.add_row(
-                *(
-                    Text(printable(cell))
-                    for cell in (
-                        str(letter.ref), letter.partner, letter.reason, p.record.topic,
-                        str(letter.size),
-                    )
-                )
-            )  # fmt: skip
-        console.print(table)
+        rows = [
+            {"ref": str(p.letter.ref), "partner": p.letter.partner, "reason": p.letter.reason,
+             "topic": p.record.topic, "size": p.letter.size}
+            for p in plan.send
+        ]  # fmt: skip
+        show(Listing("would replay" if dry_run else "replaying", PLAN_COLUMNS, rows))
     if plan.skipped:
-        table = Table(title="skipped")
-        for column in ("ref", "partner", "reason", "why"):
-            table.add_column(column, overflow="fold")
-        for s in plan.skipped:
-            table.add_row(
-                *(Text(printable(c)) for c in (str(s.letter.ref), s.letter.partner,
-                                                 s.letter.reason, s.why))
-            )  # fmt: skip
-        console.print(table)
+        rows = [
+            {"ref": str(s.letter.ref), "partner": s.letter.partner, "reason": s.letter.reason,
+             "why": s.why}
+            for s in plan.skipped
+        ]  # fmt: skip
+        show(Listing("skipped", SKIPPED_COLUMNS, rows))
+
+
+PLAN_COLUMNS = {"ref": "ref", "partner": "partner", "reason": "reason", "topic": "to topic",
+                "size": "size"}  # fmt: skip
+SKIPPED_COLUMNS = {"ref": "ref", "partner": "partner", "reason": "reason", "why": "why"}

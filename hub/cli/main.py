@@ -7,11 +7,11 @@ import json
 import sys
 import uuid
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from adapters.base import AdapterError, DecodeContext
 from adapters.registry import load_adapters
@@ -27,9 +27,20 @@ from hub.cli.partners import partners_app
 from hub.cli.policy import policy_app
 from hub.cli.report import report_app
 from hub.cli.state import state_app
-from hub.cli.support import console, err, friendly, run_async
+from hub.cli.support import (
+    USER_ERRORS,
+    Listing,
+    console,
+    err,
+    friendly,
+    json_lines,
+    run_async,
+    show,
+    user_error,
+)
 from hub.context import (
     ConfigError,
+    broker_disagreement,
     load_context,
     load_registry,
     local_kafka,
@@ -40,8 +51,11 @@ from hub.kafka.topics import TopicNames, create_topics, list_topics, topic_specs
 from hub.partner_client import client_for
 from hub.sdk import Delivery, DeliveryKind, MessageTooLarge, Nack, PartnerClient, Sent
 from hub.settings import Settings
-from observability.logging import configure_logging
+from observability.logging import configure_logging, get_logger
 from observability.metrics import HubMetrics
+
+log = get_logger(__name__)
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 
 app = typer.Typer(
     help="ketenhub: a Kafka integration hub for the Dutch youth-care and social-domain chain.\n\n"
@@ -70,6 +84,26 @@ app.add_typer(report_app, name="report")
 app.add_typer(partners_app, name="partners")
 app.command()(audit)
 app.command()(trace)
+
+
+def _version(wanted: bool) -> None:
+    if wanted:
+        try:
+            number = version("ketenhub")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        console.print(f"ketenhub {number}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """The options every command shares."""
 
 
 @kafka_app.command("fetch")
@@ -115,13 +149,29 @@ def kafka_stop() -> None:
 
 @kafka_app.command("status")
 @friendly
-def kafka_status() -> None:
-    """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down."""
-    status = local_kafka(Settings()).status()
-    state = "[green]running[/green]" if status.running else "[yellow]not running[/yellow]"
-    security = "SASL/SCRAM + ACLs" if status.auth else "no authentication"
-    console.print(f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'}), {security}")
-    console.print(f"log:  {status.log}\ndata: {status.data}")
+def kafka_status(as_json: JsonOpt = False) -> None:
+    """Say whether local Kafka runs, where, and where its log and data are. Exit 1 if down.
+
+    Port and pid are those this checkout's broker recorded at its start; when the settings
+    point elsewhere (KETENHUB_KAFKA_PORT, KETENHUB_BOOTSTRAP), a warning says so.
+    """
+    settings = Settings()
+    status = local_kafka(settings).status()
+    if as_json:
+        json_lines([{"running": status.running, "bootstrap": status.bootstrap,
+                     "pid": status.pid, "auth": status.auth, "log": str(status.log),
+                     "data": str(status.data)}])  # fmt: skip
+    else:
+        state = "[green]running[/green]" if status.running else "[yellow]not running[/yellow]"
+        security = "SASL/SCRAM + ACLs" if status.auth else "no authentication"
+        console.print(
+            f"Kafka {state} at {status.bootstrap} (pid {status.pid or '-'}), {security}",
+            highlight=False,
+        )
+        console.print(f"log:  {status.log}\ndata: {status.data}", highlight=False)
+    disagreement = broker_disagreement(settings)
+    if disagreement is not None:
+        err.print(f"[yellow]warning:[/yellow] {disagreement}", highlight=False, markup=True)
     if not status.running:
         raise typer.Exit(1)
 
@@ -145,10 +195,10 @@ def topics_create() -> None:
 
 @topics_app.command("list")
 @friendly
-def topics_list() -> None:
+def topics_list(as_json: JsonOpt = False) -> None:
     """List the topics on the cluster."""
-    for name in run_async(list_topics(resolve_kafka(Settings()))):
-        console.print(name)
+    names = run_async(list_topics(resolve_kafka(Settings())))
+    show(Listing("topics", {"topic": "topic"}, [{"topic": n} for n in names]), as_json=as_json)
 
 
 @app.command()
@@ -175,14 +225,27 @@ def run(
     """
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"unknown log level {log_level!r}; one of DEBUG, INFO, WARNING, ERROR")
+    if log_format not in ("json", "console"):
+        raise ConfigError(f"unknown log format {log_format!r}; json or console")
     configure_logging(level=log_level.upper(), json=log_format == "json")
+    try:
+        _run_hub(stage, metrics_port)
+    except USER_ERRORS as exc:
+        if log_format != "json":
+            raise
+        # Every line of a hub's log is JSON, its last words too.
+        log.error("hub-failed", error=user_error(exc))
+        raise typer.Exit(2) from None
+
+
+def _run_hub(stage: StageChoice, metrics_port: int | None) -> None:
     settings = Settings()
     ctx = load_context(settings)
     metrics = HubMetrics()
     port = settings.metrics_port if metrics_port is None else metrics_port
-    metrics.serve(port)
+    metrics.serve(port, settings.metrics_host)
     if port:
-        err.print(f"metrics on http://127.0.0.1:{port}/metrics", highlight=False)
+        log.info("metrics-serving", url=f"http://{settings.metrics_host}:{port}/metrics")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -213,17 +276,22 @@ def send(
     payloads = [_readable(file, settings.max_payload_bytes) for file in files]
     client = client_for(settings, as_partner)
 
-    async def main() -> None:
+    async def main() -> list[dict[str, Any]]:
         async with client:
             sent = [await client.send(payload) for payload in payloads]
-            for file, one in zip(files, sent, strict=True):
-                console.print(f"{file} -> {one}", highlight=False)
+            rows: list[dict[str, Any]] = [
+                {"file": str(file), "topic": one.topic, "partition": one.partition,
+                 "offset": one.offset, "message_id": one.message_id}
+                for file, one in zip(files, sent, strict=True)
+            ]  # fmt: skip
             if wait > 0:
-                for file, one in zip(files, sent, strict=True):
-                    console.print(f"{file}: {await _answer_line(client, one, wait)}",
-                                  highlight=False)  # fmt: skip
+                for row, one in zip(rows, sent, strict=True):
+                    row["answer"] = await _answer_line(client, one, wait)
+            return rows
 
-    run_async(main())
+    rows = run_async(main())
+    columns = SENT_COLUMNS | ({"answer": "answer"} if wait > 0 else {})
+    show(Listing(f"sent as {as_partner}", columns, rows))
 
 
 def _readable(file: Path, limit: int) -> bytes:
@@ -265,28 +333,23 @@ def inbox(
     require_partner(load_registry(settings), partner)
     client = client_for(settings, partner, from_beginning=True)
     messages = run_async(_read_inbox(client, timeout))
-    if as_json:
-        for m in messages:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "offset": m.offset,
-                        "partition": m.partition,
-                        "kind": m.kind.value if m.kind else "?",
-                        "message_id": m.hub_message_id,
-                        "body": m.body(),
-                    }
-                )
-                + "\n"
-            )
-        return
-    table = Table(title=f"inbox of {partner}: {len(messages)} message(s); --json for bodies")
-    for column in ("partition:offset", "kind", "hub message id", "summary"):
-        table.add_column(column)
-    for m in messages:
-        kind = m.kind.value if m.kind else "?"
-        table.add_row(f"{m.partition}:{m.offset}", kind, m.hub_message_id, _summary(m.value))
-    console.print(table)
+    rows = [
+        {"position": f"{m.partition}:{m.offset}", "kind": m.kind.value if m.kind else "?",
+         "message_id": m.hub_message_id, "summary": _summary(m.value)}
+        for m in messages
+    ]  # fmt: skip
+    records = [
+        {"offset": m.offset, "partition": m.partition, "kind": m.kind.value if m.kind else "?",
+         "message_id": m.hub_message_id, "body": m.body()}
+        for m in messages
+    ]  # fmt: skip
+    title = f"inbox of {partner}: {len(messages)} message(s); --json for bodies"
+    show(Listing(title, INBOX_COLUMNS, rows, records), as_json=as_json)
+
+
+SENT_COLUMNS = {"file": "file", "topic": "topic", "partition": "partition", "offset": "offset"}
+INBOX_COLUMNS = {"position": "partition:offset", "kind": "kind",
+                 "message_id": "hub message id", "summary": "summary"}  # fmt: skip
 
 
 async def _read_inbox(client: PartnerClient, idle_s: float) -> list[Delivery]:
@@ -357,7 +420,8 @@ def validate(
     except AdapterError as error:
         err.print(f"[red]{error.code.value}[/red]: {error.message}", highlight=False)
         raise typer.Exit(1) from None
-    sys.stdout.write(json.dumps(decoded.bundle, indent=2, ensure_ascii=False) + "\n")
+    indent = 2 if console.is_terminal else None  # a pipe gets one object on one line
+    sys.stdout.write(json.dumps(decoded.bundle, indent=indent, ensure_ascii=False) + "\n")
 
 
 @app.command()

@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 from pydantic import SecretStr
-from rich.table import Table
 
-from hub.cli.support import console, err, friendly, run_async
+from hub.cli.support import Listing, console, err, friendly, run_async, show
 from hub.context import ConfigError, kafka_password, load_registry, resolve_kafka
 from hub.kafka.auth import KafkaAuthError
 from hub.kafka.local import ADMIN_USER, BROKER_USER
@@ -25,21 +24,28 @@ partners_app = typer.Typer(
 )
 
 
+PARTNER_COLUMNS = {"id": "id", "kind": "kind", "name": "name", "agb": "AGB", "area": "area",
+                   "writes_to": "writes to", "reads_from": "reads from"}  # fmt: skip
+
+
 @partners_app.callback()
 @friendly
-def partners(ctx: typer.Context) -> None:
+def partners(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per partner.")] = False,
+) -> None:
     """List the partners in the registry (KETENHUB_PARTNERS_FILE) and their topics."""
     if ctx.invoked_subcommand is not None:
         return
     settings = Settings()
     names = TopicNames(settings.topic_prefix)
-    table = Table(title=f"partners ({settings.partners_file})")
-    for column in ("id", "kind", "name", "AGB", "area", "writes to", "reads from"):
-        table.add_column(column)
-    for p in load_registry(settings).partners:
-        table.add_row(p.id, p.kind.value, p.name, p.agb or "", p.area or "",
-                      names.partner_out(p.id), names.partner_in(p.id))  # fmt: skip
-    console.print(table)
+    rows = [
+        {"id": p.id, "kind": p.kind.value, "name": p.name, "agb": p.agb, "area": p.area,
+         "adapter": p.adapter_name, "writes_to": names.partner_out(p.id),
+         "reads_from": names.partner_in(p.id)}
+        for p in load_registry(settings).partners
+    ]  # fmt: skip
+    show(Listing(f"partners ({settings.partners_file})", PARTNER_COLUMNS, rows), as_json=as_json)
 
 
 @partners_app.command("provision")
@@ -153,9 +159,8 @@ def provision_command(
 def _show(passwords: dict[str, SecretStr]) -> None:
     err.print("[yellow]warning:[/yellow] printing passwords; hand each one to its partner "
               "only, over a secure channel", highlight=False)  # fmt: skip
-    table = Table(title="Kafka users (SCRAM-SHA-512)")
-    table.add_column("user")
-    table.add_column("password")
-    for name, password in sorted(passwords.items()):
-        table.add_row(name, password.get_secret_value() or "(not generated: --dry-run)")
-    console.print(table)
+    rows = [
+        {"user": name, "password": password.get_secret_value() or "(not generated: --dry-run)"}
+        for name, password in sorted(passwords.items())
+    ]
+    show(Listing("Kafka users (SCRAM-SHA-512)", {"user": "user", "password": "password"}, rows))

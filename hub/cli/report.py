@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 import time
 from datetime import date
@@ -14,7 +13,16 @@ import typer
 from prometheus_client import start_http_server
 from rich.table import Table
 
-from hub.cli.support import console, err, friendly, run_async
+from hub.cli.support import (
+    Listing,
+    console,
+    err,
+    friendly,
+    is_terminal,
+    json_lines,
+    run_async,
+    show,
+)
 from hub.context import ConfigError, load_registry, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.ops.audit_log import read_all_audit
@@ -25,6 +33,7 @@ from hub.settings import Settings
 
 report_app = typer.Typer(help="Reports computed from the audit log.", no_args_is_help=True)
 CSV_COLUMNS = ("month", "area", "indicator", "value", "shown", "suppressed")
+PIPED_COLUMNS = {"month": "month", "area": "area", "indicator": "indicator", "shown": "shown"}
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -104,20 +113,19 @@ def indicators(
         err.print("no audit records in that period", highlight=False)
         return
     if as_json:
-        for figure in figures:
-            sys.stdout.write(json.dumps(figure.as_json()) + "\n")
+        json_lines([figure.as_json() for figure in figures])
     elif as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for f in figures:
             row = f.as_json()
             writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
-    elif sys.stdout.isatty():
+    elif is_terminal():
         for table in _tables(report, figures, area):
             console.print(table)
     else:
-        for f in figures:
-            sys.stdout.write(f"{f.month}\t{f.area}\t{f.indicator}\t{f.shown}\n")
+        rows = [figure.as_json() for figure in figures]
+        show(Listing("indicators", PIPED_COLUMNS, rows))
 
 
 def _tables(report: IndicatorReport, figures: list[Figure], area: str | None) -> list[Table]:
@@ -141,8 +149,9 @@ def _serve(
 ) -> None:
     metrics = IndicatorMetrics()
     metrics.precreate(sorted({p.area for p in load_registry(settings).partners if p.area}))
-    start_http_server(port, addr="0.0.0.0", registry=metrics.registry)
-    err.print(f"indicator gauges on http://127.0.0.1:{port}/metrics", highlight=False)
+    start_http_server(port, addr=settings.metrics_host, registry=metrics.registry)
+    err.print(f"indicator gauges on http://{settings.metrics_host}:{port}/metrics",
+              highlight=False)  # fmt: skip
     try:
         while True:
             metrics.publish(_report(settings, first, last))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.json import JSON
 
-from hub.cli.support import console, friendly, run_async
+from hub.cli.support import console, friendly, is_terminal, json_lines, run_async
 from hub.context import ConfigError, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.settings import Settings
@@ -31,6 +31,9 @@ def show(
             "Mind your shell history."
         ),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object (also what a pipe gets).")
+    ] = False,
 ) -> None:
     """Show the regisseur, consents, signals and recent messages the router keeps for a household.
 
@@ -50,5 +53,8 @@ def show(
     state = states.get(household)
     if state is None:
         raise LookupError(f"no router state for household {household}")
+    if as_json or not is_terminal():
+        json_lines([{"household": household, "state": state.model_dump(mode="json")}])
+        return
     console.print(f"household {household}", highlight=False)
     console.print(JSON(state.model_dump_json()))

@@ -163,12 +163,23 @@ class KafkaDistribution:
 
 @dataclass(frozen=True)
 class KafkaStatus:
+    """The broker as its pid file records it: pid and port of one and the same process."""
+
     running: bool
     bootstrap: str
     pid: int | None
     log: Path
     data: Path
     auth: bool = False
+    port: int = 19092
+
+
+@dataclass(frozen=True)
+class RecordedBroker:
+    """What a start wrote to ``kafka.pid``: the process and the port it listens on."""
+
+    pid: int
+    port: int
 
 
 @dataclass(frozen=True)
@@ -224,22 +235,39 @@ class LocalKafka:
         except (OSError, ValueError, KeyError):
             return False
 
-    def _pid(self) -> int | None:
+    def recorded(self) -> RecordedBroker | None:
+        """The broker this ``run_dir`` started, while its process lives; its port is the one
+        it was started on, whatever port this object was made with."""
         try:
-            pid = int(json.loads(self._pid_file.read_text())["pid"])
-        except (OSError, ValueError, KeyError):
+            record = json.loads(self._pid_file.read_text())
+            found = RecordedBroker(int(record["pid"]), int(record.get("port", self.port)))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return pid if _pid_alive(pid) else None
+        return found if _pid_alive(found.pid) else None
+
+    def _pid(self) -> int | None:
+        recorded = self.recorded()
+        return recorded.pid if recorded else None
 
     def status(self) -> KafkaStatus:
-        pid = self._pid()
-        running = pid is not None and _port_open(self.port)
+        """Pid and port of the recorded broker (never this object's port with another
+        process's pid); without one, this object's port and no pid."""
+        recorded = self.recorded()
+        pid, port = (recorded.pid, recorded.port) if recorded else (None, self.port)
+        running = pid is not None and _port_open(port)
         auth = bool(self.formatted_auth())
-        return KafkaStatus(running, self.bootstrap, pid, self.log_path, self.data_dir, auth)
+        return KafkaStatus(running, f"127.0.0.1:{port}", pid, self.log_path, self.data_dir, auth,
+                           port)  # fmt: skip
 
     def start(self, say: Callable[[str], None] = print) -> KafkaStatus:
         """Start the broker unless ours already runs; return once it answers on its port."""
         current = self.status()
+        if current.pid is not None and current.port != self.port:
+            raise LocalKafkaError(
+                f"the local Kafka of {self.run_dir} already runs at {current.bootstrap} (pid "
+                f"{current.pid}), not on port {self.port}: use that port "
+                f"(export KETENHUB_KAFKA_PORT={current.port}), or `ketenhub kafka stop` first"
+            )
         if current.running:
             say(f"Kafka already running at {self.bootstrap} (pid {current.pid}).")
             return current
@@ -356,6 +384,15 @@ class LocalKafka:
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
             "log.retention.check.interval.ms": "60000",
+            # Kafka 3.6+ checks every transactional produce with the transaction coordinator
+            # (KIP-890 part 1). While the previous transaction's markers are being written the
+            # coordinator answers CONCURRENT_TRANSACTIONS, which the broker passes to clients
+            # without KIP-890 part 2 (aiokafka, librdkafka) as NOT_ENOUGH_REPLICAS so that they
+            # retry (KAFKA-15459): three quarters of a demo's hub log, and a backoff per batch.
+            # The check guards against a write that arrives after its transaction was aborted
+            # (a hanging transaction), which needs a delayed request; on one loopback broker
+            # that is rare. The production cluster (docker-compose.yml) keeps the check.
+            "transaction.partition.verification.enable": "false",
         }
         if self.auth:
             lines |= self._auth_config(controller_port)

@@ -180,7 +180,8 @@ async def resolve_message_ids(kafka: KafkaConnection, names: TopicNames, text: s
     if not ids:
         raise LookupError(
             f"no audit record names partner message id {text!r}; a message refused at ingest "
-            "has none: use the hub message id from its nack (hub_message_id / in_response_to)"
+            "has none: trace the hub message id from its nack instead (field hub_message_id; "
+            "in_response_to is the partner's own id), e.g. from `ketenhub inbox SENDER --json`"
         )
     return list(ids)
 

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -278,7 +278,3 @@ async def _delivered(
         if expected <= set(ids) or time.monotonic() > deadline:
             return ids
         await asyncio.sleep(2.0)
-
-
-def as_json(results: list[ScenarioResult]) -> str:
-    return json.dumps({r.scenario: asdict(r) for r in results}, indent=2)

@@ -17,13 +17,14 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from hub.context import broker_for_command, load_registry, resolve_kafka
+from hub.context import broker_for_command, load_registry, resolve_kafka, shell_exports
 from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
 from hub.kafka.local import free_port
 from hub.kafka.topics import TopicNames, create_topics, topic_specs
@@ -59,6 +60,7 @@ def _run_demo(
     specs = topic_specs(names, registry, settings)
     created = asyncio.run(create_topics(connection, specs, settings.replication_factor))
     console.print(f"Topics ready ({sum(created.values())} created).")
+    _say_second_shell(settings, console)
     metrics_port = settings.metrics_port or free_port()
     log_dir = settings.home / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -99,6 +101,14 @@ def _run_demo(
             except subprocess.TimeoutExpired:
                 hub.kill()
         console.print(f"Hub stopped (exit {hub.returncode}).")
+
+
+def _say_second_shell(settings: Settings, console: Console) -> None:
+    """What a second terminal (a partner developer, an operator) types to reach this hub."""
+    console.print("In a second shell, to reach this broker with these settings:", highlight=False)
+    if sys.prefix != sys.base_prefix:
+        console.print(f"  source {Path(sys.prefix) / 'bin' / 'activate'}", highlight=False)
+    console.print(f"  {shell_exports(settings)}", highlight=False, soft_wrap=True)
 
 
 async def _simulate(

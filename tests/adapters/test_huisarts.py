@@ -130,6 +130,13 @@ def test_not_json_is_malformed(payload: bytes) -> None:
     assert error.partner_message_id is None
 
 
+@pytest.mark.parametrize("payload", [b"", b" \n\t "])
+def test_an_empty_message_is_called_empty(payload: bytes) -> None:
+    error = _decode_error(payload)
+    assert (error.code, error.message) == (RejectReason.MALFORMED, "payload is empty")
+    assert _decode_error(b"{").message == "payload is not valid UTF-8 JSON"
+
+
 @pytest.mark.parametrize("payload", [b"[]", b'[{"type": "verwijzing"}]', b'"verwijzing"', b"42"])
 def test_json_that_is_not_an_object_is_malformed(payload: bytes) -> None:
     assert _decode_error(payload).code is RejectReason.MALFORMED

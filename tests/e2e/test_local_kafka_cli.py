@@ -24,10 +24,12 @@ def test_start_is_idempotent_and_stop_stops(tmp_path: Path) -> None:
     env = {**os.environ, "KETENHUB_HOME": str(home), "KETENHUB_KAFKA_PORT": str(port)}
     env.pop("KETENHUB_BOOTSTRAP", None)
 
-    def ketenhub(*args: str) -> subprocess.CompletedProcess[str]:
+    def ketenhub(*args: str, **extra: str | None) -> subprocess.CompletedProcess[str]:
+        shell = {**env, **extra}
         return subprocess.run(
-            [sys.executable, "-m", "hub", "kafka", *args],
-            env=env, capture_output=True, text=True, timeout=120, check=False,
+            [sys.executable, "-m", "hub", *(args if args[0] == "topics" else ("kafka", *args))],
+            env={k: v for k, v in shell.items() if v is not None},
+            capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
 
     try:
@@ -39,6 +41,18 @@ def test_start_is_idempotent_and_stop_stops(tmp_path: Path) -> None:
         assert again.returncode == 0 and "already running" in again.stdout
         status = ketenhub("status")
         assert status.returncode == 0 and "running" in status.stdout
+        # A second shell in the same checkout, without KETENHUB_KAFKA_PORT: the same broker.
+        second = ketenhub("status", KETENHUB_KAFKA_PORT=None)
+        assert (
+            second.returncode == 0
+            and second.stdout.splitlines()[0] == (status.stdout.splitlines()[0])
+        )
+        assert f"127.0.0.1:{port} (pid " in second.stdout
+        assert ketenhub("topics", "list", KETENHUB_KAFKA_PORT=None).returncode == 0
+        other = ketenhub("topics", "list", KETENHUB_KAFKA_PORT=str(free_port()))
+        assert other.returncode == 2 and other.stdout == ""
+        [line] = other.stderr.splitlines()
+        assert f"runs at 127.0.0.1:{port}" in line and f"KETENHUB_KAFKA_PORT={port}" in line
     finally:
         stopped = ketenhub("stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout

@@ -234,14 +234,16 @@ async def test_audit_and_trace_answer_for_a_referral(
     assert delivered["attributes"]["dpl.core.processing_activity_id"].endswith(":referral")
     assert "999990032" not in "\n".join(by_bsn)
 
-    table = hub_env.cli("audit", "--bsn", "999990032").stdout
-    assert f"{PROVIDER}: referral x1, basis statutory" in table
-    assert "999990032" not in table
+    table = hub_env.cli("audit", "--bsn", "999990032")
+    assert f"{PROVIDER}: referral x1, basis statutory" in table.stderr  # the summary
+    assert "999990032" not in table.stdout + table.stderr
     household = delivered["attributes"]["ketenhub.household"]
-    assert "2 record(s)" in hub_env.cli("audit", "--household", household).stdout
-    assert "2 record(s)" in hub_env.cli("audit", "--message", message).stdout
+    for question in (["--household", household], ["--message", message]):
+        header, *rows = hub_env.cli("audit", *question).stdout.splitlines()
+        assert header.endswith("\thub message id") and len(rows) == 2, rows
+        assert all(row.endswith(f"\t{hub_id}") for row in rows), rows
     nobody = hub_env.cli("audit", "--bsn", "999990044", check=False)
-    assert nobody.returncode == 2 and "no audit records" in nobody.stderr
+    assert nobody.returncode == 0 and "no audit records" in nobody.stderr, "an empty answer"
     invalid = hub_env.cli("audit", "--bsn", "999990018", check=False)
     assert invalid.returncode == 2 and "999990018" not in invalid.stderr
 
@@ -268,7 +270,7 @@ async def test_trace_of_a_dead_lettered_message(
     steps = [json.loads(line) for line in out.splitlines()]
     assert [s["stage"] for s in steps] == ["dlq", "delivery"]
     assert "malformed" in steps[0]["what"] and steps[1]["what"].startswith(f"nack to {GP}")
-    [letter] = json.loads(hub_env.cli("dlq", "list", "--json").stdout)["records"]
+    [letter] = map(json.loads, hub_env.cli("dlq", "list", "--json").stdout.splitlines())
     hub_env.cli("dlq", "show", letter["ref"], "--payload", "--operator", "ops.trace")
     out = hub_env.cli("trace", str(nack["hub_message_id"]), "--json").stdout
     shown = [json.loads(line) for line in out.splitlines()][-1]

@@ -210,7 +210,7 @@ BAD_CASES = [
         "CD066: Client/AangevraagdeProducten/AangevraagdProduct[1]/Verwijzer/Naam",
     ),
     ("not-xml", b'{"type": "verwijzing"}', RejectReason.MALFORMED, "well-formed"),
-    ("empty", b"", RejectReason.MALFORMED, "well-formed"),
+    ("empty", b"", RejectReason.MALFORMED, "payload is empty"),
     ("truncated", golden("JW315")[:400], RejectReason.MALFORMED, "well-formed"),
     ("undeclared-entity", _swap("JW315", b"Proefpersoon", b"&xxe;"), RejectReason.MALFORMED, ""),
     (

@@ -38,7 +38,7 @@ SCAFFOLD_FILES = {
 
 
 def _listed(output: str) -> dict[str, dict[str, Any]]:
-    return {entry["name"]: entry for entry in json.loads(output)}
+    return {entry["name"]: entry for entry in map(json.loads, output.splitlines())}
 
 
 def _env(**extra: str) -> dict[str, str]:

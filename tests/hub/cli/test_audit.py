@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli.audit import _table
+from hub.cli.audit import AUDIT_COLUMNS, _rows
 from hub.cli.main import app
 from hub.ops.audit_log import AuditQuery, is_hub_message_id
 from observability import audit
@@ -87,9 +87,11 @@ def test_queries_match_child_household_and_either_message_id() -> None:
 
 
 def test_the_table_shows_who_received_what_on_which_basis() -> None:
-    table = _table([_record(AuditAction.DELIVERED, PROVIDER, LegalBasis.STATUTORY)], "t")
-    cells = [list(column.cells) for column in table.columns]
-    assert [c[0] for c in cells][1:] == ["delivered", "referral", GP, PROVIDER, "statutory"]
+    record = _record(AuditAction.DELIVERED, PROVIDER, LegalBasis.STATUTORY)
+    [row] = _rows([record])
+    assert [row[k] for k in AUDIT_COLUMNS][1:] == [
+        "delivered", "referral", GP, PROVIDER, "statutory", record.attributes.message_id
+    ]  # fmt: skip
 
 
 def _disclosure(message_id: str | None = None) -> audit.LogboekRecord:
@@ -110,8 +112,7 @@ def test_disclosures_are_their_own_question_and_part_of_their_message() -> None:
 
 
 def test_the_table_shows_which_operator_was_shown_which_dead_letter() -> None:
-    table = _table([_disclosure()], "t")
-    cells = [list(column.cells) for column in table.columns]
-    assert [c[0] for c in cells][1:] == [
+    [row] = _rows([_disclosure()])
+    assert [row[k] for k in AUDIT_COLUMNS][1:-1] == [
         "disclosed", "-", GP, "operator j.devries", "dead letter 0:3"
     ]  # fmt: skip
