@@ -120,7 +120,14 @@ class _Counter:
     waits: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
     households: dict[str, _Household] = field(default_factory=lambda: defaultdict(_Household))
 
+    counted: set[tuple[Indicator, str, str]] = field(default_factory=set)
+    """(indicator, month, who) already counted: a child whose household's area changes within
+    a month counts once, in the first area, so a month's total is the number of children."""
+
     def add(self, indicator: Indicator, month: str, area: str, who: str) -> None:
+        if (indicator, month, who) in self.counted:
+            return
+        self.counted.add((indicator, month, who))
         self.seen[(indicator, month, area)].add(who)
 
     def read(self, record: LogboekRecord) -> None:
