@@ -338,6 +338,14 @@ def from_bundle(bundle: Mapping[str, Any]) -> tuple[Bericht, IjwModel]:
         ) from None
 
 
+def _xsd_versie(parts: Mapping[str, Any], suffix: str = "") -> XsdVersie:
+    """The XsdVersie that ``_xsd_versie_exts`` wrote (own, ``Retour`` or ``Declaratie``)."""
+    return XsdVersie(
+        basisschema_xsd_versie=parts[f"basisschemaXsdVersie{suffix}"]["valueString"],
+        bericht_xsd_versie=parts[f"berichtXsdVersie{suffix}"]["valueString"],
+    )
+
+
 def _read(bundle: Mapping[str, Any]) -> tuple[Bericht, IjwModel]:
     (message_header,) = _resources(bundle, "MessageHeader")
     header_ext = _one(message_header, HEADER_URL)
@@ -352,10 +360,7 @@ def _read(bundle: Mapping[str, Any]) -> tuple[Bericht, IjwModel]:
             identificatie=parts["identificatie"]["valueString"],
             dagtekening=date.fromisoformat(parts["dagtekening"]["valueDate"]),
         ),
-        "xsd_versie": XsdVersie(
-            basisschema_xsd_versie=parts["basisschemaXsdVersie"]["valueString"],
-            bericht_xsd_versie=parts["berichtXsdVersie"]["valueString"],
-        ),
+        "xsd_versie": _xsd_versie(parts),
     }
     header: Header
     if bericht.is_retour:
@@ -365,10 +370,7 @@ def _read(bundle: Mapping[str, Any]) -> tuple[Bericht, IjwModel]:
             identificatie_retour=parts["identificatieRetour"]["valueString"],
             dagtekening_retour=date.fromisoformat(parts["dagtekeningRetour"]["valueDate"]),
             xslt_versie=parts["xsltVersie"]["valueString"] if "xsltVersie" in parts else None,
-            xsd_versie_retour=XsdVersie(
-                basisschema_xsd_versie=parts["basisschemaXsdVersieRetour"]["valueString"],
-                bericht_xsd_versie=parts["berichtXsdVersieRetour"]["valueString"],
-            ),
+            xsd_versie_retour=_xsd_versie(parts, "Retour"),
             retour_codes=_codes_of(header_ext),
             **common,
         )
@@ -381,10 +383,7 @@ def _read(bundle: Mapping[str, Any]) -> tuple[Bericht, IjwModel]:
                 dagtekening=date.fromisoformat(parts["declaratieDagtekening"]["valueDate"]),
             ),
             xslt_versie=parts["xsltVersie"]["valueString"] if "xsltVersie" in parts else None,
-            xsd_versie_declaratie=XsdVersie(
-                basisschema_xsd_versie=parts["basisschemaXsdVersieDeclaratie"]["valueString"],
-                bericht_xsd_versie=parts["berichtXsdVersieDeclaratie"]["valueString"],
-            ),
+            xsd_versie_declaratie=_xsd_versie(parts, "Declaratie"),
             retour_codes=_codes_of(header_ext),
             **common,
         )

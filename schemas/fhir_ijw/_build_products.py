@@ -68,7 +68,17 @@ from schemas.ijw.models import (
     ToegewezenProduct,
     Verwijzer,
     Verzoek,
+    XsdVersie,
 )
+
+
+def _xsd_versie_exts(versie: XsdVersie, suffix: str = "") -> list[FhirDict]:
+    """The two XsdVersie parts of the header: the message's own, or (``suffix`` ``Retour``,
+    ``Declaratie``) those of the message a retour or JW325 answers."""
+    return [
+        _ext(f"basisschemaXsdVersie{suffix}", valueString=versie.basisschema_xsd_versie),
+        _ext(f"berichtXsdVersie{suffix}", valueString=versie.bericht_xsd_versie),
+    ]
 
 
 def _message_header(
@@ -83,8 +93,7 @@ def _message_header(
         _ext("bericht", valueCode=bericht.value),
         _ext("identificatie", valueString=header.bericht_identificatie.identificatie),
         _ext("dagtekening", valueDate=header.bericht_identificatie.dagtekening.isoformat()),
-        _ext("basisschemaXsdVersie", valueString=header.xsd_versie.basisschema_xsd_versie),
-        _ext("berichtXsdVersie", valueString=header.xsd_versie.bericht_xsd_versie),
+        *_xsd_versie_exts(header.xsd_versie),
     ]
     # A retourbericht copies the answered message's header: its Ontvanger sends the retour.
     sender, receiver = header.afzender, header.ontvanger
@@ -93,11 +102,7 @@ def _message_header(
         parts += [
             _ext("identificatieRetour", valueString=header.identificatie_retour),
             _ext("dagtekeningRetour", valueDate=header.dagtekening_retour.isoformat()),
-            _ext(
-                "basisschemaXsdVersieRetour",
-                valueString=header.xsd_versie_retour.basisschema_xsd_versie,
-            ),
-            _ext("berichtXsdVersieRetour", valueString=header.xsd_versie_retour.bericht_xsd_versie),
+            *_xsd_versie_exts(header.xsd_versie_retour, "Retour"),
         ]
         if header.xslt_versie is not None:
             parts.append(_ext("xsltVersie", valueString=header.xslt_versie))
@@ -107,14 +112,7 @@ def _message_header(
         parts += [
             _ext("declaratieIdentificatie", valueString=answered.identificatie),
             _ext("declaratieDagtekening", valueDate=answered.dagtekening.isoformat()),
-            _ext(
-                "basisschemaXsdVersieDeclaratie",
-                valueString=header.xsd_versie_declaratie.basisschema_xsd_versie,
-            ),
-            _ext(
-                "berichtXsdVersieDeclaratie",
-                valueString=header.xsd_versie_declaratie.bericht_xsd_versie,
-            ),
+            *_xsd_versie_exts(header.xsd_versie_declaratie, "Declaratie"),
         ]
         if header.xslt_versie is not None:
             parts.append(_ext("xsltVersie", valueString=header.xslt_versie))

@@ -4,9 +4,7 @@ reaches the provider, both as iJw XML, and each sender gets its JSON acknowledge
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from schemas.ijw import Bericht
 from schemas.ijw.models import Jw301, Jw315
 from tests.e2e.conftest import REPO, HubEnv
+from tests.e2e.test_referral_flow import stop_hub, wait_for_stages
 
 pytestmark = pytest.mark.kafka
 
@@ -26,26 +25,14 @@ RIGG = "rigg-groningen"
 EXAMPLES = REPO / "schemas" / "examples"
 
 
-def _wait_for_stages(hub: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if hub.poll() is not None:
-            pytest.fail(f"hub exited with {hub.returncode}:\n{log.read_text()[-3000:]}")
-        if log.exists() and log.read_text().count('"stage-started"') >= 2:
-            return
-        time.sleep(0.2)
-    pytest.fail(f"hub did not start within {timeout}s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def running_hub(hub_env: HubEnv, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = tmp_path / "hub.log"
     hub = hub_env.start_hub(log)
-    _wait_for_stages(hub, log)
+    wait_for_stages(hub, log)
     yield hub
     if hub.poll() is None:
-        hub.send_signal(signal.SIGTERM)
-        hub.wait(timeout=30)
+        stop_hub(hub)
 
 
 async def _inbox_until(hub_env: HubEnv, partner: str, kinds: list[str]) -> list[InboxMessage]:
