@@ -25,11 +25,20 @@ from routing.households import absorb, split
 from routing.state import HouseholdState
 from schemas.audit import AuditAction
 from schemas.codes import MessageEvent
-from schemas.envelope import RoutingEnvelope, RoutingFacts
+from schemas.envelope import RoutingEnvelope, RoutingFacts, header_value
 from schemas.ids import derived_id
 
 CARRIED = "kh-carried"
 """Header: the states of households merging in (or a split-off part), as JSON pairs."""
+HOPS = "kh-hops"
+"""Header: how many times route has passed this message on to another household."""
+MOST_HOPS = 64
+"""More hops than any chain of merges needs: past it a message goes to the DLQ instead of
+going round households for good (a pointer cycle ``pass_on`` did not foresee)."""
+
+
+class ForwardLoop(Exception):
+    """A message passed on between households more than ``MOST_HOPS`` times."""
 
 
 def carried_states(headers: list[tuple[str, bytes]]) -> list[tuple[str, HouseholdState]]:
@@ -66,11 +75,14 @@ class HouseholdMoves:
         carried: list[tuple[str, HouseholdState]],
     ) -> OutRecord:
         moved = envelope.model_copy(update={"household": household})
+        hops = int(header_value(record.headers, HOPS) or 0) + 1
+        if hops > MOST_HOPS:
+            raise ForwardLoop(f"passed on {MOST_HOPS} times")
         return OutRecord(
             topic=self.ctx.names.canonical,
             key=household.encode(),
             value=record.value or b"{}",
-            headers=[*moved.to_headers(), _carry(carried)],
+            headers=[*moved.to_headers(), _carry(carried), (HOPS, str(hops).encode())],
             timestamp_ms=record.timestamp_ms if record.timestamp_ms > 0 else None,
         )
 
@@ -82,6 +94,12 @@ class HouseholdMoves:
         a forward pointer stays). Returns the records and this household's new state."""
         carried = carried_states(record.headers)
         if state is not None and state.merged_into is not None:
+            if state.merged_into in {household for household, _ in carried}:
+                # The household this one points at has handed its state to this very
+                # message: two ingest instances merged the pair opposite ways, and the
+                # pointers point at each other. Following them would go round for good;
+                # this household takes the states in instead (``prepare``) and lives on.
+                return None
             return [self._to(record, envelope, state.merged_into, carried)], state
         facts = envelope.facts
         target = facts.merge_into
@@ -98,9 +116,12 @@ class HouseholdMoves:
         self, record: InRecord, envelope: RoutingEnvelope, state: HouseholdState, now: datetime
     ) -> Prepared:
         """Absorb what merges in, then split off who left; the message is decided after."""
+        carried = carried_states(record.headers)
+        if carried and state.merged_into is not None:  # a pointer cycle ends here (pass_on)
+            state = state.model_copy(update={"merged_into": None})
         policy, prepared = self.ctx.policy, Prepared(state)
         facts = envelope.facts
-        for household, joining in carried_states(record.headers):
+        for household, joining in carried:
             fresh = prepared.state == HouseholdState()
             d = absorb(prepared.state, joining, household, envelope, policy, now, self.directory)
             if facts.handover and fresh:  # a split-off part arriving: the split told everyone

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hub.context import HubContext
+from hub.stages.household_moves import HOPS, MOST_HOPS, ForwardLoop
 from hub.stages.ingest import IngestStage
 from hub.stages.records import HEADER_KIND, InRecord, OutRecord
 from hub.stages.route import RouteStage
 from observability.audit import LogboekRecord
 from observability.metrics import HubMetrics
+from routing.state import HouseholdState
 from schemas.audit import AuditAction
 from schemas.envelope import RoutingEnvelope, header_value
 
@@ -46,9 +50,10 @@ class Hub:
         self.ingest = IngestStage(self.ctx, HubMetrics())
         self.route = RouteStage(self.ctx, HubMetrics())
 
-    def send(self, partner: str, payload: bytes) -> list[str]:
+    def send(self, partner: str, payload: bytes, most_hops: int = 50) -> list[str]:
         """Publish, then run the stages until nothing is left; the households of the
-        canonical records it took, in order."""
+        canonical records it took, in order. More than ``most_hops`` of them fails the test
+        (a message going round households for good would never end it)."""
         self.offset += 1
         pending = self.ingest.handle(InRecord(f"t.partner.{partner}.out", 0, self.offset, payload))
         self.ingest.batch_committed()
@@ -57,6 +62,7 @@ class Hub:
             record, pending = pending[0], pending[1:]
             if record.topic == self.ctx.names.canonical:
                 hops.append(RoutingEnvelope.from_headers(record.headers).household)
+                assert len(hops) <= most_hops, f"still going round after {most_hops}: {hops}"
                 self.offset += 1
                 pending += self.route.handle(self._in(record))
                 self.route.batch_committed()
@@ -138,3 +144,53 @@ def test_a_message_still_addressed_to_a_merged_household_follows_it(
     hops = hub.send("huisarts-wijert", native("huisarts-signaal", child=BRAM))
     assert hops == [old, late[bram]]
     assert len(hub.notices("school-montessori", "signal-match")) == 1
+
+
+def test_two_ingest_instances_merging_the_same_households_opposite_ways_end_in_one(
+    hub_context: HubContext,
+) -> None:
+    """Two ingest instances, one not yet aware of the other's merge, merge A into B and B
+    into A: the forward pointers point at each other. The message that brings the second
+    state must not go round them for good; the household it reaches last keeps both."""
+    hub = Hub(hub_context)
+    hub.send("wij-zuid", native("wij-regie-claim", household=[ANNA]))
+    hub.send("school-montessori", native("school-zorgsignaal", pupil=BRAM))
+    table = hub.ingest.households.members
+    anna, bram = (hub_context.pseudonyms.child(c["bsn"]) for c in (ANNA, BRAM))
+    stale = dict(table)
+    hub.send("wij-zuid", native("wij-regie-claim", household=[ANNA, BRAM]))  # B into A
+    assert table[bram] == stale[anna]
+    table.update(stale)  # the other instance: it has not read the merge's table records yet
+    hops = hub.send("wij-zuid", native("wij-regie-claim", household=[BRAM, ANNA]))  # A into B
+    assert len(hops) <= 3, hops
+    live = {h: s for h, s in hub.route.states.items() if s.merged_into is None}
+    households = {stale[anna], stale[bram]}
+    assert [h for h in households if h in live] == [hops[-1]]
+    assert all(hub.route.states[h].merged_into == hops[-1] for h in households - {hops[-1]})
+    # Both claims' regie survives in the one household, and a later message reaches it.
+    assert live[hops[-1]].regie is not None
+    table.update(stale)
+    later = hub.send("huisarts-wijert", native("huisarts-signaal", child=ANNA))
+    assert later[-1] == hops[-1]
+    assert len(hub.route.states[hops[-1]].signals) == 2  # the school's (B's) and the GP's
+
+
+def test_a_message_passed_on_too_often_fails_instead_of_going_round(
+    hub_context: HubContext,
+) -> None:
+    """The backstop behind the cycle rule: past ``MOST_HOPS`` the route stage raises, which
+    its loop turns into a DLQ record, rather than passing the message on again."""
+    hub = Hub(hub_context)
+    hub.send("wij-zuid", native("wij-regie-claim", household=[ANNA]))
+    household = hub_context.pseudonyms.household_of(ANNA["bsn"])
+    hub.route.states[household] = HouseholdState(merged_into="elsewhere")
+    pending = hub.ingest.handle(
+        InRecord("t.partner.huisarts-wijert.out", 0, 99, native("huisarts-signaal", child=ANNA))
+    )
+    canonical = next(r for r in pending if r.topic == hub_context.names.canonical)
+    tired = [*canonical.headers, (HOPS, str(MOST_HOPS).encode())]
+    with pytest.raises(ForwardLoop):
+        hub.route.handle(InRecord(canonical.topic, 0, 1, canonical.value, canonical.key, tired))
+    fresh = hub.route.handle(InRecord(canonical.topic, 0, 2, canonical.value, canonical.key,
+                                      canonical.headers))  # fmt: skip
+    assert header_value(fresh[0].headers, HOPS) == "1"
