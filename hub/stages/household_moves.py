@@ -8,6 +8,11 @@ still on their way to B follow; the instance owning A absorbs it (``routing.hous
 then decides the message. A split goes the other way: A keeps its own children's part and
 sends the part that left to its new household, where it is absorbed. Every step is one
 transaction with the deliveries, state and audit it causes.
+
+A key rotation moves a household the same way: ingest keys the message to the household's
+pseudonym under the previous key, with ``merge_into`` its pseudonym under the current one
+and ``key_migration`` saying it is only that; the state arrives whole (``routing.rekey``),
+and the children the message names are renamed in it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from hub.stages.records import InRecord, OutRecord
 from routing.decide import Decision, decide
 from routing.directory import Directory
 from routing.households import absorb, split
+from routing.rekey import migrate, rename_children
 from routing.state import HouseholdState
 from schemas.audit import AuditAction
 from schemas.codes import MessageEvent
@@ -102,12 +108,18 @@ class HouseholdMoves:
         facts = envelope.facts
         for household, joining in carried_states(record.headers):
             fresh = prepared.state == HouseholdState()
-            d = absorb(prepared.state, joining, household, envelope, policy, now, self.directory)
+            if fresh and household == facts.key_migration:  # a new key's name, nothing else
+                d = migrate(joining, household, envelope, now)
+            else:
+                d = absorb(
+                    prepared.state, joining, household, envelope, policy, now, self.directory
+                )
             if facts.handover and fresh:  # a split-off part arriving: the split told everyone
                 audit = tuple(a for a in d.audit if a.action is AuditAction.MERGED)
                 d = Decision(d.new_state, (), audit)
             prepared.decisions.append(d)
             prepared.state = d.new_state
+        prepared.state = rename_children(prepared.state, facts.renamed_children)
         prepared.handover_only = facts.handover
         if facts.handover or not (facts.split_household and facts.split_children):
             return prepared
@@ -135,8 +147,8 @@ class HouseholdMoves:
     ) -> tuple[Decision, list[OutRecord]]:
         """``decide`` after the merges and split the message brings; one Decision of all."""
         prepared = self.prepare(record, envelope, before, now)
-        if not prepared.decisions:
-            return decide(before, envelope, self.ctx.policy, now, self.directory), []
+        if not prepared.decisions:  # the state may still have renamed children (a new key)
+            return decide(prepared.state, envelope, self.ctx.policy, now, self.directory), []
         parts = list(prepared.decisions)
         if not prepared.handover_only:
             parts.append(decide(prepared.state, envelope, self.ctx.policy, now, self.directory))
