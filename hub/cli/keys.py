@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.support import Listing, console, err, friendly, run_async, show, show_fields
+from hub.cli.support import Listing, err, friendly, run_async, show, show_fields
 from hub.context import ConfigError, keyring, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.keyring import KeyRing, retire, rotate
@@ -17,6 +17,7 @@ from hub.ops.key_census import VersionCount, census, read_household_table, stran
 from hub.secret_store import SecretError
 from hub.settings import Settings
 from hub.stages.state_restore import restore_states
+from observability.logging import configure_logging
 
 keys_app = typer.Typer(
     help="The pseudonym key: rotate it, follow the households moving to the new one, retire "
@@ -31,6 +32,7 @@ COLUMNS = {
 
 
 def _census(settings: Settings, ring: KeyRing) -> list[VersionCount]:
+    configure_logging("WARNING", json=False)  # the hub's own readers' progress: not data
     kafka, names = resolve_kafka(settings), TopicNames(settings.topic_prefix)
     states = run_async(restore_states(kafka, names.state))
     members = run_async(read_household_table(kafka, names.households))
@@ -120,5 +122,5 @@ def retire_command(
             err.print("not retired.")
             raise typer.Exit(1)
     retired = retire(settings)
-    console.print(f"retired\t{retired}", highlight=False)
+    show_fields("pseudonym keys", [("retired", retired)])
     err.print(f"key version {retired} is retired; restart every hub instance.", highlight=False)

@@ -11,8 +11,9 @@ transaction with the deliveries, state and audit it causes.
 
 A key rotation moves a household the same way: ingest keys the message to the household's
 pseudonym under the previous key, with ``merge_into`` its pseudonym under the current one
-and ``key_migration`` saying it is only that; the state arrives whole (``routing.rekey``),
-and the children the message names are renamed in it.
+(in the same partition) and ``key_migration`` saying it is only that; the instance owning
+both hands the state over in place (``in_place``), whole (``routing.rekey``), and the
+children the message names are renamed in it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import orjson
 
 from hub.context import HubContext
 from hub.stages.records import InRecord, OutRecord
+from hub.stages.rekey import partition_of
 from routing.decide import Decision, decide
 from routing.directory import Directory
 from routing.households import absorb, split
@@ -99,6 +101,32 @@ class HouseholdMoves:
         carried.append((envelope.household, state or HouseholdState()))
         pointer = HouseholdState(merged_into=target)
         return [self._to(record, envelope, after, carried)], pointer
+
+    def in_place(
+        self, record: InRecord, envelope: RoutingEnvelope, state: HouseholdState | None
+    ) -> tuple[InRecord, HouseholdState] | None:
+        """A household moving to its pseudonym under a new key, in this same partition: the
+        message as it would arrive there with the state, handled here and now instead of
+        round the topic (no later message about the household can overtake its state), and
+        the forward pointer to leave. None: not a key migration here, or one to send round."""
+        facts, here = envelope.facts, envelope.household
+        target = facts.merge_into
+        if facts.key_migration != here or facts.merge_from != (here,) or target is None:
+            return None
+        if state is not None and state.merged_into is not None:
+            return None  # moved already (another ingest instance's message): it follows
+        partitions = self.ctx.settings.partitions
+        if (
+            not partition_of(here, partitions)
+            == record.partition
+            == partition_of(target, partitions)
+        ):
+            return None
+        carried = [*carried_states(record.headers), (here, state or HouseholdState())]
+        moved = self._to(record, envelope, target, carried)
+        arriving = InRecord(moved.topic, record.partition, record.offset, moved.value,
+                            moved.key, moved.headers, record.timestamp_ms)  # fmt: skip
+        return arriving, HouseholdState(merged_into=target)
 
     def prepare(
         self, record: InRecord, envelope: RoutingEnvelope, state: HouseholdState, now: datetime

@@ -28,7 +28,7 @@ from hub.stages.records import (
     InRecord,
     OutRecord,
 )
-from hub.stages.rekey import KnownAs, known_as, stale
+from hub.stages.rekey import KnownAs, known_as, stale, successor
 from observability.audit import trace_id
 from observability.logging import get_logger
 from observability.metrics import UNKNOWN_EVENT, HubMetrics
@@ -219,7 +219,7 @@ class IngestStage:
         )
         migrating = household if stale(household, pseudonyms) else None
         if migrating is not None:  # on the previous key: it moves, as in a merge
-            household = pseudonyms.successor(migrating)
+            household = successor(pseudonyms, migrating, self.ctx.settings.partitions)
         named = (known(child), *map(known, siblings))
         moves = self._household_moves(decoded, message_id, household, named, migrating)
         aliases = tuple(pseudonyms.child("correlation:" + a) for a in decoded.aliases)

@@ -41,11 +41,12 @@ class Pseudonymiser:
         same again when the batch that split is retried (the hub message id is)."""
         return self._hash("household-split", f"{bsn}:{message_id}")
 
-    def successor(self, household: str) -> str:
-        """The pseudonym an older key's household moves to under this key: derived from the
-        old pseudonym, not a child's BSN, so whichever child's message comes first (on
-        whichever ingest instance) the household lands on the same new pseudonym."""
-        return self._hash("household-rekey", household)
+    def successor(self, household: str, attempt: int = 0) -> str:
+        """A pseudonym an older key's household may move to under this key: derived from
+        the old pseudonym, not a child's BSN, so whichever child's message comes first (on
+        whichever ingest instance) the household lands on the same new pseudonym. ``attempt``
+        gives others (``hub.stages.rekey.successor`` picks one in the old one's partition)."""
+        return self._hash("household-rekey", f"{household}:{attempt}")
 
     def _hash(self, domain: str, value: str) -> str:
         digest = hmac.new(self.key, f"{domain}:{value}".encode(), hashlib.sha256)

@@ -4,8 +4,11 @@ After ``ketenhub keys rotate`` the household table holds children under the prev
 until a message names them. For each child a message names, ingest computes its pseudonym
 under both keys: the current one when the table knows it, else the previous one when the
 table knows that (the child is then renamed: a ``renamed_children`` pair for the router).
-A household found under the previous key moves to ``Pseudonymiser.successor`` of its
-pseudonym, the way a merge moves one (``hub.stages.household_moves``).
+A household found under the previous key moves to a ``successor`` pseudonym in the same
+partition as the old one, so the route instance that owns the old state can hand it over at
+once, in the transaction of the message that moves it (``HouseholdMoves.in_place``): a next
+message, keyed to the new pseudonym straight away, comes after it in that partition and
+finds the state there.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hub.kafka.partitioner import murmur2
 from hub.stages.pseudonyms import Pseudonymiser, version_of
+
+MAX_ATTEMPTS_PER_PARTITION = 64
 
 
 @dataclass(frozen=True)
@@ -58,3 +64,19 @@ def known_as(
 def stale(household: str, current: Pseudonymiser) -> bool:
     """Is this household still named under an older key than the current one?"""
     return version_of(household) < current.version
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives this key (``hub.kafka.partitioner``)."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+def successor(current: Pseudonymiser, household: str, partitions: int) -> str:
+    """The household's pseudonym under the current key: the first ``Pseudonymiser.successor``
+    in the old pseudonym's partition (about ``partitions`` HMACs to find)."""
+    wanted = partition_of(household, partitions)
+    for attempt in range(MAX_ATTEMPTS_PER_PARTITION * partitions):
+        candidate = current.successor(household, attempt)
+        if partition_of(candidate, partitions) == wanted:
+            return candidate
+    return current.successor(household)  # (never in practice) the state goes round instead

@@ -4,6 +4,7 @@ its regie, consents and dedupe memory, and nobody is told of anything."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 from hub.context import HubContext
 from hub.stages.ingest import IngestStage
 from hub.stages.pseudonyms import Pseudonymiser, version_of
-from hub.stages.rekey import known_as
+from hub.stages.records import InRecord, OutRecord
+from hub.stages.rekey import known_as, partition_of, successor
 from observability.metrics import HubMetrics
 from schemas.audit import AuditAction
 from tests.hub.stages.test_household_moves import ANNA, BRAM, Hub, native
@@ -19,6 +21,16 @@ from tests.hub.stages.test_household_moves import ANNA, BRAM, Hub, native
 OLD = Pseudonymiser(b"test-key")
 NEW = Pseudonymiser(b"the-second-key", 2)
 KID = {"bsn": "999990032", "birth_date": "2013-06-01"}  # 13: child and parent consent
+
+
+class PartitionedHub(Hub):
+    """The harness with each record in the partition its key gives, as on the broker."""
+
+    def _in(self, record: OutRecord) -> InRecord:
+        assert record.key is not None
+        partition = partition_of(record.key.decode(), self.ctx.settings.partitions)
+        return InRecord(record.topic, partition, self.offset, record.value, record.key,
+                        record.headers, timestamp_ms=1)  # fmt: skip
 
 
 def rotate(hub: Hub) -> None:
@@ -43,7 +55,7 @@ def answers(hub: Hub, partner: str) -> list[dict[str, Any]]:
 def test_a_household_moves_to_the_new_key_with_its_regie_and_consents(
     hub_context: HubContext,
 ) -> None:
-    hub = Hub(replace(hub_context, pseudonyms=OLD))
+    hub = PartitionedHub(replace(hub_context, pseudonyms=OLD))
     hub.send("wij-zuid", native("wij-regie-claim", household=[KID, BRAM]))
     hub.send("wij-zuid", consent(KID))
     table = hub.ingest.households.members
@@ -53,9 +65,11 @@ def test_a_household_moves_to_the_new_key_with_its_regie_and_consents(
 
     referral = native("ojg-verwijzing", child=KID)
     hops = hub.send("ojg-wijert", referral)
-    new_household = NEW.successor(old_household)
-    assert hops == [old_household, new_household], "the state went round as in a merge"
+    new_household = successor(NEW, old_household, hub_context.settings.partitions)
+    assert hops == [old_household], "handed over in place: no hop round the topic"
     assert version_of(new_household) == 2
+    n = hub_context.settings.partitions
+    assert partition_of(new_household, n) == partition_of(old_household, n)
     states = hub.route.states
     assert states[old_household].merged_into == new_household
     moved = states[new_household]
@@ -96,3 +110,49 @@ def test_without_a_previous_key_nothing_is_renamed() -> None:
     assert found.renamed == ((OLD.child("999990019"), NEW.child("999990019")),)
     assert found(NEW.child("999990019")) == OLD.child("999990019")
     assert found(NEW.child("999990020")) == NEW.child("999990020")
+
+
+def test_a_message_keyed_to_the_new_pseudonym_at_once_finds_the_state_there(
+    hub_context: HubContext,
+) -> None:
+    """Two referrals ingested before route gets to the first: the second is keyed to the
+    new pseudonym already, so it would overtake a state sent round the topic."""
+    hub = PartitionedHub(replace(hub_context, pseudonyms=OLD))
+    hub.send("wij-zuid", native("wij-regie-claim", household=[KID]))
+    hub.send("wij-zuid", consent(KID))
+    rotate(hub)
+    canonical = []
+    for body in (native("ojg-verwijzing", child=KID), native("ojg-verwijzing", child=KID)):
+        hub.offset += 1
+        ingested = hub.ingest.handle(InRecord("t.partner.ojg-wijert.out", 0, hub.offset, body))
+        canonical += [r for r in ingested if r.topic == hub_context.names.canonical]
+    first, second = (hub._in(r) for r in canonical)
+    assert first.key != second.key and first.partition == second.partition
+    acks = []
+    for record in (first, second):
+        for out in hub.route.handle(record):
+            if out.topic == hub_context.names.partner_in("ojg-wijert"):
+                acks.append(json.loads(out.value))
+    assert [(a["type"], a["delivered_to"]) for a in acks] == [("ack", ["aanbieder-kompas"])] * 2
+
+
+def test_a_household_in_another_partition_goes_round_the_topic_as_in_a_merge(
+    hub_context: HubContext,
+) -> None:
+    """The harness puts every record in partition 0: the old household is (mostly) not
+    where its key says, so the state travels, and arrives all the same."""
+    hub = Hub(replace(hub_context, pseudonyms=OLD))
+    n = hub_context.settings.partitions
+    kid = next(
+        k for k in ({"bsn": b, "birth_date": "2013-06-01"} for b in ("999990032", "999990044",
+                    "999990056", "999990068", "999990081"))
+        if partition_of(OLD.household_of(k["bsn"]), n) != 0
+    )  # fmt: skip
+    hub.send("wij-zuid", native("wij-regie-claim", household=[kid]))
+    hub.send("wij-zuid", consent(kid))
+    old_household = OLD.household_of(kid["bsn"])
+    rotate(hub)
+    hops = hub.send("ojg-wijert", native("ojg-verwijzing", child=kid))
+    assert hops == [old_household, successor(NEW, old_household, n)]
+    [ack] = [a for a in answers(hub, "ojg-wijert")]
+    assert ack["delivered_to"] == ["aanbieder-kompas"]
