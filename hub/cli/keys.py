@@ -17,6 +17,7 @@ from hub.ops.key_census import VersionCount, census, read_household_table, stran
 from hub.secret_store import SecretError
 from hub.settings import Settings
 from hub.stages.state_restore import restore_states
+from hub.tools.rekey_cost import measure
 from observability.logging import configure_logging
 
 keys_app = typer.Typer(
@@ -124,3 +125,22 @@ def retire_command(
     retired = retire(settings)
     show_fields("pseudonym keys", [("retired", retired)])
     err.print(f"key version {retired} is retired; restart every hub instance.", highlight=False)
+
+
+@keys_app.command("cost")
+@friendly
+def cost(
+    households: Annotated[
+        int, typer.Option(min=10, max=100_000, help="Households to build and move.")
+    ] = 500,
+    as_json: JsonOpt = False,
+) -> None:
+    """What moving one household to the new key costs: extra µs and records, no Kafka.
+
+    Builds the households under one key in this process (a regisseur, a consent), rotates,
+    and sends each a referral twice: the first moves it, the second is an ordinary message
+    on the new key. Prints the difference per household. Needs no broker and no secret.
+    """
+    configure_logging("WARNING", json=False)
+    figures = measure(households).figures()
+    show_fields("key rotation: cost per migrated household", figures, as_json=as_json)
