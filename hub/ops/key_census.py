@@ -67,4 +67,4 @@ async def read_household_table(kafka: KafkaConnection, topic: str) -> dict[str, 
     stop.set()
     ready.cancel()
     await follow  # raises what made it fail, if it did
-    return table.members
+    return table.members.copy()

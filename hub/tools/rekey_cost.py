@@ -15,6 +15,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from hub.context import HubContext
@@ -105,8 +106,8 @@ class _Hub:
         return written
 
 
-def _bsns() -> list[str]:
-    return [str(n) for n in range(999_000_000, 999_999_999) if is_valid_bsn(str(n))]
+def _bsns() -> Iterator[str]:
+    return (str(n) for n in range(999_000_000, 999_999_999) if is_valid_bsn(str(n)))
 
 
 def _kind(topic: str, ctx: HubContext) -> str:
@@ -141,7 +142,7 @@ def measure(households: int = 500) -> RekeyCost:
     """Build ``households`` under the old key, rotate, and time both rounds."""
     old = replace(bench_context(), pseudonyms=Pseudonymiser(OLD_KEY))
     hub = _Hub(old, IngestStage(old, HubMetrics()), RouteStage(old, HubMetrics()))
-    bsns = iter(_bsns())
+    bsns = _bsns()
     elders = []
     for _ in range(households):
         elder, younger = next(bsns), next(bsns)
