@@ -156,3 +156,43 @@ def test_a_household_in_another_partition_goes_round_the_topic_as_in_a_merge(
     assert hops == [old_household, successor(NEW, old_household, n)]
     [ack] = [a for a in answers(hub, "ojg-wijert")]
     assert ack["delivered_to"] == ["aanbieder-kompas"]
+
+
+def test_a_household_on_the_old_key_that_splits_moves_and_splits_in_one_message(
+    hub_context: HubContext,
+) -> None:
+    hub = PartitionedHub(replace(hub_context, pseudonyms=OLD))
+    hub.send("wij-zuid", native("wij-regie-claim", household=[KID, BRAM]))
+    hub.send("school-montessori", native("school-zorgsignaal", pupil=BRAM))
+    old_household = hub.ingest.households.members[OLD.child(KID["bsn"])]
+    rotate(hub)
+    hub.send("wij-zuid", native("wij-huishouden-wijziging", together=[KID], left=[BRAM]))
+    table, states = hub.ingest.households.members, hub.route.states
+    moved = successor(NEW, old_household, hub_context.settings.partitions)
+    bram = table[NEW.child(BRAM["bsn"])]
+    assert table[NEW.child(KID["bsn"])] == moved and bram not in (moved, old_household)
+    assert version_of(bram) == 2
+    assert [s.child for s in states[bram].signals] == [NEW.child(BRAM["bsn"])]
+    assert not states[moved].signals
+    kept = states[moved].regie
+    assert kept is not None and kept.partner_id == "wij-zuid"
+
+
+def test_a_household_on_the_old_key_named_with_one_on_the_new_key_merges_for_real(
+    hub_context: HubContext,
+) -> None:
+    """Two households together: a real merge (both told), one of them also moving keys."""
+    hub = PartitionedHub(replace(hub_context, pseudonyms=OLD))
+    hub.send("wij-zuid", native("wij-regie-claim", household=[KID]))
+    old_household = hub.ingest.households.members[OLD.child(KID["bsn"])]
+    rotate(hub)
+    hub.send("ojg-wijert", native("ojg-regie-claim", household=[BRAM]))
+    hub.send("wij-zuid", native("wij-huishouden-wijziging", together=[KID, BRAM], left=[]))
+    table, states = hub.ingest.households.members, hub.route.states
+    moved = successor(NEW, old_household, hub_context.settings.partitions)
+    assert table[NEW.child(KID["bsn"])] == table[NEW.child(BRAM["bsn"])] == moved
+    regie = states[moved].regie
+    assert regie is not None and regie.partner_id == "wij-zuid", "the earlier regie kept"
+    assert hub.notices("ojg-wijert", "household-merged")
+    actions = [r.attributes.action for r in hub.audit]
+    assert AuditAction.REKEYED in actions and AuditAction.MERGED in actions
