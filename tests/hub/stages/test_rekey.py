@@ -196,3 +196,13 @@ def test_a_household_on_the_old_key_named_with_one_on_the_new_key_merges_for_rea
     assert hub.notices("ojg-wijert", "household-merged")
     actions = [r.attributes.action for r in hub.audit]
     assert AuditAction.REKEYED in actions and AuditAction.MERGED in actions
+
+
+def test_each_moved_household_is_counted_once(hub_context: HubContext) -> None:
+    hub = PartitionedHub(replace(hub_context, pseudonyms=OLD))
+    hub.send("wij-zuid", native("wij-regie-claim", household=[KID]))
+    rotate(hub)
+    for _ in range(2):
+        hub.send("huisarts-wijert", native("huisarts-signaal", child=KID))
+    registry = hub.route.metrics.registry
+    assert registry.get_sample_value("ketenhub_households_rekeyed_total", {"event": "signal"}) == 1
