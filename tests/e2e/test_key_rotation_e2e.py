@@ -146,8 +146,13 @@ async def test_a_rotation_under_traffic_loses_nothing_duplicates_nothing_keeps_r
         rekeyed = [a for a in _json(env, "audit", "--bsn", kids[0]["bsn"])
                    if a["attributes"]["ketenhub.action"] == "rekeyed"]  # fmt: skip
         assert len(rekeyed) == 1
-        state = _json(env, "state", "show", "--bsn", quiet[0]["bsn"])[0]["state"]
-        assert state["regie"]["partner_id"] == "wij-zuid"
+        assert kids[0]["bsn"] not in json.dumps(rekeyed)
+        assert rekeyed[0]["attributes"]["ketenhub.household"].startswith("v2-")
+        for kid in (kids[0], quiet[0]):  # found by BSN, moved or not
+            shown = _json(env, "state", "show", "--bsn", kid["bsn"])[0]
+            assert shown["state"]["regie"]["partner_id"] == "wij-zuid"
+            assert len(shown["state"]["consents"]) == 1
+        assert shown["household"][:3] != "v2-", "the quiet household is still on key 1"
     finally:
         if hub.poll() is None:
             stop_hub(hub)
