@@ -28,7 +28,7 @@ from hub.stages.records import (
     InRecord,
     OutRecord,
 )
-from hub.stages.rekey import KnownAs, known_as, stale, successor
+from hub.stages.rekey import NOTHING_RENAMED, KnownAs, known_as, stale, successor
 from observability.audit import trace_id
 from observability.logging import get_logger
 from observability.metrics import UNKNOWN_EVENT, HubMetrics
@@ -221,7 +221,7 @@ class IngestStage:
         if migrating is not None:  # on the previous key: it moves, as in a merge
             household = successor(pseudonyms, migrating, self.ctx.settings.partitions)
         named = (known(child), *map(known, siblings))
-        moves = self._household_moves(decoded, message_id, household, named, migrating)
+        moves = self._household_moves(decoded, message_id, household, named, migrating, known)
         aliases = tuple(pseudonyms.child("correlation:" + a) for a in decoded.aliases)
         placed = self.households.join(household, (child, *siblings, *aliases))
         envelope = RoutingEnvelope(
@@ -273,6 +273,7 @@ class IngestStage:
         household: str,
         named: tuple[str, ...],
         migrating: str | None = None,
+        known: KnownAs = NOTHING_RENAMED,
     ) -> HouseholdMoves:
         """Children of two known households named together merge them into ``household``;
         children who left (a household change) form a household of their own. A household
@@ -288,7 +289,7 @@ class IngestStage:
             for child in table.move(table.members_of(other), household)
         ]
         leaving = tuple(dict.fromkeys(self.ctx.pseudonyms.child(b) for b in decoded.leaving_bsns))
-        leaving = tuple(c for c in leaving if table.members.get(c) in (household, None))
+        leaving = tuple(c for c in leaving if table.members.get(known(c)) in (household, None))
         split_household = None
         if leaving:
             split_household = self.ctx.pseudonyms.split_household(

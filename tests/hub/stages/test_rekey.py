@@ -206,3 +206,17 @@ def test_each_moved_household_is_counted_once(hub_context: HubContext) -> None:
         hub.send("huisarts-wijert", native("huisarts-signaal", child=KID))
     registry = hub.route.metrics.registry
     assert registry.get_sample_value("ketenhub_households_rekeyed_total", {"event": "signal"}) == 1
+
+
+def test_a_child_on_the_old_key_in_another_household_does_not_leave_this_one(
+    hub_context: HubContext,
+) -> None:
+    hub = PartitionedHub(replace(hub_context, pseudonyms=OLD))
+    hub.send("wij-zuid", native("wij-regie-claim", household=[KID, BRAM]))
+    hub.send("huisarts-wijert", native("huisarts-signaal", child=ANNA))
+    table = hub.ingest.households.members
+    annas = table[OLD.child(ANNA["bsn"])]
+    rotate(hub)
+    hub.send("wij-zuid", native("wij-huishouden-wijziging", together=[KID], left=[ANNA]))
+    assert NEW.child(ANNA["bsn"]) not in table, "Anna was never in Kid's household"
+    assert table[OLD.child(ANNA["bsn"])] == annas
