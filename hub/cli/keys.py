@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hub.cli.support import Listing, err, friendly, run_async, show, show_fields
+from hub.cli.support import Listing, err, friendly, run_async, say_error, show, show_fields
 from hub.context import ConfigError, keyring, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.keyring import KeyRing, retire, rotate
@@ -17,7 +17,6 @@ from hub.ops.key_census import VersionCount, census, read_household_table, stran
 from hub.secret_store import SecretError
 from hub.settings import Settings
 from hub.stages.state_restore import restore_states
-from hub.tools.rekey_cost import measure
 from observability.logging import configure_logging
 
 keys_app = typer.Typer(
@@ -141,6 +140,13 @@ def cost(
     and sends each a referral twice: the first moves it, the second is an ordinary message
     on the new key. Prints the difference per household. Needs no broker and no secret.
     """
+    from hub.tools.rekey_cost import MeasureFailed, measure  # the stages: only when asked
+
     configure_logging("WARNING", json=False)
-    figures = measure(households).figures()
-    show_fields("key rotation: cost per migrated household", figures, as_json=as_json)
+    try:
+        measured = measure(households)
+    except MeasureFailed as exc:
+        say_error(f"error: no figures, the migration itself failed: {exc}")
+        raise typer.Exit(1) from None
+    show_fields("key rotation: cost per migrated household", measured.figures(),
+                record=measured.record(), as_json=as_json)  # fmt: skip

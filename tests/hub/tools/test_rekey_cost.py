@@ -16,3 +16,11 @@ def test_a_migration_writes_a_pointer_an_audit_record_and_the_table_rows_and_no_
     assert figures["extra deliveries records per household"] == 0.0  # nobody is told
     assert figures["extra records per migrated household"] == 5.0
     assert float(str(figures["migrating message, median µs"])) > 0
+
+
+def test_the_json_record_has_plain_keys_and_the_same_figures() -> None:
+    record = measure(households=10).record()
+    assert record["extra_records"] == 5.0
+    assert record["extra_records_by_topic"] == {
+        "audit": 1.0, "canonical": 0.0, "deliveries": 0.0, "households": 3.0, "state": 1.0,
+    }  # fmt: skip
