@@ -220,3 +220,25 @@ def test_a_child_on_the_old_key_in_another_household_does_not_leave_this_one(
     hub.send("wij-zuid", native("wij-huishouden-wijziging", together=[KID], left=[ANNA]))
     assert NEW.child(ANNA["bsn"]) not in table, "Anna was never in Kid's household"
     assert table[OLD.child(ANNA["bsn"])] == annas
+
+
+def test_an_ingest_still_on_the_old_key_fails_closed_and_the_resend_goes_through(
+    hub_context: HubContext,
+) -> None:
+    """The window while ingest instances restart one by one (docs/key-rotation.md)."""
+    hub = PartitionedHub(replace(hub_context, pseudonyms=OLD))
+    hub.send("wij-zuid", native("wij-regie-claim", household=[KID]))
+    hub.send("wij-zuid", consent(KID))
+    table = hub.ingest.households
+    rotate(hub)
+    hub.send("ojg-wijert", native("ojg-verwijzing", child=KID))  # moves the household
+    lagging = replace(hub.ctx, pseudonyms=OLD, previous_pseudonyms=None)
+    hub.ingest = IngestStage(lagging, HubMetrics(), households=table)
+    referral = native("ojg-verwijzing", child=KID)
+    hub.send("ojg-wijert", referral)
+    refused = answers(hub, "ojg-wijert")[-1]
+    assert (refused["type"], refused["reason_code"]) == ("nack", "no-legal-basis")
+    rotate(hub)  # that instance restarted on the new key
+    hub.send("ojg-wijert", referral)
+    resent = answers(hub, "ojg-wijert")[-1]
+    assert (resent["type"], resent["delivered_to"]) == ("ack", ["aanbieder-kompas"])
