@@ -14,6 +14,7 @@ from adapters.registry import AdapterRegistry, load_adapters
 from hub.kafka.connection import KafkaConnection
 from hub.kafka.local import SASL_MECHANISM, KafkaDistribution, LocalKafka, LocalKafkaError
 from hub.kafka.topics import TopicNames
+from hub.keyring import KeyRing, load_keyring
 from hub.secret_store import SecretError, SecretStore, read_secret_file
 from hub.settings import DEFAULT_HUB_USER, Environment, Settings
 from hub.stages.pseudonyms import Pseudonymiser
@@ -198,6 +199,9 @@ class HubContext:
     policy: Policy
     adapters: AdapterRegistry
     pseudonyms: Pseudonymiser
+    """The current key: every new pseudonym is made with it."""
+    previous_pseudonyms: Pseudonymiser | None = None
+    """The key before it, while readable: households still on it move on their next message."""
 
     def partner(self, partner_id: str) -> Partner:
         return require_partner(self.registry, partner_id)
@@ -244,6 +248,7 @@ def load_context(settings: Settings, kafka: KafkaConnection | None = None) -> Hu
     adapters = load_adapters()
     for partner in registry.partners:
         adapters.get(partner.adapter_name)
+    keys = keyring(settings)
     return HubContext(
         settings=settings,
         kafka=kafka or resolve_kafka(settings),
@@ -251,8 +256,17 @@ def load_context(settings: Settings, kafka: KafkaConnection | None = None) -> Hu
         registry=registry,
         policy=load_policy(settings),
         adapters=adapters,
-        pseudonyms=Pseudonymiser(settings.secret_bytes()),
+        pseudonyms=keys.current,
+        previous_pseudonyms=keys.previous,
     )
+
+
+def keyring(settings: Settings) -> KeyRing:
+    """The readable pseudonym keys, or a ConfigError that says what is wrong with them."""
+    try:
+        return load_keyring(settings)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 _NOT_FOR_A_SECOND_SHELL = frozenset(

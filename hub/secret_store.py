@@ -4,6 +4,9 @@ Layout of a secrets directory (``KETENHUB_SECRETS_DIR``, default ``$KETENHUB_HOM
 ``deploy/secrets`` for docker-compose; both git-ignored)::
 
     kafka/<user>.password     the SCRAM password of a Kafka user (partner id, hub, admin)
+    pseudonym/v<N>.key        pseudonym key version N >= 2 (`ketenhub keys rotate`); version
+                              1 is the configured KETENHUB_PSEUDONYM_SECRET(_FILE)
+    pseudonym/v1.retired      the configured key was retired (`ketenhub keys retire`)
 
 A file holds the value only; surrounding whitespace is ignored.
 """
@@ -19,6 +22,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 KAFKA_DIR = "kafka"
+PSEUDONYM_DIR = "pseudonym"
+_KEY_FILE = re.compile(r"^v([0-9]{1,6})\.key$")
 PASSWORD_SUFFIX = ".password"
 MIN_PASSWORD_CHARS = 12
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -89,3 +94,38 @@ class SecretStore:
         password = new_password()
         write_private(self.kafka_password_path(user), password.get_secret_value() + "\n")
         return password, True
+
+    def pseudonym_key_path(self, version: int) -> Path:
+        return self.root / PSEUDONYM_DIR / f"v{version}.key"
+
+    def retired_marker(self, version: int) -> Path:
+        return self.root / PSEUDONYM_DIR / f"v{version}.retired"
+
+    def pseudonym_keys(self) -> dict[int, bytes]:
+        """The stored pseudonym keys by version (none before the first rotation)."""
+        folder = self.root / PSEUDONYM_DIR
+        if not folder.is_dir():
+            return {}
+        keys: dict[int, bytes] = {}
+        for path in sorted(folder.iterdir()):
+            found = _KEY_FILE.fullmatch(path.name)
+            if found is None:
+                continue
+            key = read_secret_file(path, f"pseudonym key version {found.group(1)}")
+            keys[int(found.group(1))] = key.get_secret_value().encode()
+        return keys
+
+    def write_pseudonym_key(self, version: int) -> None:
+        """A new random 256-bit key as ``version``; never overwrites one that exists."""
+        path = self.pseudonym_key_path(version)
+        if path.exists():
+            raise SecretError(f"pseudonym key version {version} exists already in {path}")
+        write_private(path, secrets.token_urlsafe(32) + "\n")
+
+    def remove_pseudonym_key(self, version: int) -> None:
+        """Forget a key for good: its file goes; the configured first key gets a marker."""
+        path = self.pseudonym_key_path(version)
+        if path.exists():
+            path.unlink()
+        else:
+            write_private(self.retired_marker(version), "retired\n")

@@ -144,6 +144,11 @@ class HubMetrics:
             "Signal matches made: two partners signalled the same child, or the same family",
             ["match"], registry=r,
         )  # fmt: skip
+        self.households_rekeyed = _Counter(
+            "ketenhub_households_rekeyed",
+            "Households moved to their pseudonym under a new key, by the event that moved them",
+            ["event"], registry=r,
+        )  # fmt: skip
         self.end_to_end = _Histogram(
             "ketenhub_end_to_end_latency_seconds",
             "Partner publish (its record's timestamp) to the committed delivery in an inbox",
@@ -189,6 +194,8 @@ class HubMetrics:
             self.signal_matches.labels(match)
         for event in (MessageEvent.REGIE_CLAIM, MessageEvent.ESCALATION):
             self.regie_conflicts.labels(event.value)
+        for event in MessageEvent:
+            self.households_rekeyed.labels(event.value)
 
     def precreate_flows(
         self,
@@ -225,6 +232,8 @@ class HubMetrics:
             if record.action in _DELIVERED and record.basis is not None:
                 kind = _kind(kind_of, record.recipient_id)
                 self.deliveries.labels(event, kind, record.basis.value).inc()
+            elif record.action is AuditAction.REKEYED:
+                self.households_rekeyed.labels(event).inc()
             elif record.action is AuditAction.REFUSED:
                 kind = _kind(kind_of, record.recipient_id)
                 reason = record.reason_code.value if record.reason_code else NONE

@@ -33,6 +33,9 @@ class AuditAction(StrEnum):
     """Another household's state joined this one (``other_household``; ``regie_kept``)."""
     SPLIT = "split"
     """Children left this household and now form ``other_household``."""
+    REKEYED = "rekeyed"
+    """The household's state moved here from its pseudonym under the previous key
+    (``other_household``); nothing about the household changed, so nobody is told."""
     DISCLOSED = "disclosed"
     """An operator was shown a dead letter's original bytes (``ketenhub dlq show --payload``)."""
 

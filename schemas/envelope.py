@@ -84,6 +84,16 @@ class RoutingFacts(PrivateModel):
         pattern=r"^\d{2}$",
         description="iJw COD327 type of the Verwijzer behind a JW315 (04: certified institution)",
     )
+    key_migration: str | None = Field(
+        default=None,
+        description="household pseudonym under the previous key whose state moves to "
+        "merge_into, its pseudonym under the current key (a key rotation, not a merge)",
+    )
+    renamed_children: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="(previous-key, current-key) pseudonym of each child this message names "
+        "that the router may still know under the previous key",
+    )
 
 
 class RoutingEnvelope(PrivateModel):

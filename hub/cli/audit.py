@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from hub.cli.support import Listing, err, friendly, json_lines, run_async, show
-from hub.context import ConfigError, load_registry, resolve_kafka
+from hub.context import ConfigError, keyring, load_registry, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.ops.audit_log import (
     AuditQuery,
@@ -18,7 +18,6 @@ from hub.ops.audit_log import (
     trace_message,
 )
 from hub.settings import Settings
-from hub.stages.pseudonyms import Pseudonymiser
 from observability.audit import LogboekRecord
 from schemas.audit import AuditAction
 from schemas.bsn import is_valid_bsn
@@ -67,8 +66,10 @@ def audit(
     if bsn is not None:
         if not is_valid_bsn(bsn.strip()):
             raise ConfigError("that is not a valid BSN (elfproef)")
-        child = Pseudonymiser(settings.secret_bytes()).child(bsn.strip())
-        query, about = AuditQuery(child=child), f"the child with pseudonym {child}"
+        # Under every readable key: the child's records from before a rotation are its too.
+        children = tuple(key.child(bsn.strip()) for key in keyring(settings).readable)
+        query = AuditQuery(children=children)
+        about = f"the child with pseudonym {' or '.join(children)}"
     elif disclosures:
         query, about = AuditQuery(disclosures=True), "disclosures of dead letters' payloads"
     elif household is not None:

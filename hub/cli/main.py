@@ -23,6 +23,7 @@ from hub.cli.chaos import chaos
 from hub.cli.check import check
 from hub.cli.dlq import dlq_app
 from hub.cli.docs import docs_app
+from hub.cli.keys import keys_app
 from hub.cli.partners import partners_app
 from hub.cli.policy import policy_app
 from hub.cli.report import report_app
@@ -80,6 +81,7 @@ app.command()(check)
 app.add_typer(policy_app, name="policy")
 app.command("chaos")(chaos)
 app.add_typer(state_app, name="state")
+app.add_typer(keys_app, name="keys")
 app.add_typer(report_app, name="report")
 app.add_typer(partners_app, name="partners")
 app.command()(audit)

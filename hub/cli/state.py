@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
 from rich.json import JSON
 
 from hub.cli.support import console, friendly, is_terminal, json_lines, run_async
-from hub.context import ConfigError, resolve_kafka
+from hub.context import ConfigError, keyring, resolve_kafka
 from hub.kafka.topics import TopicNames
 from hub.settings import Settings
-from hub.stages.pseudonyms import Pseudonymiser
 from hub.stages.state_restore import restore_states
+from routing.state import HouseholdState
 from schemas.bsn import is_valid_bsn
 
 state_app = typer.Typer(help="Router state per household (pseudonyms only).", no_args_is_help=True)
@@ -42,14 +43,16 @@ def show(
     settings = Settings()
     if (household is None) == (bsn is None):
         raise ConfigError("give exactly one of --household or --bsn")
-    if bsn is not None:
-        if not is_valid_bsn(bsn):
-            raise ConfigError("that is not a valid BSN (elfproef)")
-        household = Pseudonymiser(settings.secret_bytes()).household_of(bsn)
-    assert household is not None
+    if bsn is not None and not is_valid_bsn(bsn):
+        raise ConfigError("that is not a valid BSN (elfproef)")
     states = run_async(
         restore_states(resolve_kafka(settings), TopicNames(settings.topic_prefix).state)
     )
+    if bsn is not None:
+        candidates = [key.household_of(bsn) for key in keyring(settings).readable]
+        household = next((h for h in candidates if h in states), candidates[0])
+        household = _followed(states, household)
+    assert household is not None
     state = states.get(household)
     if state is None:
         raise LookupError(f"no router state for household {household}")
@@ -58,3 +61,17 @@ def show(
         return
     console.print(f"household {household}", highlight=False)
     console.print(JSON(state.model_dump_json()))
+
+
+MAX_HOPS = 16
+
+
+def _followed(states: Mapping[str, HouseholdState], household: str) -> str:
+    """Where a household's state lives now: after a merge or a key rotation its old
+    pseudonym holds only a pointer (``merged_into``) to the new one."""
+    for _ in range(MAX_HOPS):
+        state = states.get(household)
+        if state is None or state.merged_into is None:
+            return household
+        household = state.merged_into
+    return household

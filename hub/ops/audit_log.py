@@ -72,6 +72,8 @@ class AuditQuery:
     payload to an operator. Exactly one is set."""
 
     child: str | None = None
+    children: tuple[str, ...] = ()
+    """The same child under each readable pseudonym key (any of them matches)."""
     household: str | None = None
     message: str | None = None
     disclosures: bool = False
@@ -82,6 +84,8 @@ class AuditQuery:
             return a.action is AuditAction.DISCLOSED
         if self.child is not None:
             return a.data_subject_id == self.child
+        if self.children:
+            return a.data_subject_id in self.children
         if self.household is not None:
             return a.household == self.household
         return self.message in (a.message_id, a.partner_message_id)

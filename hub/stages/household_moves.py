@@ -8,6 +8,12 @@ still on their way to B follow; the instance owning A absorbs it (``routing.hous
 then decides the message. A split goes the other way: A keeps its own children's part and
 sends the part that left to its new household, where it is absorbed. Every step is one
 transaction with the deliveries, state and audit it causes.
+
+A key rotation moves a household the same way: ingest keys the message to the household's
+pseudonym under the previous key, with ``merge_into`` its pseudonym under the current one
+(in the same partition) and ``key_migration`` saying it is only that; the instance owning
+both hands the state over in place (``in_place``), whole (``routing.rekey``), and the
+children the message names are renamed in it.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ import orjson
 
 from hub.context import HubContext
 from hub.stages.records import InRecord, OutRecord
+from hub.stages.rekey import partition_of
 from routing.decide import Decision, decide
 from routing.directory import Directory
 from routing.households import absorb, split
+from routing.rekey import migrate, rename_children
 from routing.state import HouseholdState
 from schemas.audit import AuditAction
 from schemas.codes import MessageEvent
@@ -112,6 +120,32 @@ class HouseholdMoves:
         pointer = HouseholdState(merged_into=target)
         return [self._to(record, envelope, after, carried)], pointer
 
+    def in_place(
+        self, record: InRecord, envelope: RoutingEnvelope, state: HouseholdState | None
+    ) -> tuple[InRecord, HouseholdState] | None:
+        """A household moving to its pseudonym under a new key, in this same partition: the
+        message as it would arrive there with the state, handled here and now instead of
+        round the topic (no later message about the household can overtake its state), and
+        the forward pointer to leave. None: not a key migration here, or one to send round."""
+        facts, here = envelope.facts, envelope.household
+        target = facts.merge_into
+        if facts.key_migration != here or facts.merge_from != (here,) or target is None:
+            return None
+        if state is not None and state.merged_into is not None:
+            return None  # moved already (another ingest instance's message): it follows
+        partitions = self.ctx.settings.partitions
+        if (
+            not partition_of(here, partitions)
+            == record.partition
+            == partition_of(target, partitions)
+        ):
+            return None
+        carried = [*carried_states(record.headers), (here, state or HouseholdState())]
+        moved = self._to(record, envelope, target, carried)
+        arriving = InRecord(moved.topic, record.partition, record.offset, moved.value,
+                            moved.key, moved.headers, record.timestamp_ms)  # fmt: skip
+        return arriving, HouseholdState(merged_into=target)
+
     def prepare(
         self, record: InRecord, envelope: RoutingEnvelope, state: HouseholdState, now: datetime
     ) -> Prepared:
@@ -123,12 +157,18 @@ class HouseholdMoves:
         facts = envelope.facts
         for household, joining in carried:
             fresh = prepared.state == HouseholdState()
-            d = absorb(prepared.state, joining, household, envelope, policy, now, self.directory)
+            if fresh and household == facts.key_migration:  # a new key's name, nothing else
+                d = migrate(joining, household, envelope, now)
+            else:
+                d = absorb(
+                    prepared.state, joining, household, envelope, policy, now, self.directory
+                )
             if facts.handover and fresh:  # a split-off part arriving: the split told everyone
                 audit = tuple(a for a in d.audit if a.action is AuditAction.MERGED)
                 d = Decision(d.new_state, (), audit)
             prepared.decisions.append(d)
             prepared.state = d.new_state
+        prepared.state = rename_children(prepared.state, facts.renamed_children)
         prepared.handover_only = facts.handover
         if facts.handover or not (facts.split_household and facts.split_children):
             return prepared
@@ -156,8 +196,8 @@ class HouseholdMoves:
     ) -> tuple[Decision, list[OutRecord]]:
         """``decide`` after the merges and split the message brings; one Decision of all."""
         prepared = self.prepare(record, envelope, before, now)
-        if not prepared.decisions:
-            return decide(before, envelope, self.ctx.policy, now, self.directory), []
+        if not prepared.decisions:  # the state may still have renamed children (a new key)
+            return decide(prepared.state, envelope, self.ctx.policy, now, self.directory), []
         parts = list(prepared.decisions)
         if not prepared.handover_only:
             parts.append(decide(prepared.state, envelope, self.ctx.policy, now, self.directory))

@@ -8,7 +8,7 @@ about a sibling to the same household, and the router sees one household, one st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
@@ -17,9 +17,51 @@ from observability.logging import get_logger
 log = get_logger(__name__)
 
 
+class Members(MutableMapping[str, str]):
+    """Child -> household, with the reverse index kept beside it: a merge (and every
+    household's move to a new pseudonym key) asks for a household's children, which a scan
+    of the whole table would answer in time proportional to all children the hub knows."""
+
+    def __init__(self) -> None:
+        self._household: dict[str, str] = {}
+        self._children: dict[str, dict[str, None]] = {}
+
+    def __getitem__(self, child: str) -> str:
+        return self._household[child]
+
+    def __setitem__(self, child: str, household: str) -> None:
+        if child in self._household:
+            del self[child]
+        self._household[child] = household
+        self._children.setdefault(household, {})[child] = None
+
+    def __delitem__(self, child: str) -> None:
+        household = self._household.pop(child)
+        children = self._children[household]
+        del children[child]
+        if not children:
+            del self._children[household]
+
+    def __contains__(self, child: object) -> bool:
+        return child in self._household
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._household)
+
+    def __len__(self) -> int:
+        return len(self._household)
+
+    def of(self, household: str) -> list[str]:
+        """The household's children, in the order they joined it."""
+        return list(self._children.get(household, ()))
+
+    def copy(self) -> dict[str, str]:
+        return dict(self._household)
+
+
 @dataclass
 class HouseholdTable:
-    members: dict[str, str] = field(default_factory=dict)
+    members: Members = field(default_factory=Members)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     _undo: list[tuple[str, str | None]] = field(default_factory=list, repr=False)
     """(child, household before) for each change by the batch in flight, undone on abort."""
@@ -41,7 +83,7 @@ class HouseholdTable:
         return list(dict.fromkeys(h for c in children if (h := self.members.get(c))))
 
     def members_of(self, household: str) -> list[str]:
-        return [c for c, h in self.members.items() if h == household]
+        return self.members.of(household)
 
     def _set(self, child: str, household: str) -> None:
         self._undo.append((child, self.members.get(child)))

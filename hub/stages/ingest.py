@@ -28,6 +28,7 @@ from hub.stages.records import (
     InRecord,
     OutRecord,
 )
+from hub.stages.rekey import NOTHING_RENAMED, KnownAs, known_as, stale, successor
 from observability.audit import trace_id
 from observability.logging import get_logger
 from observability.metrics import UNKNOWN_EVENT, HubMetrics
@@ -50,6 +51,16 @@ def age_on(birth_date: date | None, today: date) -> int | None:
         return None
     before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
     return max(0, today.year - birth_date.year - before_birthday)
+
+
+def _rekey_facts(migrating: str | None, known: KnownAs) -> dict[str, object]:
+    """The routing facts of a key rotation: nothing at all while no child is renamed."""
+    out: dict[str, object] = {}
+    if migrating is not None:
+        out["key_migration"] = migrating
+    if known.previous:
+        out["renamed_children"] = known.renamed
+    return out
 
 
 def hub_message_id(topic: str, partition: int, offset: int) -> str:
@@ -198,10 +209,19 @@ class IngestStage:
         pseudonyms = self.ctx.pseudonyms
         child = pseudonyms.child(decoded.subject_key)
         siblings = tuple(pseudonyms.child(bsn) for bsn in decoded.household_member_bsns)
+        known = known_as(
+            self.households.members, pseudonyms, self.ctx.previous_pseudonyms,
+            (decoded.subject_key, *decoded.household_member_bsns, *decoded.leaving_bsns,
+             *("correlation:" + a for a in decoded.aliases)),
+        )  # fmt: skip
         household = self.households.household_for(
-            child, siblings, default=pseudonyms.household_of(decoded.subject_key)
+            known(child), map(known, siblings), default=pseudonyms.household_of(decoded.subject_key)
         )
-        moves = self._household_moves(decoded, message_id, household, (child, *siblings))
+        migrating = household if stale(household, pseudonyms) else None
+        if migrating is not None:  # on the previous key: it moves, as in a merge
+            household = successor(pseudonyms, migrating, self.ctx.settings.partitions)
+        named = (known(child), *map(known, siblings))
+        moves = self._household_moves(decoded, message_id, household, named, migrating, known)
         aliases = tuple(pseudonyms.child("correlation:" + a) for a in decoded.aliases)
         placed = self.households.join(household, (child, *siblings, *aliases))
         envelope = RoutingEnvelope(
@@ -222,6 +242,7 @@ class IngestStage:
                     "household_members": siblings,
                     "area": decoded.facts.area or partner.area,
                     **moves.facts,
+                    **_rekey_facts(migrating, known),
                 }
             ),
         )
@@ -246,19 +267,29 @@ class IngestStage:
         return [*memberships, canonical]
 
     def _household_moves(
-        self, decoded: Decoded, message_id: str, household: str, named: tuple[str, ...]
+        self,
+        decoded: Decoded,
+        message_id: str,
+        household: str,
+        named: tuple[str, ...],
+        migrating: str | None = None,
+        known: KnownAs = NOTHING_RENAMED,
     ) -> HouseholdMoves:
         """Children of two known households named together merge them into ``household``;
-        children who left (a household change) form a household of their own."""
+        children who left (a household change) form a household of their own. A household
+        ``migrating`` from the previous key moves first, so it arrives at its new pseudonym
+        before any other state does."""
         table = self.households
         merge_from = tuple(h for h in table.households_of(named) if h != household)
+        if migrating is not None:
+            merge_from = (migrating, *(h for h in merge_from if h != migrating))
         moved = [
             (child, household)
             for other in merge_from
             for child in table.move(table.members_of(other), household)
         ]
         leaving = tuple(dict.fromkeys(self.ctx.pseudonyms.child(b) for b in decoded.leaving_bsns))
-        leaving = tuple(c for c in leaving if table.members.get(c) in (household, None))
+        leaving = tuple(c for c in leaving if table.members.get(known(c)) in (household, None))
         split_household = None
         if leaving:
             split_household = self.ctx.pseudonyms.split_household(

@@ -1,10 +1,25 @@
-"""Keyed-hash pseudonyms: the only way a child or household is named inside the hub."""
+"""Keyed-hash pseudonyms: the only way a child or household is named inside the hub.
+
+Every pseudonym carries the version of the key that made it: the first key's have no
+prefix (the hub's pseudonyms from before keys could rotate stay valid), a later key's start
+with ``v<version>-``. So any table of pseudonyms says, per row, which key it is on.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
+
+FIRST_VERSION = 1
+_VERSIONED = re.compile(r"^v([0-9]{1,6})-")
+
+
+def version_of(pseudonym: str) -> int:
+    """The key version a pseudonym was made with (no prefix: the first key)."""
+    found = _VERSIONED.match(pseudonym)
+    return int(found.group(1)) if found else FIRST_VERSION
 
 
 @dataclass(frozen=True)
@@ -12,6 +27,7 @@ class Pseudonymiser:
     """HMAC-SHA256 over a domain-separated BSN; without the key a pseudonym reveals nothing."""
 
     key: bytes = field(repr=False)
+    version: int = FIRST_VERSION
 
     def child(self, bsn: str) -> str:
         return self._hash("child", bsn)
@@ -25,6 +41,14 @@ class Pseudonymiser:
         same again when the batch that split is retried (the hub message id is)."""
         return self._hash("household-split", f"{bsn}:{message_id}")
 
+    def successor(self, household: str, attempt: int = 0) -> str:
+        """A pseudonym an older key's household may move to under this key: derived from
+        the old pseudonym, not a child's BSN, so whichever child's message comes first (on
+        whichever ingest instance) the household lands on the same new pseudonym. ``attempt``
+        gives others (``hub.stages.rekey.successor`` picks one in the old one's partition)."""
+        return self._hash("household-rekey", f"{household}:{attempt}")
+
     def _hash(self, domain: str, value: str) -> str:
         digest = hmac.new(self.key, f"{domain}:{value}".encode(), hashlib.sha256)
-        return digest.hexdigest()[:32]
+        prefix = "" if self.version == FIRST_VERSION else f"v{self.version}-"
+        return prefix + digest.hexdigest()[:32]

@@ -97,6 +97,10 @@ class RouteStage:
         envelope = RoutingEnvelope.from_headers(record.headers)
         event = envelope.event.value
         self.metrics.messages_in.labels(STAGE, envelope.sender_id, event).inc()
+        moving = self.moves.in_place(record, envelope, self.states.get(envelope.household))
+        if moving is not None:  # a new key's pseudonym, in this partition: decided there now
+            arriving, pointer = moving
+            return [*self._keep(envelope.household, pointer), *self.handle(arriving)]
         passed = self.moves.pass_on(record, envelope, self.states.get(envelope.household))
         if passed is not None:  # merged into another household: it decides there
             out, state = passed
