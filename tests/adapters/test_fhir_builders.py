@@ -134,6 +134,7 @@ def drawn_bundles(count: int) -> list[dict[str, Any]]:
 
 
 @pytest.mark.fhir_validator
+@pytest.mark.timeout(900)  # a fresh clone fetches and builds the validator (Maven) first
 def test_hapi_fhir_finds_no_error_in_any_builders_bundles(tmp_path: Path) -> None:
     written = 0
     for example in examples():
