@@ -24,8 +24,6 @@ from hub.tools.bench import (
     WARMUP_MSGS_PER_S,
     WARMUP_SECONDS,
     BenchError,
-    Quiet,
-    Reporter,
     run_bench,
 )
 from hub.tools.bench_state import state_bench
@@ -74,7 +72,11 @@ def bench(
         ),
     ] = 20_000,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout, no progress bars.")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the figures as one JSON object on stdout (progress stays on stderr).",
+        ),
     ] = False,
     report: Annotated[
         Path | None,
@@ -129,17 +131,15 @@ def bench(
     Progress goes to stderr; the figures to stdout (--json: one object). With the defaults
     a run takes about six minutes. With --state: restore time and memory for N households.
     """
-    reporter: Reporter
-    rich_reporter = None if as_json else RichReporter(err)
-    reporter = rich_reporter or Quiet()
+    # Progress on stderr with --json too: a run takes minutes, and stdout stays the JSON's.
+    reporter = RichReporter(err)
     try:
         settings = Settings()
         if state:
             with broker_for_command(settings, lambda line: err.print(line, highlight=False)):
                 result = asyncio.run(state_bench(settings, households, reporter))
             figures = result.to_json()
-            if rich_reporter:
-                rich_reporter.close()
+            reporter.close()
             if as_json:
                 json_lines([figures])
             else:
@@ -152,12 +152,10 @@ def bench(
                 profile=report is not None if profile is None else profile, split=split,
                 warmup_s=warmup,
             )  # fmt: skip
-        if rich_reporter:
-            rich_reporter.close()
+        reporter.close()
         if report is not None:
             written = write_report(outcome, report)
-            if not as_json:
-                err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+            err.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
         if as_json:
             json_lines([outcome.to_json()])
         else:
@@ -169,5 +167,4 @@ def bench(
         say_error(user_error(exc))
         raise typer.Exit(2) from None
     finally:
-        if rich_reporter:
-            rich_reporter.close()
+        reporter.close()

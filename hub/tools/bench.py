@@ -42,7 +42,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,12 +60,14 @@ from hub.tools.bench_stats import (
     FASTSTREAM,
     PASSTHROUGH,
     SHADOW,
+    TAIL_WAIT_S,
     BenchResult,
     Latency,
     LoadLevel,
     Progress,
     Throughput,
     WarmUp,
+    tail_missing,
     warmup_line,
 )
 
@@ -115,19 +117,6 @@ class Reporter(Protocol):
     def advance(self, done: int) -> None: ...
 
     def done(self, line: str) -> None: ...
-
-
-class Quiet:
-    """For ``--json``: nothing on the terminal while it runs."""
-
-    def phase(self, title: str, total: int) -> None:
-        pass
-
-    def advance(self, done: int) -> None:
-        pass
-
-    def done(self, line: str) -> None:
-        pass
 
 
 # Observing outputs.
@@ -312,12 +301,23 @@ async def measure(
             last_news = observer.last_at
             samples.append(Progress(last_news, observer.done, worker.cpu_s(), parties()))
             reporter.advance(observer.done)
-        elif time.monotonic() - last_news > IDLE_TIMEOUT_S:
-            raise BenchError(
-                f"stuck: {observer.done} of {total} messages done after {IDLE_TIMEOUT_S:.0f} s "
-                f"without progress; see {worker.log}"
-            )
-    return Throughput.of(samples, total, worker.peak_rss_mb(), start)
+        elif await _given_up(observer, total, last_news, worker.log):
+            break
+    result = Throughput.of(samples, total, worker.peak_rss_mb(), start)
+    return replace(result, missing=total - observer.done)
+
+
+async def _given_up(observer: Observer, total: int, last_news: float, log: Path) -> bool:
+    """True when only a tail that is not coming is left; BenchError when stuck before that."""
+    idle = time.monotonic() - last_news
+    if tail_missing(observer.done, total, idle):
+        return True
+    if idle > IDLE_TIMEOUT_S:
+        raise BenchError(
+            f"stuck: {observer.done} of {total} messages done after {IDLE_TIMEOUT_S:.0f} s "
+            f"without progress; see {log}"
+        )
+    return False
 
 
 # Publishing as partners do.
@@ -369,8 +369,10 @@ async def offer_load(
             if await observer.poll(timeout_ms=5):
                 last_news = observer.last_at
                 reporter.advance(observer.done)
-            elif time.monotonic() - last_news > IDLE_TIMEOUT_S:
-                raise BenchError(f"stuck at {observer.done} of {total} messages")
+            elif time.monotonic() >= started + total / rate and await _given_up(
+                observer, total, last_news, worker.log
+            ):
+                return
 
     watcher = asyncio.create_task(watch())
     try:
@@ -388,7 +390,7 @@ async def offer_load(
             await watcher
         await producer.stop()
     seconds = max(observer.last_at - started, 1e-6)
-    return total / seconds, Latency.of(observer.latencies_ms)
+    return observer.done / seconds, Latency.of(observer.latencies_ms)
 
 
 # The whole run.
@@ -418,6 +420,8 @@ class BenchRun:
         self.logs = (self.report or self.workdir) / f"{self.prefix}-logs"
         self.mix = BenchMix(self.registry)
         self.kinds: Counter[str] = Counter()
+        self.tails: list[str] = []
+        """Phases where some messages never completed (``tail_missing``), for a note."""
         self.broker_pid = (
             None if self.settings.bootstrap else local_kafka(self.settings).status().pid
         )
@@ -548,6 +552,14 @@ class BenchRun:
                     f"{drained.msgs_per_s:,.1f} msg/s includes starting the worker): the ratio "
                     "is not comparable; use --messages 20000 or more"
                 )
+        self.tails += [
+            f"{name}: {drained.missing} of {n}" for name, drained in drains if drained.missing
+        ]
+        if self.tails:
+            notes.append(
+                "some messages never completed (no delivery or dead letter seen for "
+                f"{TAIL_WAIT_S:.0f} s after the rest): " + "; ".join(self.tails)
+            )
         profile: list[str] = []
         if self.profile:
             profile = await self._profile()
@@ -697,6 +709,8 @@ class BenchRun:
             self.kafka, messages, rate, observer, hub, self.reporter
         )
         cores = self._cores_since(before, started, hub)
+        if observer.done < count:
+            self.tails.append(f"latency at {rate:,.0f} msg/s: {count - observer.done} of {count}")
         self.reporter.done(
             f"latency at {rate:,.0f} msg/s: p50 {latency.p50_ms:.1f} ms, "
             f"p95 {latency.p95_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms"

@@ -17,6 +17,7 @@ from hub.tools.bench_mix import BenchMix, kind_of
 from hub.tools.bench_procs import cpu_seconds, memory_mb, peak_rss_mb
 from hub.tools.bench_state import state_record, state_template
 from hub.tools.bench_stats import (
+    TAIL_WAIT_S,
     BenchResult,
     Latency,
     LoadLevel,
@@ -27,6 +28,7 @@ from hub.tools.bench_stats import (
     percentile,
     ratio,
     summary_lines,
+    tail_missing,
     write_report,
 )
 from observability.metrics import HubMetrics
@@ -375,3 +377,10 @@ def test_route_works_on_a_restored_store(hub_context: HubContext, golden_payload
     restore_record(store, state.key, state.value)
     again = RouteStage(hub_context, HubMetrics(), store).handle(record)
     assert not [r for r in again if r.topic.endswith("aanbieder-noorderlicht.in")]
+
+
+def test_a_drain_ends_without_a_tail_that_is_not_coming_and_only_then() -> None:
+    assert tail_missing(4988, 5000, idle_s=TAIL_WAIT_S + 1), "12 of 5,000 stuck: go on"
+    assert not tail_missing(4988, 5000, idle_s=TAIL_WAIT_S - 1), "they may still come"
+    assert not tail_missing(4900, 5000, idle_s=TAIL_WAIT_S * 3), "2 % missing is a failure"
+    assert not tail_missing(5000, 5000, idle_s=0.0)
