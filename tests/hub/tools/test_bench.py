@@ -13,7 +13,7 @@ from hub.stages.ingest import IngestStage
 from hub.stages.records import InRecord
 from hub.stages.route import RouteStage
 from hub.stages.state_store import StateStore, restore_record
-from hub.tools.bench_mix import BenchMix, kind_of
+from hub.tools.bench_mix import BenchMix, kind_of, with_sibling
 from hub.tools.bench_procs import cpu_seconds, memory_mb, peak_rss_mb
 from hub.tools.bench_state import state_record, state_template
 from hub.tools.bench_stats import (
@@ -384,3 +384,14 @@ def test_a_drain_ends_without_a_tail_that_is_not_coming_and_only_then() -> None:
     assert not tail_missing(4988, 5000, idle_s=TAIL_WAIT_S - 1), "they may still come"
     assert not tail_missing(4900, 5000, idle_s=TAIL_WAIT_S * 3), "2 % missing is a failure"
     assert not tail_missing(5000, 5000, idle_s=0.0)
+
+
+def test_the_mix_names_each_child_with_its_own_sibling(registry: PartnerRegistry) -> None:
+    mix = BenchMix(registry, random.Random(3))
+    named = [json.loads(m.payload) for m in mix.messages(2_000) if b'"household"' in m.payload]
+    assert named, "the mix has household messages"
+    pairs = {(h["household"][0]["bsn"], h["household"][1]["bsn"]) for h in named}
+    for child, sibling in pairs:
+        assert mix.siblings[child][0] == sibling
+        assert mix.siblings[sibling][0] == child, "siblings both ways: households stay put"
+    assert with_sibling(b'{"type": "signaal"}', mix.siblings) == b'{"type": "signaal"}'
