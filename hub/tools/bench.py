@@ -81,6 +81,10 @@ PASSTHROUGH_REPEAT = 5
 the pipeline (23,000-33,000 msg/s here): 20,000 messages once took it under a second,
 too short for a steady window, so that run's rate was counted from the worker's spawn
 (10,102 msg/s)."""
+SHADOW_REPEAT = 3
+"""The shadow drains the mix this many times over (its plan repeats per ``messages`` inputs):
+it is several times faster than the pipeline, and a drain of a second or two would weigh its
+workers' startup in."""
 FIXED_LOADS = (30.0, 300.0)
 """Offered loads whose latency is reported whatever the maximum: 30 msg/s is about ten times
 the Groningen chain's peak hour, 300 a hundred times."""
@@ -621,7 +625,7 @@ class BenchRun:
         plan_file.write_text(plan.model_dump_json(indent=2))
         observer = await Observer.start(
             self.kafka, self.inboxes(names), distinct=False,
-            records_per_message=plan.deliveries / n,
+            records_per_message=plan.deliveries / plan.messages,
         )  # fmt: skip
         args = [sys.executable, "-m", "hub.tools.bench_kafka", "shadow", str(plan_file),
                 names.prefix, "--linger-ms", str(self.settings.batch_linger_ms)]  # fmt: skip

@@ -111,3 +111,10 @@ def test_roles_and_deliveries() -> None:
     assert role_of("bench-1-shadow.canonical", "bench-1") is None
     assert is_delivery("dlq") and is_delivery("partner.wij-zuid.in")
     assert not is_delivery("partner.wij-zuid.out") and not is_delivery("audit")
+
+
+def test_a_hop_repeats_its_plan_for_a_mix_drained_several_times_over() -> None:
+    hop = plan_from_counts(COUNTS, 1000).ingest
+    assert [list(hop.writes_for(i)) for i in range(50)] == [
+        list(hop.writes_for(i + 2 * hop.inputs)) for i in range(50)
+    ]
