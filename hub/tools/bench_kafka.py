@@ -141,7 +141,7 @@ class ShadowHop:
         self.hop = hop
         self.linger_s = linger_s
         self.topics = {o.role: topic_of(o.role) for o in hop.outputs}
-        self.payloads = {o.role: _payload(o) for o in hop.outputs}
+        self.payloads = {o.role: shadow_record(o) for o in hop.outputs}
         self.consumer = Consumer(consumer_config(kafka, group))
         self.producer = Producer(producer_config(kafka, **{"transactional.id": transactional_id}))
         self.handled = 0
@@ -172,7 +172,7 @@ class ShadowHop:
         self.producer.commit_transaction(60)
 
 
-def _payload(output: Output) -> tuple[bytes, list[tuple[str, bytes]]]:
+def shadow_record(output: Output) -> tuple[bytes, list[tuple[str, bytes]]]:
     """A value and a header of the pipeline's average sizes for this topic."""
     header = b"h" * max(output.header_bytes - len(SHADOW_HEADER), 0)
     return b"v" * output.value_bytes, [(SHADOW_HEADER, header)]
