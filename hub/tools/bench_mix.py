@@ -7,6 +7,11 @@ turns the deliberate mistakes off (every message runs the whole pipeline: decode
 validation, pseudonyms, policy, state, encode; some are still refused by the router, a
 second regie claim say, as in real life) and spreads them over more children, so that a
 household's state stays as small as in real life rather than growing with the run.
+
+The children live in fixed pairs of siblings: a message that names a household names the
+child and its own sibling. The demo picks any second child, and over a run of thousands of
+messages that chains households into ever larger merges, which real households do not do
+(and which once left two households passing one message back and forth for good).
 """
 
 from __future__ import annotations
@@ -42,6 +47,21 @@ def kind_of(sender: Partner, payload: bytes) -> str:
     return f"{sender.kind.value}-{kind}"
 
 
+def with_sibling(payload: bytes, siblings: dict[str, tuple[str, date]]) -> bytes:
+    """``payload`` with its household's second member replaced by the first one's sibling."""
+    if b'"household"' not in payload:
+        return payload
+    body = json.loads(payload)
+    members = body.get("household") if isinstance(body, dict) else None
+    if not isinstance(members, list) or len(members) != 2:
+        return payload
+    pair = siblings.get(members[0].get("bsn", ""))
+    if pair is None:
+        return payload
+    members[1] = {"bsn": pair[0], "birth_date": pair[1].isoformat()}
+    return json.dumps(body).encode()
+
+
 @dataclass
 class BenchMix:
     """Generates the mix; the same seed gives the same messages."""
@@ -57,11 +77,15 @@ class BenchMix:
             (random_bsn(self.rng), today - timedelta(days=self.rng.randint(365 * 2, 365 * 17)))
             for _ in range(self.children)
         ]
+        kids = self.demo.children
+        self.siblings = {
+            kids[i][0]: kids[i ^ 1] for i in range(len(kids) - len(kids) % 2)
+        }  # fmt: skip
 
     def next_message(self) -> MixMessage:
         message = self.demo.next_message()
-        return MixMessage(message.sender, kind_of(message.sender, message.payload),
-                          message.payload)  # fmt: skip
+        payload = with_sibling(message.payload, self.siblings)
+        return MixMessage(message.sender, kind_of(message.sender, payload), payload)
 
     def messages(self, count: int) -> list[MixMessage]:
         return [self.next_message() for _ in range(count)]

@@ -32,6 +32,18 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+TAIL_SHARE = 0.995
+TAIL_WAIT_S = 15.0
+"""A drain whose last half per cent has not come for this long is over: the rest never
+completes (seen: 12 of 5,000 messages without any delivery on a loaded machine), and the
+run goes on with a note instead of failing or waiting a minute per phase."""
+
+
+def tail_missing(done: int, total: int, idle_s: float) -> bool:
+    """True when the drain is done but for a tail that is not coming (see ``TAIL_SHARE``)."""
+    return done >= TAIL_SHARE * total and idle_s > TAIL_WAIT_S
+
+
 def ratio(part: float, whole: float) -> float:
     """``part / whole``; 0 when there is no whole to compare with."""
     return part / whole if whole > 0 else 0.0
@@ -62,6 +74,8 @@ class Throughput:
 
     steady: bool = True
     """False: the drain was too short to measure apart from the worker's startup."""
+    missing: int = 0
+    """Messages that never completed (``tail_missing``); the rate is of the others."""
 
     def party_cpu_s_per_1000(self, party: str) -> float:
         """CPU seconds ``party`` spent per 1,000 messages of this drain (0: not measured)."""
@@ -147,15 +161,32 @@ class LoadLevel:
     cores: dict[str, float] = field(default_factory=dict)
     """CPU cores each party used meanwhile (hub, broker when it is the local one, load
     generator): on a small machine they share, the hub's latency is also theirs."""
+    label: str = ""
+    """Its key in the JSON's ``latency_at``: ``30``, ``300`` (msg/s), ``half``, ``floor``."""
 
     def cores_json(self) -> dict[str, float]:
         return rounded_cores(self.cores)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "share": round(self.share, 4),
+            "offered_msgs_per_s": round(self.offered_msgs_per_s, 1),
+            "achieved_msgs_per_s": round(self.achieved_msgs_per_s, 1),
+            "p50_ms": round(self.latency.p50_ms, 2),
+            "p95_ms": round(self.latency.p95_ms, 2),
+            "p99_ms": round(self.latency.p99_ms, 2),
+            "max_ms": round(self.latency.max_ms, 2),
+            "count": self.latency.count,
+            "cores": self.cores_json(),
+        }
 
 
 PARTIES = ("hub", "broker", "load generator")
 """Whose CPU a load level reads (the broker's only when it is the local one)."""
 PASSTHROUGH = "passthrough"
 """The party that is the worker in the passthrough's drain."""
+SHADOW = "shadow"
+FASTSTREAM = "faststream"
 
 
 @dataclass(frozen=True)
@@ -200,10 +231,67 @@ class BenchResult:
     cpu_count: int = 0
     warmup: WarmUp | None = None
     """None: measured without one (``--warmup 0``)."""
+    shadow: Throughput | None = None
+    """The pipeline's own I/O in two transactional hops, no processing: its Kafka ceiling."""
+    faststream: Throughput | None = None
+    """The same stage handlers under faststream subscribers, at-least-once."""
+    scaleout: Throughput | None = None
+    """Two hub processes in one consumer group (``pipeline`` is the one-process figure)."""
+    fanout: dict[str, float] = field(default_factory=dict)
+    """Records the pipeline wrote per message (ingest, route, total), which the shadow copies."""
+    io: dict[str, int] = field(default_factory=dict)
+    """Records the pipeline wrote per topic role during its drain."""
+    inprocess: dict[str, Any] = field(default_factory=dict)
+    """``bench_inprocess``'s figures (``inprocess_us_per_msg``, ``inprocess_phases_us``)."""
+    fixed_levels: list[LoadLevel] = field(default_factory=list)
+    """Latency at fixed offered loads (30 and 300 msg/s)."""
 
     @property
     def ratio(self) -> float:
         return ratio(self.pipeline.msgs_per_s, self.passthrough.msgs_per_s)
+
+    def kafka_client_us_per_msg(self) -> float:
+        """What the Kafka client costs per message for exactly the pipeline's I/O: the shadow
+        process's own CPU (librdkafka and its Python calls, both hops), 0 when not measured."""
+        return 1000 * self.shadow.cpu_s_per_1000 if self.shadow else 0.0
+
+    def comparisons_json(self) -> dict[str, Any]:
+        """The like-with-like figures of issue 19: shadow, faststream, in-process, scale-out."""
+        pipeline = self.pipeline.msgs_per_s
+        shadow = self.shadow.msgs_per_s if self.shadow else 0.0
+        faststream = self.faststream.msgs_per_s if self.faststream else 0.0
+        two = self.scaleout.msgs_per_s if self.scaleout else 0.0
+        phases = dict(self.inprocess.get("inprocess_phases_us") or {})
+        if self.shadow:
+            phases["kafka_client"] = round(self.kafka_client_us_per_msg(), 1)
+        return {
+            "shadow_msgs_per_s": round(shadow, 1),
+            "faststream_msgs_per_s": round(faststream, 1),
+            "ratio_to_shadow": round(ratio(pipeline, shadow), 4),
+            "ratio_to_faststream": round(ratio(pipeline, faststream), 4),
+            "inprocess_us_per_msg": self.inprocess.get("inprocess_us_per_msg", 0.0),
+            "inprocess_phases_us": phases,
+            "kafka_client_us_per_msg": round(self.kafka_client_us_per_msg(), 1),
+            "hub_cpu_us_per_msg": round(1000 * self.pipeline.cpu_s_per_1000, 1),
+            "scaleout_msgs_per_s": {"1": round(pipeline, 1), "2": round(two, 1)},
+            "scaleout_ratio": round(ratio(two, pipeline), 3),
+            "latency_at": {lv.label: lv.to_json() for lv in self.labelled_levels()},
+            "fanout_records_per_msg": dict(self.fanout),
+            "pipeline_io_records": dict(self.io),
+            "shadow_cpu_s_per_1000": round(self.shadow.cpu_s_per_1000, 3) if self.shadow else 0,
+            "faststream_cpu_s_per_1000": (
+                round(self.faststream.cpu_s_per_1000, 3) if self.faststream else 0
+            ),
+            "faststream_peak_rss_mb": (
+                round(self.faststream.peak_rss_mb, 1) if self.faststream else 0
+            ),
+            "scaleout_peak_rss_mb": round(self.scaleout.peak_rss_mb, 1) if self.scaleout else 0,
+        }
+
+    def labelled_levels(self) -> list[LoadLevel]:
+        """The fixed loads, half load and the floor, each under its label, low to high."""
+        levels = [*self.fixed_levels, self.half_load, *([self.floor] if self.floor else [])]
+        return sorted((lv for lv in levels if lv.label), key=lambda lv: lv.offered_msgs_per_s)
 
     def to_json(self) -> dict[str, Any]:
         """One flat object with the headline figures first, details after."""
@@ -213,6 +301,7 @@ class BenchResult:
             "passthrough_msgs_per_s": round(self.passthrough.msgs_per_s, 1),
             "pipeline_msgs_per_s": round(self.pipeline.msgs_per_s, 1),
             "ratio": round(self.ratio, 4),
+            **self.comparisons_json(),
             "offered_msgs_per_s": round(half.offered_msgs_per_s, 1),
             "p50_ms": round(half.latency.p50_ms, 2),
             "p95_ms": round(half.latency.p95_ms, 2),
@@ -239,26 +328,16 @@ class BenchResult:
             "partner_partitions": self.partner_partitions,
             "hub": self.hub_mode,
             "mix": dict(self.mix),
-            "load_levels": [
-                {
-                    "share": level.share,
-                    "offered_msgs_per_s": round(level.offered_msgs_per_s, 1),
-                    "achieved_msgs_per_s": round(level.achieved_msgs_per_s, 1),
-                    "p50_ms": round(level.latency.p50_ms, 2),
-                    "p95_ms": round(level.latency.p95_ms, 2),
-                    "p99_ms": round(level.latency.p99_ms, 2),
-                    "max_ms": round(level.latency.max_ms, 2),
-                    "count": level.latency.count,
-                    "cores": level.cores_json(),
-                }
-                for level in self.all_levels()
-            ],
+            "load_levels": [level.to_json() for level in self.all_levels()],
             "notes": list(self.notes),
         }
 
     def all_levels(self) -> list[LoadLevel]:
         """Every offered load measured, the floor included, from low to high."""
-        levels = [*(self.levels or [self.half_load]), *([self.floor] if self.floor else [])]
+        levels = [
+            *(self.levels or [self.half_load]), *self.fixed_levels,
+            *([self.floor] if self.floor else []),
+        ]  # fmt: skip
         return sorted(levels, key=lambda level: level.offered_msgs_per_s)
 
     def _floor_json(self) -> dict[str, float]:
@@ -306,25 +385,47 @@ class StateResult:
 def summary_lines(result: BenchResult) -> list[str]:
     """The figures in a few lines, for the terminal and the report."""
     j = result.to_json()
+    fan = j["fanout_records_per_msg"]
     return [
-        f"raw passthrough   {j['passthrough_msgs_per_s']:>10,.1f} msg/s",
-        f"full pipeline     {j['pipeline_msgs_per_s']:>10,.1f} msg/s   (ratio {j['ratio']:.3f})",
-        f"latency at {j['offered_msgs_per_s']:,.1f} msg/s (half the pipeline's maximum): "
-        f"p50 {j['p50_ms']:.1f} ms, p95 {j['p95_ms']:.1f} ms, p99 {j['p99_ms']:.1f} ms",
-        *(
-            [
-                f"latency floor at {j['floor_offered_msgs_per_s']:,.1f} msg/s (a trickle, no "
-                f"queueing): p50 {j['floor_p50_ms']:.1f} ms, p99 {j['floor_p99_ms']:.1f} ms"
-            ]
-            if "floor_p50_ms" in j
-            else []
-        ),
+        f"raw passthrough   {j['passthrough_msgs_per_s']:>10,.1f} msg/s   (a 1:1 copy)",
+        f"shadow            {j['shadow_msgs_per_s']:>10,.1f} msg/s   (the pipeline's I/O, "
+        f"{fan.get('total', 0):.2f} records per message, two transactional hops, no processing)",
+        f"full pipeline     {j['pipeline_msgs_per_s']:>10,.1f} msg/s   "
+        f"({j['ratio_to_shadow']:.2f} x shadow, {j['ratio']:.3f} x passthrough)",
+        f"faststream ref.   {j['faststream_msgs_per_s']:>10,.1f} msg/s   (same handlers, "
+        f"at-least-once; pipeline {j['ratio_to_faststream']:.2f} x it)",
+        f"scale-out         {j['scaleout_msgs_per_s']['2']:>10,.1f} msg/s   with two hub "
+        f"processes in one group ({j['scaleout_ratio']:.2f} x one)",
+        *(latency_line(label, level) for label, level in j["latency_at"].items()),
         f"hub process       {j['cpu_s_per_1000']:.3f} CPU s per 1,000 messages, "
         f"peak RSS {j['peak_rss_mb']:.1f} MB",
+        inprocess_line(j),
         *([cores_line(j["half_load_cores"], j["cpu_count"])] if j["half_load_cores"] else []),
         *drain_lines(j),
         warmup_line(j["warmup"]),
     ]
+
+
+def latency_line(label: str, level: dict[str, Any]) -> str:
+    what = {"half": " (half the pipeline's maximum)", "floor": " (a trickle, no queueing)"}
+    return (
+        f"latency at {level['offered_msgs_per_s']:,.1f} msg/s{what.get(label, '')}: "
+        f"p50 {level['p50_ms']:.1f} ms, p95 {level['p95_ms']:.1f} ms, p99 {level['p99_ms']:.1f} ms"
+        + (
+            f" (kept up with {level['achieved_msgs_per_s']:,.1f})"
+            if level["achieved_msgs_per_s"] < 0.95 * level["offered_msgs_per_s"]
+            else ""
+        )
+    )
+
+
+def inprocess_line(j: dict[str, Any]) -> str:
+    """Where the hub's CPU per message goes: its own code by phase, the Kafka client, the rest."""
+    phases = ", ".join(f"{name} {us:.0f}" for name, us in j["inprocess_phases_us"].items())
+    return (
+        f"per message       hub process {j['hub_cpu_us_per_msg']:.0f} µs CPU; in-process "
+        f"{j['inprocess_us_per_msg']:.0f} µs" + (f" ({phases})" if phases else "")
+    )
 
 
 def drain_lines(j: dict[str, Any]) -> list[str]:

@@ -13,10 +13,11 @@ from hub.stages.ingest import IngestStage
 from hub.stages.records import InRecord
 from hub.stages.route import RouteStage
 from hub.stages.state_store import StateStore, restore_record
-from hub.tools.bench_mix import BenchMix, kind_of
+from hub.tools.bench_mix import BenchMix, kind_of, with_sibling
 from hub.tools.bench_procs import cpu_seconds, memory_mb, peak_rss_mb
 from hub.tools.bench_state import state_record, state_template
 from hub.tools.bench_stats import (
+    TAIL_WAIT_S,
     BenchResult,
     Latency,
     LoadLevel,
@@ -27,6 +28,7 @@ from hub.tools.bench_stats import (
     percentile,
     ratio,
     summary_lines,
+    tail_missing,
     write_report,
 )
 from observability.metrics import HubMetrics
@@ -127,7 +129,8 @@ def test_a_drain_under_a_second_is_not_steady() -> None:
 def _result(levels: bool = False) -> BenchResult:
     def level(share: float) -> LoadLevel:
         cores = {"hub": 0.8 * share, "broker": share, "load generator": 0.2}
-        return LoadLevel(share, 400.0 * share, 400.0 * share, Latency.of([5.0, 10.0, 30.0]), cores)
+        return LoadLevel(share, 400.0 * share, 400.0 * share, Latency.of([5.0, 10.0, 30.0]), cores,
+                         "half" if share == 0.5 else "")  # fmt: skip
 
     return BenchResult(
         messages=1000,
@@ -138,11 +141,21 @@ def _result(levels: bool = False) -> BenchResult:
         ),
         pipeline=Throughput(1000, 2.5, 400.0, 1.9, 95.0, {"hub": 0.9, "broker": 0.4}),
         half_load=level(0.5),
-        floor=LoadLevel(0.0125, 5.0, 5.0, Latency.of([40.0, 45.0, 60.0])),
+        floor=LoadLevel(0.0125, 5.0, 5.0, Latency.of([40.0, 45.0, 60.0]), label="floor"),
         levels=[level(s) for s in (0.25, 0.5, 0.75, 0.9)] if levels else [],
         mix={"huisarts-verwijzing": 600, "school-zorgsignaal": 400},
         profile=["-- by tottime --", "   ncalls  tottime"],
         cpu_count=2,
+        shadow=Throughput(1000, 1.0, 1000.0, 0.12, 50.0, {"shadow": 0.3}),
+        faststream=Throughput(1000, 3.0, 320.0, 2.4, 120.0, {"faststream": 1.0}),
+        scaleout=Throughput(1000, 2.0, 500.0, 2.0, 190.0, {"hub": 1.6}),
+        fanout={"ingest": 2.1, "route": 4.4, "total": 6.5},
+        io={"canonical": 1000, "audit": 2500},
+        inprocess={"inprocess_us_per_msg": 610.0, "inprocess_phases_us": {"decode": 100.0}},
+        fixed_levels=[
+            LoadLevel(0.075, 30.0, 30.0, Latency.of([20.0, 22.0, 48.0]), label="30"),
+            LoadLevel(0.75, 300.0, 240.0, Latency.of([60.0, 80.0, 140.0]), label="300"),
+        ],
     )
 
 
@@ -156,15 +169,59 @@ def test_json_has_the_headline_figures_first_and_all_positive() -> None:
     assert data["cpu_s_per_1000"] == 1.9
     assert all(data[key] > 0 for key in HEADLINE_KEYS)
     json.dumps(data)  # plain JSON
-    assert [lv["share"] for lv in data["load_levels"]] == [0.0125, 0.5]
+    assert [lv["share"] for lv in data["load_levels"]] == [0.0125, 0.075, 0.5, 0.75]
     assert (data["floor_offered_msgs_per_s"], data["floor_p50_ms"]) == (5.0, 45.0)
     assert data["floor_p99_ms"] == pytest.approx(59.7)
 
 
+COMPARISON_KEYS = (
+    "shadow_msgs_per_s", "faststream_msgs_per_s", "ratio_to_shadow", "inprocess_us_per_msg",
+    "kafka_client_us_per_msg", "hub_cpu_us_per_msg", "scaleout_ratio",
+)  # fmt: skip
+
+
+def test_json_compares_like_with_like() -> None:
+    data = _result().to_json()
+    assert all(data[key] > 0 for key in COMPARISON_KEYS), data
+    assert data["shadow_msgs_per_s"] == 1000.0
+    assert data["ratio_to_shadow"] == 0.4
+    assert data["ratio_to_faststream"] == 1.25
+    assert data["scaleout_msgs_per_s"] == {"1": 400.0, "2": 500.0}
+    assert data["scaleout_ratio"] == 1.25
+    # The shadow's own CPU is the Kafka client's cost of exactly the pipeline's I/O.
+    assert data["kafka_client_us_per_msg"] == 120.0
+    assert data["inprocess_phases_us"] == {"decode": 100.0, "kafka_client": 120.0}
+    assert data["hub_cpu_us_per_msg"] == 1900.0
+    assert list(data["latency_at"]) == ["floor", "30", "half", "300"], "low to high"
+    at_300 = data["latency_at"]["300"]
+    assert (at_300["offered_msgs_per_s"], at_300["achieved_msgs_per_s"]) == (300.0, 240.0)
+    assert at_300["p50_ms"] <= at_300["p95_ms"] <= at_300["p99_ms"]
+    assert data["fanout_records_per_msg"]["total"] == 6.5
+    assert [lv["offered_msgs_per_s"] for lv in data["load_levels"]] == [5.0, 30.0, 200.0, 300.0]
+
+
+def test_json_without_the_comparisons_says_zero_not_a_made_up_figure() -> None:
+    result = _result()
+    result.shadow = result.faststream = result.scaleout = None
+    result.inprocess = {}
+    data = result.to_json()
+    assert data["shadow_msgs_per_s"] == data["ratio_to_shadow"] == 0
+    assert data["kafka_client_us_per_msg"] == data["inprocess_us_per_msg"] == 0
+    assert "kafka_client" not in data["inprocess_phases_us"]
+
+
 def test_summary_lines_name_every_figure() -> None:
     text = "\n".join(summary_lines(_result()))
-    for needle in ("10,000.0 msg/s", "400.0 msg/s", "ratio 0.040", "p99 29.6 ms", "95.0 MB",
-                   "latency floor at 5.0 msg/s", "p50 45.0 ms, p99 59.7 ms",
+    for needle in ("10,000.0 msg/s", "400.0 msg/s", "0.040 x passthrough", "p99 29.6 ms", "95.0 MB",
+                   "1,000.0 msg/s   (the pipeline's I/O", "6.50 records per message",
+                   "(0.40 x shadow", "320.0 msg/s   (same handlers", "pipeline 1.25 x it",
+                   "500.0 msg/s   with two hub processes", "(1.25 x one)",
+                   "latency at 30.0 msg/s: p50 22.0 ms",
+                   "latency at 300.0 msg/s: p50 80.0 ms, p95 134.0 ms, p99 138.8 ms (kept up "
+                   "with 240.0)",
+                   "latency at 5.0 msg/s (a trickle, no queueing): p50 45.0 ms, p95 58.5 ms, "
+                   "p99 59.7 ms",
+                   "hub process 1900 µs CPU; in-process 610 µs (decode 100, kafka_client 120)",
                    "CPU at half load  hub 0.40, broker 0.50, load generator 0.20 (cores, of 2)",
                    "CPU in the drains passthrough: passthrough 0.50, broker 0.80; "
                    "pipeline: hub 0.90, broker 0.40 (cores)",
@@ -194,7 +251,8 @@ def test_a_result_without_a_floor_says_nothing_of_one() -> None:
     result = _result()
     result.floor = None
     assert "floor_p50_ms" not in result.to_json()
-    assert "floor" not in "\n".join(summary_lines(result))
+    assert "floor" not in result.to_json()["latency_at"]
+    assert "a trickle" not in "\n".join(summary_lines(result))
 
 
 def test_the_warm_up_shows_its_first_and_last_step() -> None:
@@ -229,10 +287,11 @@ def test_report_writes_markdown_json_and_a_plot(tmp_path: Path) -> None:
     assert "Profile of the hub process" in report
     assert (tmp_path / "report" / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads((tmp_path / "report" / "result.json").read_text())
-    assert [lv["offered_msgs_per_s"] for lv in data["load_levels"]] == [5, 100, 200, 300, 360]
+    offered = [lv["offered_msgs_per_s"] for lv in data["load_levels"]]
+    assert offered == [5, 30, 100, 200, 300, 300, 360], "the shares, fixed loads and floor"
     assert "| 5.0 | 0.01 | 5.0 |" in report
     assert "| 0.60 / 0.75 / 0.20 |" in report, "the 75 % level's cores"
-    assert report.count(" - / - / - |") == 1, "the floor's were not measured"
+    assert report.count(" - / - / - |") == 3, "the floor's and the fixed loads' were not measured"
     assert "| broker CPU s per 1,000 messages | 0.080 | 1.000 |" in report
     remote = _result(levels=True)
     remote.passthrough.cores.pop("broker")
@@ -318,3 +377,21 @@ def test_route_works_on_a_restored_store(hub_context: HubContext, golden_payload
     restore_record(store, state.key, state.value)
     again = RouteStage(hub_context, HubMetrics(), store).handle(record)
     assert not [r for r in again if r.topic.endswith("aanbieder-noorderlicht.in")]
+
+
+def test_a_drain_ends_without_a_tail_that_is_not_coming_and_only_then() -> None:
+    assert tail_missing(4988, 5000, idle_s=TAIL_WAIT_S + 1), "12 of 5,000 stuck: go on"
+    assert not tail_missing(4988, 5000, idle_s=TAIL_WAIT_S - 1), "they may still come"
+    assert not tail_missing(4900, 5000, idle_s=TAIL_WAIT_S * 3), "2 % missing is a failure"
+    assert not tail_missing(5000, 5000, idle_s=0.0)
+
+
+def test_the_mix_names_each_child_with_its_own_sibling(registry: PartnerRegistry) -> None:
+    mix = BenchMix(registry, random.Random(3))
+    named = [json.loads(m.payload) for m in mix.messages(2_000) if b'"household"' in m.payload]
+    assert named, "the mix has household messages"
+    pairs = {(h["household"][0]["bsn"], h["household"][1]["bsn"]) for h in named}
+    for child, sibling in pairs:
+        assert mix.siblings[child][0] == sibling
+        assert mix.siblings[sibling][0] == child, "siblings both ways: households stay put"
+    assert with_sibling(b'{"type": "signaal"}', mix.siblings) == b'{"type": "signaal"}'
