@@ -159,19 +159,21 @@ def _message_id(root: etree._Element, bericht: Bericht) -> str | None:
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    """The element's name without its namespace: ``QName(element).localname``, read off the
+    ``{namespace}name`` tag (an XML name holds no ``}``) at a tenth of the cost."""
+    return str(element.tag).rpartition("}")[2]
 
 
 def _element_data(element: etree._Element) -> Any:
     """Element -> plain data keyed by element name (the models' aliases)."""
-    children = [c for c in element if isinstance(c.tag, str)]
+    children = [(_local(c), c) for c in element if isinstance(c.tag, str)]
     if not children:
         # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD). A value
         # that is blank only becomes empty and is refused: FHIR strings cannot be blank.
         return (element.text or "").strip()
     if _local(element) in WRAPPERS:
-        return [_element_data(c) for c in children]
-    return {_local(c): _element_data(c) for c in children if _local(c) not in NOT_CARRIED}
+        return [_element_data(c) for _, c in children]
+    return {name: _element_data(c) for name, c in children if name not in NOT_CARRIED}
 
 
 _RULES = {

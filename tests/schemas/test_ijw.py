@@ -61,6 +61,13 @@ def test_every_xsd_compiles_and_imports_the_basisschema() -> None:
 
 
 @pytest.mark.parametrize("bericht", list(Bericht), ids=str)
+def test_the_fast_local_name_is_lxmls_own(bericht: Bericht) -> None:
+    elements = [*etree.fromstring(golden(bericht.value)).iter(), etree.Element("Plain")]
+    for element in elements:
+        assert ijw._local(element) == etree.QName(element).localname
+
+
+@pytest.mark.parametrize("bericht", list(Bericht), ids=str)
 def test_golden_example_is_valid_against_its_xsd(bericht: Bericht) -> None:
     tree = etree.fromstring(golden(bericht.value)).getroottree()
     assert ijw.schema_of(bericht).validate(tree), ijw.schema_of(bericht).error_log
