@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from adapters import notices
 from hub.context import HubContext
 from hub.stages.household_moves import HouseholdMoves
 from hub.stages.records import (
@@ -202,6 +203,17 @@ class RouteStage:
                 regarding=notice.regarding,
             )
             return adapter.encode(bundle)
+        if recipient.adapter_name in self.ctx.adapters.built_in:  # encode_hub_message's
+            return notices.encode_response(
+                in_response_to=envelope.message_id,
+                partner_message_id=envelope.partner_message_id,
+                at=datetime.now(UTC),
+                delivered_to=delivery.delivered_to,
+                reject=delivery.reject,
+                reason=delivery.reason,
+                duplicate=delivery.duplicate,
+                source=envelope.source,
+            )
         return adapter.encode(_response(envelope, delivery))
 
 
