@@ -40,6 +40,8 @@ from schemas.ids import derived_id
 
 STAGE = "route"
 log = get_logger(__name__)
+_NO_STATE = HouseholdState()
+"""The state of a household the router has not met: a frozen value, so made once."""
 
 
 @dataclass
@@ -102,37 +104,34 @@ class RouteStage:
         if passed is not None:  # merged into another household: it decides there
             out, state = passed
             return [*out, *self._keep(envelope.household, state)]
-        before = self.states.get(envelope.household, HouseholdState())
+        before = self.states.get(envelope.household, _NO_STATE)
         now = datetime.now(UTC)
         decision, out = self.moves.decide(record, envelope, before, now)
         key = envelope.household.encode()
+        message_id = (HEADER_MESSAGE_ID, envelope.message_id.encode())
+        shared = [(HEADER_EVENT, event.encode()), (HEADER_SENT_AT, b"%d" % record.timestamp_ms)]
+        messages_out = self.metrics.messages_out
         for index, delivery in enumerate(decision.deliveries):
             payload = self._payload(envelope, delivery, index, record.value or b"{}", now)
+            kind = delivery.kind.value
             if delivery.reject is not None:
                 self.metrics.rejects.labels(STAGE, delivery.reject.value).inc()
                 log.info("refused", sender=envelope.sender_id, reason=delivery.reject.value,
                          message_id=envelope.message_id,
                          trace_id=logboek.trace_id(envelope.message_id))  # fmt: skip
-            self.metrics.messages_out.labels(
-                STAGE, delivery.recipient_id, delivery.kind.value, event
-            ).inc()
+            messages_out.labels(STAGE, delivery.recipient_id, kind, event).inc()
             if record.timestamp_ms > 0:
-                self._published.append((delivery.kind.value, record.timestamp_ms))
+                self._published.append((kind, record.timestamp_ms))
             out.append(
                 OutRecord(
                     topic=self.ctx.names.partner_in(delivery.recipient_id),
                     key=key,
                     value=payload,
-                    headers=[
-                        (HEADER_MESSAGE_ID, envelope.message_id.encode()),
-                        (HEADER_KIND, delivery.kind.value.encode()),
-                        (HEADER_EVENT, envelope.event.value.encode()),
-                        (HEADER_SENT_AT, str(record.timestamp_ms).encode()),
-                    ],
+                    headers=[message_id, (HEADER_KIND, kind.encode()), *shared],
                 )
             )
         self.metrics.observe_decision(envelope, decision, self.directory.kind)
-        audit_headers = [(HEADER_MESSAGE_ID, envelope.message_id.encode())]
+        audit_headers = [message_id]
         audit_topic = self.ctx.names.audit
         for entry in logboek.route_records_json(
             decision.audit, envelope, ended=datetime.now(UTC), kind_of=self.directory.kind,
