@@ -140,15 +140,16 @@ class RouteStage:
             out.append(OutRecord(audit_topic, entry, key, audit_headers))
         log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
                   sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
-        if decision.new_state != before:
+        if decision.new_state is not before:  # a refusal or a duplicate leaves it as it was
             out += self._keep(envelope.household, decision.new_state)
         return out
 
     def _keep(self, household: str, state: HouseholdState) -> list[OutRecord]:
         """A household's new state: in memory (undone if the batch aborts) and the changelog."""
-        if self.states.get(household) == state:
+        known = self.states.get(household)
+        if (_NO_STATE if known is None else known) == state:
             return []
-        self._undo.setdefault(household, self.states.get(household))
+        self._undo.setdefault(household, known)
         self.states[household] = state
         return [
             OutRecord(self.ctx.names.state, state.model_dump_json().encode(), household.encode())
