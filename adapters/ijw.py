@@ -148,15 +148,18 @@ def partner_message_id(bericht: Bericht, header: Header) -> str:
 
 def _message_id(root: etree._Element, bericht: Bericht) -> str | None:
     """The message's own id, for the nack, when it is there and sane; before validation."""
-    ns = {"m": bericht.namespace, "b": BASIS_NS}
-    path = (
-        "m:Header/m:IdentificatieRetour"
-        if bericht.is_retour
-        else ("m:Header/m:BerichtIdentificatie/b:Identificatie")
-    )
-    found = root.find(path, ns)
+    found = root.find(_id_path(bericht))
     text = (found.text or "").strip() if found is not None else ""
     return f"{bericht.value}:{text}" if _SAFE_ID.match(text) else None
+
+
+@cache
+def _id_path(bericht: Bericht) -> str:
+    """Where a message holds its own id, in Clark notation (no prefix map to resolve)."""
+    m, b = f"{{{bericht.namespace}}}", f"{{{BASIS_NS}}}"
+    if bericht.is_retour:
+        return f"{m}Header/{m}IdentificatieRetour"
+    return f"{m}Header/{m}BerichtIdentificatie/{b}Identificatie"
 
 
 def _local(element: etree._Element) -> str:
