@@ -58,12 +58,11 @@ class Partner(BaseModel):
         """The identifiers this partner may name itself by in its messages (AGB, BRIN, code)."""
         return frozenset(c for c in (self.agb, self.brin, self.code) if c)
 
-    @cached_property
+    @property
     def adapter_name(self) -> str:
         """The adapter entry point to use; by default the one named after the partner kind.
 
-        Cached in the (frozen) instance's own dict: the stages ask about five times per
-        message. pydantic's equality and dumps look at the fields only.
+        Not cached: ``model_copy`` copies an instance's dict, a cached value with it.
         """
         return self.adapter or self.kind.value
 
