@@ -17,6 +17,7 @@ from datetime import date, time
 from enum import Enum
 from functools import cache
 from typing import Any
+from xml.sax.saxutils import escape
 
 from lxml import etree
 from pydantic import ValidationError
@@ -147,31 +148,36 @@ def partner_message_id(bericht: Bericht, header: Header) -> str:
 
 def _message_id(root: etree._Element, bericht: Bericht) -> str | None:
     """The message's own id, for the nack, when it is there and sane; before validation."""
-    ns = {"m": bericht.namespace, "b": BASIS_NS}
-    path = (
-        "m:Header/m:IdentificatieRetour"
-        if bericht.is_retour
-        else ("m:Header/m:BerichtIdentificatie/b:Identificatie")
-    )
-    found = root.find(path, ns)
+    found = root.find(_id_path(bericht))
     text = (found.text or "").strip() if found is not None else ""
     return f"{bericht.value}:{text}" if _SAFE_ID.match(text) else None
 
 
+@cache
+def _id_path(bericht: Bericht) -> str:
+    """Where a message holds its own id, in Clark notation (no prefix map to resolve)."""
+    m, b = f"{{{bericht.namespace}}}", f"{{{BASIS_NS}}}"
+    if bericht.is_retour:
+        return f"{m}Header/{m}IdentificatieRetour"
+    return f"{m}Header/{m}BerichtIdentificatie/{b}Identificatie"
+
+
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    """The element's name without its namespace: ``QName(element).localname``, read off the
+    ``{namespace}name`` tag (an XML name holds no ``}``) at a tenth of the cost."""
+    return str(element.tag).rpartition("}")[2]
 
 
 def _element_data(element: etree._Element) -> Any:
     """Element -> plain data keyed by element name (the models' aliases)."""
-    children = [c for c in element if isinstance(c.tag, str)]
+    children = [(_local(c), c) for c in element if isinstance(c.tag, str)]
     if not children:
         # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD). A value
         # that is blank only becomes empty and is refused: FHIR strings cannot be blank.
         return (element.text or "").strip()
     if _local(element) in WRAPPERS:
-        return [_element_data(c) for c in children]
-    return {_local(c): _element_data(c) for c in children if _local(c) not in NOT_CARRIED}
+        return [_element_data(c) for _, c in children]
+    return {name: _element_data(c) for name, c in children if name not in NOT_CARRIED}
 
 
 _RULES = {
@@ -231,22 +237,32 @@ def _model_error(exc: ValidationError, message_id: str | None) -> AdapterError:
 
 
 def render(bericht: Bericht, message: IjwModel) -> bytes:
-    """The model as iJw XML, checked against the message's XSD before it leaves the hub."""
-    ns = bericht.namespace
-    root = etree.Element(f"{{{ns}}}Bericht", nsmap={bericht.prefix: ns, "ijw": BASIS_NS})
-    header_element = etree.SubElement(root, f"{{{ns}}}Header")
-    for name, value in (
-        ("BerichtCode", bericht.code),
-        ("BerichtVersie", 3),
-        ("BerichtSubversie", 2),
-    ):
-        etree.SubElement(header_element, f"{{{ns}}}{name}").text = str(value)
-    for name, field in type(message).model_fields.items():
-        value = getattr(message, name)
+    """The model as iJw XML, checked against the message's XSD before it leaves the hub.
+
+    Written as text and parsed once (one C call) rather than built element by element with
+    ``etree.SubElement`` (~1.6 us each, two thirds of the cost); the parsed tree is what the
+    XSD checks and what is serialised. A test holds the bytes to an element-by-element
+    build's, over every golden example, the bench mix and text that needs escaping.
+    """
+    ns, prefix = bericht.namespace, bericht.prefix
+    parts = [
+        f'<{prefix}:Bericht xmlns:{prefix}="{ns}" xmlns:ijw="{BASIS_NS}"><{prefix}:Header>'
+        f"<{prefix}:BerichtCode>{bericht.code}</{prefix}:BerichtCode>"
+        f"<{prefix}:BerichtVersie>3</{prefix}:BerichtVersie>"
+        f"<{prefix}:BerichtSubversie>2</{prefix}:BerichtSubversie>"
+    ]
+    values = message.__dict__  # pydantic keeps a model's field values here
+    for name, alias in _fields(type(message)):
+        value = values[name]
         if name == "header":
-            _write(header_element, value, ns)
+            _write(parts, value, prefix)
+            parts.append(f"</{prefix}:Header>")
         elif isinstance(value, IjwModel):
-            _write(etree.SubElement(root, f"{{{ns}}}{field.alias}"), value, ns)
+            parts.append(f"<{prefix}:{alias}>")
+            _write(parts, value, prefix)
+            parts.append(f"</{prefix}:{alias}>")
+    parts.append(f"</{prefix}:Bericht>")
+    root = etree.fromstring("".join(parts).encode(), _parser())
     schema = schema_of(bericht)
     if not schema.validate(root.getroottree()):
         raise _schema_error(schema.error_log, None)
@@ -261,26 +277,47 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _write(parent: etree._Element, model: IjwModel, ns: str) -> None:
-    child_ns = BASIS_NS if type(model).basis else ns
-    for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
+_SPECIAL = re.compile(r"[&<>\r]")
+_CARRIAGE_RETURN = {"\r": "&#13;"}
+"""A carriage return as a character reference: a parser reads a literal one as a line feed."""
+
+
+def _escaped(value: object) -> str:
+    text = _text(value)
+    return escape(text, _CARRIAGE_RETURN) if _SPECIAL.search(text) else text
+
+
+@cache
+def _fields(model: type[IjwModel]) -> tuple[tuple[str, str], ...]:
+    """(field name, element name) of a model's fields, in order: read once per class."""
+    return tuple((name, str(field.alias)) for name, field in model.model_fields.items())
+
+
+def _write(parts: list[str], model: IjwModel, prefix: str) -> None:
+    """The model's elements as XML text; a basisschema datatype's in the ``ijw`` namespace."""
+    own = "ijw" if type(model).basis else prefix
+    values = model.__dict__
+    for name, alias in _fields(type(model)):
+        value = values[name]
         if value is None or value == ():
             continue
-        tag = f"{{{child_ns}}}{field.alias}"
         if isinstance(value, tuple):
-            wrapper = etree.SubElement(parent, tag)
-            item_tag = f"{{{ns}}}{WRAPPERS[str(field.alias)]}"
-            for item in value:
-                element = etree.SubElement(wrapper, item_tag)
-                if isinstance(item, IjwModel):
-                    _write(element, item, ns)
+            item = WRAPPERS[alias]
+            parts.append(f"<{own}:{alias}>")
+            for each in value:
+                if isinstance(each, IjwModel):
+                    parts.append(f"<{prefix}:{item}>")
+                    _write(parts, each, prefix)
+                    parts.append(f"</{prefix}:{item}>")
                 else:
-                    element.text = _text(item)
+                    parts.append(f"<{prefix}:{item}>{_escaped(each)}</{prefix}:{item}>")
+            parts.append(f"</{own}:{alias}>")
         elif isinstance(value, IjwModel):
-            _write(etree.SubElement(parent, tag), value, ns)
+            parts.append(f"<{own}:{alias}>")
+            _write(parts, value, prefix)
+            parts.append(f"</{own}:{alias}>")
         else:
-            etree.SubElement(parent, tag).text = _text(value)
+            parts.append(f"<{own}:{alias}>{_escaped(value)}</{own}:{alias}>")
 
 
 # ---- decode and encode --------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Unpack
 
 from routing.directory import Directory
 from routing.policy import Policy
@@ -23,7 +24,7 @@ from routing.state import (
     SignalRecord,
     Transfer,
 )
-from schemas.audit import AuditAction, AuditRecord, LegalBasis
+from schemas.audit import AuditAction, AuditDetails, AuditRecord, LegalBasis
 from schemas.codes import MessageEvent, RejectReason
 from schemas.envelope import RoutingEnvelope
 from schemas.partners import PartnerKind
@@ -96,7 +97,9 @@ class _Builder:
     audit: list[AuditRecord] = field(default_factory=list)
     delivered_to: list[str] = field(default_factory=list)
 
-    def record(self, action: AuditAction, recipient_id: str | None = None, **extra: object) -> None:
+    def record(
+        self, action: AuditAction, recipient_id: str | None = None, **extra: Unpack[AuditDetails]
+    ) -> None:
         self.audit.append(
             AuditRecord(
                 message_id=self.message.message_id,

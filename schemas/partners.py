@@ -60,7 +60,10 @@ class Partner(BaseModel):
 
     @property
     def adapter_name(self) -> str:
-        """The adapter entry point to use; by default the one named after the partner kind."""
+        """The adapter entry point to use; by default the one named after the partner kind.
+
+        Not cached: ``model_copy`` copies an instance's dict, a cached value with it.
+        """
         return self.adapter or self.kind.value
 
 

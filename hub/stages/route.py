@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from adapters import notices
 from hub.context import HubContext
 from hub.stages.household_moves import HouseholdMoves
 from hub.stages.records import (
@@ -39,6 +40,8 @@ from schemas.ids import derived_id
 
 STAGE = "route"
 log = get_logger(__name__)
+_NO_STATE = HouseholdState()
+"""The state of a household the router has not met: a frozen value, so made once."""
 
 
 @dataclass
@@ -105,37 +108,34 @@ class RouteStage:
         if passed is not None:  # merged into another household: it decides there
             out, state = passed
             return [*out, *self._keep(envelope.household, state)]
-        before = self.states.get(envelope.household, HouseholdState())
+        before = self.states.get(envelope.household, _NO_STATE)
         now = datetime.now(UTC)
         decision, out = self.moves.decide(record, envelope, before, now)
         key = envelope.household.encode()
+        message_id = (HEADER_MESSAGE_ID, envelope.message_id.encode())
+        shared = [(HEADER_EVENT, event.encode()), (HEADER_SENT_AT, b"%d" % record.timestamp_ms)]
+        messages_out = self.metrics.messages_out
         for index, delivery in enumerate(decision.deliveries):
             payload = self._payload(envelope, delivery, index, record.value or b"{}", now)
+            kind = delivery.kind.value
             if delivery.reject is not None:
                 self.metrics.rejects.labels(STAGE, delivery.reject.value).inc()
                 log.info("refused", sender=envelope.sender_id, reason=delivery.reject.value,
                          message_id=envelope.message_id,
                          trace_id=logboek.trace_id(envelope.message_id))  # fmt: skip
-            self.metrics.messages_out.labels(
-                STAGE, delivery.recipient_id, delivery.kind.value, event
-            ).inc()
+            messages_out.labels(STAGE, delivery.recipient_id, kind, event).inc()
             if record.timestamp_ms > 0:
-                self._published.append((delivery.kind.value, record.timestamp_ms))
+                self._published.append((kind, record.timestamp_ms))
             out.append(
                 OutRecord(
                     topic=self.ctx.names.partner_in(delivery.recipient_id),
                     key=key,
                     value=payload,
-                    headers=[
-                        (HEADER_MESSAGE_ID, envelope.message_id.encode()),
-                        (HEADER_KIND, delivery.kind.value.encode()),
-                        (HEADER_EVENT, envelope.event.value.encode()),
-                        (HEADER_SENT_AT, str(record.timestamp_ms).encode()),
-                    ],
+                    headers=[message_id, (HEADER_KIND, kind.encode()), *shared],
                 )
             )
         self.metrics.observe_decision(envelope, decision, self.directory.kind)
-        audit_headers = [(HEADER_MESSAGE_ID, envelope.message_id.encode())]
+        audit_headers = [message_id]
         audit_topic = self.ctx.names.audit
         for entry in logboek.route_records_json(
             decision.audit, envelope, ended=datetime.now(UTC), kind_of=self.directory.kind,
@@ -144,15 +144,16 @@ class RouteStage:
             out.append(OutRecord(audit_topic, entry, key, audit_headers))
         log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
                   sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
-        if decision.new_state != before:
+        if decision.new_state is not before:  # a refusal or a duplicate leaves it as it was
             out += self._keep(envelope.household, decision.new_state)
         return out
 
     def _keep(self, household: str, state: HouseholdState) -> list[OutRecord]:
         """A household's new state: in memory (undone if the batch aborts) and the changelog."""
-        if self.states.get(household) == state:
+        known = self.states.get(household)
+        if (_NO_STATE if known is None else known) == state:
             return []
-        self._undo.setdefault(household, self.states.get(household))
+        self._undo.setdefault(household, known)
         self.states[household] = state
         return [
             OutRecord(self.ctx.names.state, state.model_dump_json().encode(), household.encode())
@@ -206,6 +207,17 @@ class RouteStage:
                 regarding=notice.regarding,
             )
             return adapter.encode(bundle)
+        if recipient.adapter_name in self.ctx.adapters.built_in:  # encode_hub_message's
+            return notices.encode_response(
+                in_response_to=envelope.message_id,
+                partner_message_id=envelope.partner_message_id,
+                at=datetime.now(UTC),
+                delivered_to=delivery.delivered_to,
+                reject=delivery.reject,
+                reason=delivery.reason,
+                duplicate=delivery.duplicate,
+                source=envelope.source,
+            )
         return adapter.encode(_response(envelope, delivery))
 
 

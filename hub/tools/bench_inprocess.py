@@ -107,8 +107,11 @@ def bench_context(adapters: AdapterRegistry | None = None) -> HubContext:
     )
 
 
-def _pipeline(n: int, warmup: int) -> _Pipeline:
-    ctx = bench_context()
+def _pipeline(n: int, warmup: int, trusted: bool = True) -> _Pipeline:
+    adapters = load_adapters()
+    if not trusted:  # as if every adapter were a third party's: ingest validates it all
+        adapters = AdapterRegistry(adapters.adapters)
+    ctx = bench_context(adapters)
     mix = BenchMix(ctx.registry)
     now_ms = int(time.time() * 1000)
     records = [
@@ -119,10 +122,16 @@ def _pipeline(n: int, warmup: int) -> _Pipeline:
     return _Pipeline(IngestStage(ctx, metrics), RouteStage(ctx, metrics), records)
 
 
-def measure(n: int = 5_000, *, warmup: int = WARMUP, phases: bool = True) -> InprocessCost:
-    """Run ``warmup`` messages, then time ``n`` more; with ``phases`` also split by phase."""
+def measure(
+    n: int = 5_000, *, warmup: int = WARMUP, phases: bool = True, trusted: bool = True
+) -> InprocessCost:
+    """Run ``warmup`` messages, then time ``n`` more; with ``phases`` also split by phase.
+
+    ``trusted=False`` treats the built-in adapters as a third party's, whose every Bundle
+    ingest validates: what run-time validation would cost if the proofs did not exist.
+    """
     with _hub_logging():
-        return _measure(n, warmup, phases)
+        return _measure(n, warmup, phases, trusted)
 
 
 @contextlib.contextmanager
@@ -158,8 +167,8 @@ def _hub_logging() -> Iterator[None]:
             structlog.configure(**saved)
 
 
-def _measure(n: int, warmup: int, phases: bool) -> InprocessCost:
-    pipeline = _pipeline(n, warmup)
+def _measure(n: int, warmup: int, phases: bool, trusted: bool) -> InprocessCost:
+    pipeline = _pipeline(n, warmup, trusted)
     pipeline.run(pipeline.records[:warmup])
     measured = pipeline.records[warmup:]
     start = time.thread_time_ns()
@@ -167,7 +176,7 @@ def _measure(n: int, warmup: int, phases: bool) -> InprocessCost:
     total_us = (time.thread_time_ns() - start) / 1000 / n
     if not phases:
         return InprocessCost(n, total_us)
-    again = _pipeline(n, warmup)
+    again = _pipeline(n, warmup, trusted)
     again.run(again.records[:warmup])
     clock = _PhaseClock()
     with _instrumented(again, clock):
@@ -220,50 +229,73 @@ def _timed(clock: _PhaseClock, phase: str, func: Callable[..., Any]) -> Callable
     return timed
 
 
-@contextlib.contextmanager
-def _instrumented(pipeline: _Pipeline, clock: _PhaseClock) -> Iterator[None]:
-    """Wrap each phase's seam for the pass; every wrapped attribute is restored after."""
-    import hub.stages.ingest as ingest_module
-    import hub.stages.route as route_module
+_PACKAGES = ("hub", "routing", "observability", "schemas", "adapters")
+"""The project's own packages: where a wrapped function's importers are looked for."""
+
+
+def _importers(func: object) -> list[tuple[object, str]]:
+    """Every (module, name) of the project that holds ``func``: the function's own module
+    and each one that imported it, so a seam is wrapped wherever the stages call it from."""
+    return [
+        (module, name)
+        for module in list(sys.modules.values())
+        if module is not None and module.__name__.split(".")[0] in _PACKAGES
+        for name, value in list(vars(module).items())
+        if value is func
+    ]
+
+
+def _seams(pipeline: _Pipeline) -> list[tuple[object, str, str]]:
+    """(owner, attribute, phase) of every seam; functions by their home, found everywhere."""
+    from prometheus_client.metrics import Counter
+
     import observability.audit as audit_module
     import schemas.fhir as fhir_module
     from observability import metrics as metrics_module
+    from routing.decide import decide
+    from routing.households import absorb, split
+    from routing.minimise import minimise
     from schemas.envelope import RoutingEnvelope
 
-    targets: list[tuple[object, str, str]] = [
+    functions: list[tuple[object, str]] = [
+        (fhir_module.validate_bundle, "validation"),
+        (decide, "decide"),
+        (absorb, "decide"),
+        (split, "decide"),
+        (minimise, "encode"),
+        (fhir_module.response_bundle, "encode"),
+        (fhir_module.notification_bundle, "encode"),
+        (audit_module.from_route, "audit_state"),
+        (audit_module.route_records_json, "audit_state"),
+    ]
+    seams: list[tuple[object, str, str]] = [
+        (owner, name, phase) for func, phase in functions for owner, name in _importers(func)
+    ]
+    seams += [
         (fhir_module._BUNDLES, "validate", "validation"),
-        (fhir_module, "validate_bundle", "validation"),
         (Pseudonymiser, "child", "pseudonyms"),
         (Pseudonymiser, "household_of", "pseudonyms"),
-        (route_module, "decide", "decide"),
-        (route_module, "minimise", "encode"),
         (RoutingEnvelope, "to_headers", "envelope"),
         (RoutingEnvelope, "from_headers", "envelope"),
-        (audit_module, "from_route", "audit_state"),
-        (audit_module, "route_records_json", "audit_state"),
         (HouseholdState, "model_dump_json", "audit_state"),
         (audit_module.LogboekRecord, "to_json", "audit_state"),
         (metrics_module._CachedLabels, "labels", "metrics"),
         (metrics_module.HubMetrics, "observe_decision", "metrics"),
         (metrics_module.HubMetrics, "delivered", "metrics"),
+        (Counter, "inc", "metrics"),
     ]
-    for name in ("fhir_response", "fhir_notice"):  # the lean route's own builders, if there
-        if hasattr(route_module, name):
-            targets.append((route_module, name, "encode"))
-    for name in ("state_record",):
-        if hasattr(route_module, name):
-            targets.append((route_module, name, "audit_state"))
-    if hasattr(ingest_module, "validate_bundle"):
-        targets.append((ingest_module, "validate_bundle", "validation"))
     for adapter in pipeline.ingest.ctx.adapters.adapters.values():
-        targets.append((adapter, "decode", "decode"))
-        targets.append((adapter, "encode", "encode"))
-    from prometheus_client.metrics import Counter
+        seams.append((adapter, "decode", "decode"))
+        seams.append((adapter, "encode", "encode"))
+    return seams
 
-    targets.append((Counter, "inc", "metrics"))
+
+@contextlib.contextmanager
+def _instrumented(pipeline: _Pipeline, clock: _PhaseClock) -> Iterator[None]:
+    """Wrap each phase's seam for the pass; every wrapped attribute is restored after."""
     saved: list[tuple[object, str, bool, Any]] = []
     try:
-        for owner, attr, phase in targets:
+        for owner, attr, phase in _seams(pipeline):
             own = attr in vars(owner)
             original = vars(owner)[attr] if own else None
             if isinstance(original, classmethod):
@@ -311,9 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="repeat the measurement")
     parser.add_argument("--profile", metavar="FILE", help="also write a cProfile of one run")
     parser.add_argument("--json", action="store_true", help="one JSON object per run")
+    parser.add_argument(
+        "--untrusted", action="store_true",
+        help="validate every Bundle at run time, as for a third party's adapter",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     for _ in range(args.runs):
-        cost = measure(args.messages)
+        cost = measure(args.messages, trusted=not args.untrusted)
         if args.json:
             sys.stdout.write(json.dumps(cost.to_json()) + "\n")
         else:

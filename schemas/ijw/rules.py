@@ -252,9 +252,12 @@ def _dutch_postcode(value: str) -> bool:
 
 
 def _duplicates(path: str, items: Sequence[IjwModel]) -> Iterator[Violation]:
-    counts = Counter(item.model_dump_json() for item in items)
-    for index, item in enumerate(items, start=1):
-        if counts[item.model_dump_json()] > 1:
+    if len(items) < 2:  # the usual case: one product, and no serialising it to know
+        return
+    keys = [item.model_dump_json() for item in items]
+    counts = Counter(keys)
+    for index, key in enumerate(keys, start=1):
+        if counts[key] > 1:
             yield _v(f"{path}[{index}]", "TR101")
             return
 

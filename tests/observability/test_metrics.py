@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Unpack
 
 from hub.stages.loop import _dlq_reason
 from hub.stages.records import HEADER_DLQ_REASON, OutRecord
@@ -11,7 +12,7 @@ from observability.metrics import HubMetrics
 from routing.decide import Decision, Delivery, DeliveryKind, Notice, NoticeSubject
 from routing.directory import Directory
 from routing.state import HouseholdState
-from schemas.audit import AuditAction, AuditRecord, LegalBasis
+from schemas.audit import AuditAction, AuditDetails, AuditRecord, LegalBasis
 from schemas.codes import MessageEvent, RejectReason
 from schemas.envelope import RoutingEnvelope
 from schemas.partners import PartnerKind
@@ -35,7 +36,10 @@ def _envelope(event: MessageEvent, sender: str, kind: PartnerKind) -> RoutingEnv
 
 
 def _audit(
-    envelope: RoutingEnvelope, action: AuditAction, recipient: str | None, **extra: object
+    envelope: RoutingEnvelope,
+    action: AuditAction,
+    recipient: str | None,
+    **extra: Unpack[AuditDetails],
 ) -> AuditRecord:
     return AuditRecord(
         message_id=envelope.message_id,

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from hub.context import HubContext
 from hub.stages.ingest import IngestStage
 from hub.stages.records import InRecord
+from hub.tools.bench_inprocess import bench_context
+from hub.tools.bench_mix import BenchMix
 from observability.metrics import HubMetrics
 from schemas.codes import MessageEvent
 from schemas.envelope import RoutingEnvelope, RoutingFacts, header_value
@@ -109,3 +111,45 @@ def test_envelope_built_by_ingest_holds_no_bsn(
     assert envelope.household != envelope.child
     assert envelope.sender_id == GP
     assert envelope.partner_message_id == "HIS-WIJERT-2026-000123"
+
+
+def _headers_of_the_dump(envelope: RoutingEnvelope) -> list[tuple[str, bytes]]:
+    """What ``to_headers`` promises, the generic way: ``model_dump(mode="json")``."""
+    dumped = envelope.model_dump(mode="json", exclude={"facts"})
+    headers = [
+        (f"kh-{k.replace('_', '-')}", str(v).encode()) for k, v in dumped.items() if v is not None
+    ]
+    facts = envelope.facts.model_dump_json(exclude_defaults=True)
+    return headers + ([("kh-facts", facts.encode())] if facts != "{}" else [])
+
+
+@pytest.mark.parametrize(
+    "received_at",
+    [
+        datetime(2026, 11, 23, 9, 15, 30, 123456, tzinfo=UTC),
+        datetime(2026, 11, 23, 9, 15, 30, tzinfo=UTC),
+        datetime(2026, 3, 1, 8, 0, 0, 5, tzinfo=timezone(timedelta(hours=1))),
+    ],
+)
+def test_the_headers_are_the_generic_dump_of_the_fields(received_at: datetime) -> None:
+    for envelope in (
+        _envelope(received_at=received_at),
+        _envelope(received_at=received_at, recipient_id=None, recipient_kind=None),
+        _envelope(received_at=received_at, source="t.partner.x.out:0:7"),
+        _envelope(received_at=received_at, facts=RoutingFacts(child_age=9, area="zuid")),
+    ):
+        assert envelope.to_headers() == _headers_of_the_dump(envelope)
+
+
+def test_every_bench_mix_envelope_s_headers_are_the_generic_dump() -> None:
+    ctx = bench_context()
+    ingest = IngestStage(ctx, HubMetrics())
+    seen = set()
+    for offset, message in enumerate(BenchMix(ctx.registry).messages(300)):
+        topic = ctx.names.partner_out(message.sender.id)
+        for out in ingest.handle(InRecord(topic, 0, offset, message.payload)):
+            if out.topic == ctx.names.canonical:
+                envelope = RoutingEnvelope.from_headers(out.headers)
+                assert out.headers == _headers_of_the_dump(envelope)
+                seen.add(envelope.event)
+    assert len(seen) >= 8

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from adapters import ijw
 from adapters.base import AdapterError
+from hub.tools.bench_inprocess import bench_context
+from hub.tools.bench_mix import BenchMix
 from schemas.codes import RejectReason
 from schemas.ijw import BASIS_NS, XSD_DIR, Bericht
 from schemas.ijw.models import (
+    IjwModel,
     Jw301,
     Jw302,
     Jw305,
@@ -58,6 +63,13 @@ def test_every_xsd_compiles_and_imports_the_basisschema() -> None:
         assert isinstance(schema, etree.XMLSchema)
     assert (XSD_DIR / "basisschema.xsd").exists()
     assert (XSD_DIR / "README.md").read_text().count("3.2") >= 1
+
+
+@pytest.mark.parametrize("bericht", list(Bericht), ids=str)
+def test_the_fast_local_name_is_lxmls_own(bericht: Bericht) -> None:
+    elements = [*etree.fromstring(golden(bericht.value)).iter(), etree.Element("Plain")]
+    for element in elements:
+        assert ijw._local(element) == etree.QName(element).localname
 
 
 @pytest.mark.parametrize("bericht", list(Bericht), ids=str)
@@ -301,3 +313,92 @@ def test_rendered_xml_uses_the_basisschema_namespace_for_composite_types() -> No
     root = etree.fromstring(ijw.render(Bericht.JW305, message))
     assert root.find(f".//{{{BASIS_NS}}}Identificatie") is not None
     assert root.find(f".//{{{Bericht.JW305.namespace}}}Bsn") is not None
+
+
+def _built(bericht: Bericht, message: IjwModel) -> bytes:
+    """``render``'s bytes the plain way: each element built with ``etree.SubElement``."""
+    ns = bericht.namespace
+    root = etree.Element(f"{{{ns}}}Bericht", nsmap={bericht.prefix: ns, "ijw": BASIS_NS})
+    header = etree.SubElement(root, f"{{{ns}}}Header")
+    for name, value in (("BerichtCode", bericht.code), ("BerichtVersie", 3),
+                        ("BerichtSubversie", 2)):  # fmt: skip
+        etree.SubElement(header, f"{{{ns}}}{name}").text = str(value)
+
+    def write(parent: etree._Element, model: IjwModel) -> None:
+        child_ns = BASIS_NS if type(model).basis else ns
+        for name, field in type(model).model_fields.items():
+            value = getattr(model, name)
+            if value is None or value == ():
+                continue
+            element = etree.SubElement(parent, f"{{{child_ns}}}{field.alias}")
+            if isinstance(value, tuple):
+                for item in value:
+                    sub = etree.SubElement(element, f"{{{ns}}}{ijw.WRAPPERS[str(field.alias)]}")
+                    if isinstance(item, IjwModel):
+                        write(sub, item)
+                    else:
+                        sub.text = ijw._text(item)
+            elif isinstance(value, IjwModel):
+                write(element, value)
+            else:
+                element.text = ijw._text(value)
+
+    for name, field in type(message).model_fields.items():
+        value = getattr(message, name)
+        if name == "header":
+            write(header, value)
+        elif isinstance(value, IjwModel):
+            write(etree.SubElement(root, f"{{{ns}}}{field.alias}"), value)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _with_text(model: IjwModel, fields: frozenset[str], text: str) -> IjwModel:
+    """The model with ``text`` in every field of those names, at any depth."""
+    update: dict[str, object] = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if name in fields and isinstance(value, str):
+            update[name] = text
+        elif isinstance(value, IjwModel):
+            update[name] = _with_text(value, fields, text)
+        elif isinstance(value, tuple) and value and isinstance(value[0], IjwModel):
+            update[name] = tuple(_with_text(v, fields, text) for v in value)
+    return model.model_copy(update=update)
+
+
+@pytest.mark.parametrize("bericht", list(Bericht), ids=str)
+def test_render_writes_the_bytes_an_element_by_element_build_does(bericht: Bericht) -> None:
+    _, message = ijw.parse(golden(bericht.value), ALL)
+    assert ijw.render(bericht, message) == _built(bericht, message)
+
+
+def test_render_escapes_what_xml_text_must_not_hold_as_it_is() -> None:
+    _, message = ijw.parse(golden("JW301"), ALL)
+    text = 'O\'Brien & <Zn> "B"\te\u0301é ]]> &amp;'  # the XSD's names take no line break
+    odd = _with_text(message, frozenset({"achternaam", "voornamen"}), text)
+    assert odd != message, "the golden JW301 names someone"
+    rendered = ijw.render(Bericht.JW301, odd)
+    assert rendered == _built(Bericht.JW301, odd)
+    assert b"&amp;amp;" in rendered and b"&lt;Zn&gt;" in rendered
+    assert ijw.parse(rendered, ALL) == (Bericht.JW301, odd)
+
+
+def test_render_writes_the_bench_mix_s_ijw_as_an_element_by_element_build_does() -> None:
+    ctx = bench_context()
+    rendered = 0
+    for message in BenchMix(ctx.registry).messages(600):
+        if message.payload.lstrip().startswith(b"<"):
+            bericht, model = ijw.parse(message.payload, ALL)
+            assert ijw.render(bericht, model) == _built(bericht, model)
+            rendered += 1
+    assert rendered > 30
+
+
+@given(
+    st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n\r&<>")
+    )
+)
+def test_escaped_text_reads_back_as_itself(text: str) -> None:
+    root = etree.fromstring(f"<a>{ijw._escaped(text)}</a>".encode(), ijw._parser())
+    assert (root.text or "") == text

@@ -11,6 +11,7 @@ from adapters import ijw
 from adapters.base import AdapterError
 from schemas.codes import RejectReason
 from schemas.ijw import Bericht, rules
+from schemas.ijw.models import Jw315
 from tests.adapters.ijw_cases import PERSONAL, golden
 
 ALL = tuple(Bericht)
@@ -344,3 +345,17 @@ def test_a_retour_echo_is_not_judged_on_other_rules() -> None:
     payload = re.sub(rb"<jw302:X>.*?</jw302:Omvang>", b"", payload, flags=re.DOTALL)
     _, message = ijw.parse(payload, ALL)
     assert rules.check(message) == []
+
+
+def test_a_product_requested_twice_breaks_tr101_and_one_product_never_does() -> None:
+    _, jw315 = ijw.parse(golden("JW315"), ALL)
+    assert isinstance(jw315, Jw315)
+    (product,) = jw315.client.aangevraagde_producten
+    assert "TR101" not in {v.rule for v in rules.check(jw315)}
+    twice = jw315.model_copy(
+        update={
+            "client": jw315.client.model_copy(update={"aangevraagde_producten": (product,) * 2})
+        }
+    )
+    tr101 = [v for v in rules.check(twice) if v.rule == "TR101"]
+    assert [v.path for v in tr101] == ["Client/AangevraagdeProducten/AangevraagdProduct[1]"]

@@ -1,0 +1,39 @@
+"""The in-process bench: its phase split follows the stages' code wherever it moves."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hub.tools.bench_inprocess import PHASES, _PhaseClock, measure
+
+
+def test_every_phase_is_measured_and_the_phases_add_up_to_the_total() -> None:
+    cost = measure(150, warmup=50)
+    assert tuple(cost.phases_us) == PHASES
+    exercised = [p for p in PHASES if p != "validation"]  # built-in adapters: not validated
+    idle = [p for p in exercised if cost.phases_us[p] <= 0]
+    assert not idle, f"no time in {idle}: a seam no longer follows the stages' code"
+    assert sum(cost.phases_us.values()) == pytest.approx(cost.us_per_msg, rel=0.01)
+
+
+def test_an_untrusted_adapters_bundles_are_validated_and_counted_as_validation() -> None:
+    trusted = measure(60, warmup=30)
+    untrusted = measure(60, warmup=30, trusted=False)
+    assert trusted.phases_us["validation"] == 0
+    assert untrusted.phases_us["validation"] > 0
+
+
+def test_the_phase_clock_counts_nested_time_once_for_the_inner_phase() -> None:
+    clock = _PhaseClock()
+    start = time.perf_counter_ns()
+    clock.enter("outer")
+    clock.enter("inner")
+    time.sleep(0.002)
+    clock.leave()
+    clock.leave()
+    elapsed = time.perf_counter_ns() - start
+    assert clock.spent_ns["inner"] >= 2_000_000
+    assert clock.spent_ns["inner"] > clock.spent_ns["outer"]
+    assert sum(clock.spent_ns.values()) <= elapsed
