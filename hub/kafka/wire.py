@@ -1,8 +1,8 @@
 """Kafka requests aiokafka 0.14 has no class for, sent through its own clients.
 
-The modules that need one (``hub.kafka.auth``, ``hub.kafka.group_fencing``) define the request and
-response structs with aiokafka's wire types and send a ready struct wrapped in
-``PreparedRequest``, which checks the broker speaks exactly that version.
+The module that needs one (``hub.kafka.auth``) defines the request and response structs with
+aiokafka's wire types and sends a ready struct wrapped in ``PreparedRequest``, which checks
+the broker speaks exactly that version.
 """
 
 from __future__ import annotations
