@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
+from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from hub.kafka.partitioner import KeyPartitioner
@@ -72,6 +73,9 @@ class KafkaConnection:
                 "sasl.password": self.password.get_secret_value() if self.password else None,
             }
         return config | overrides
+
+    def rdkafka_admin(self) -> AdminClient:
+        return AdminClient(self.rdkafka_config(**{"client.id": "ketenhub-admin"}))
 
     def admin(self, **kwargs: Any) -> AIOKafkaAdminClient:
         return AIOKafkaAdminClient(**self.client_kwargs(), client_id="ketenhub-admin", **kwargs)
