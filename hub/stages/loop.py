@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -64,6 +66,12 @@ heartbeats on a thread of its own, so a stalled handler does not end the session
 TRANSACTION_TIMEOUT_S = 60.0
 """Per call of send_offsets / commit / abort. A commit that times out is asked for again,
 never given up: giving up on it could deliver a redone batch twice."""
+STUCK_S = TRANSACTION_TIMEOUT_S + 30
+"""A transactional call still not back by then is given up, with its producer and thread:
+librdkafka 2.16's ``send_offsets_to_transaction`` was seen waiting for good after a broker
+restart (``ketenhub chaos``), its own timeout notwithstanding. A new producer settles what
+the stuck one left open, and the batch is read again from what the broker has committed,
+so giving up even on a commit cannot deliver twice."""
 IDLE_GAP_S = 0.1
 """A stage that finished its last batch longer ago than this is idle: a lone record that comes
 to it is not held back by the linger (at a trickle nothing would share its transaction)."""
@@ -72,12 +80,43 @@ FENCED = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FENCED})
 
 
 class ProducerLost(Exception):
-    """The producer cannot go on (a fatal error, or an abort that did not go through): the
-    outcome of its last transaction is the broker's to settle, and a new producer takes over."""
+    """The producer cannot go on (a fatal error, an abort that did not go through, a call
+    that never came back): the outcome of its last transaction is the broker's to settle,
+    and a new producer takes over."""
 
-    def __init__(self, error: KafkaError | None) -> None:
-        super().__init__(error.name() if error else "abort failed")
+    def __init__(self, error: KafkaError | None, reason: str = "abort-failed") -> None:
+        super().__init__(error.name() if error else reason)
         self.fenced = error is not None and error.code() in FENCED
+
+
+class ClientThread:
+    """One daemon thread that runs the clients' blocking calls in order.
+
+    Not a ThreadPoolExecutor: its threads are joined at exit, and one stuck in librdkafka
+    would keep the hub from ever stopping.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
+                                       | None] = queue.SimpleQueue()  # fmt: skip
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        self._calls.put((future, function, args))
+        return future
+
+    def shutdown(self) -> None:
+        self._calls.put(None)
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            future, function, args = call
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(*args))
+                except BaseException as exc:
+                    future.set_exception(exc)
 
 
 class Stage(Protocol):
@@ -176,8 +215,10 @@ class StageLoop:
         self.consumer = Consumer(self._consumer_config)
         self._new_producer: Callable[[], Producer] = lambda: Producer(self._producer_config)
         self.producer = self._new_producer()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"kafka-{stage.name}")
+        self._thread = ClientThread(f"kafka-{stage.name}")
         """The one thread the clients' blocking calls (and so the rebalance callbacks) run on."""
+        self._abandoned: list[tuple[Producer, ClientThread]] = []
+        """Producers (and their thread) stuck in a call: kept, never destroyed (that blocks)."""
         self._events: asyncio.AbstractEventLoop | None = None
         self.rebalances = 0
         """Counts rebalance callbacks: a batch fetched across one is not processed."""
@@ -191,8 +232,19 @@ class StageLoop:
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` on the clients' thread: the event loop goes on meanwhile."""
-        assert self._events is not None
-        return await self._events.run_in_executor(self._thread, function, *args)
+        return await asyncio.wrap_future(self._thread.submit(function, *args))
+
+    async def _call_txn(self, function: Callable[..., T], *args: Any) -> T:
+        """A transactional call, given up after ``STUCK_S`` (ProducerLost)."""
+        future = self._thread.submit(function, *args)
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), STUCK_S)
+        except TimeoutError:
+            future.add_done_callback(lambda f: f.exception())  # its outcome no longer matters
+            self._abandoned.append((self.producer, self._thread))
+            self._thread = ClientThread(f"kafka-{self.stage.name}")
+            log.error("producer-stuck", stage=self.stage.name, seconds=STUCK_S)
+            raise ProducerLost(None, "stuck") from None
 
     async def run(self, stop: asyncio.Event) -> None:
         self._events = asyncio.get_running_loop()
@@ -232,7 +284,7 @@ class StageLoop:
                 await self._call(self.consumer.close)
             with contextlib.suppress(Exception):
                 await self._call(self.producer.flush, 10.0)
-            self._thread.shutdown(wait=False)
+            self._thread.shutdown()
             log.info("stage-stopped", stage=self.stage.name)
 
     async def _start(self) -> bool:
@@ -248,8 +300,9 @@ class StageLoop:
         """A new producer (new epoch: the old one's open transaction is settled), then every
         partition back to its committed offset, as the broker has it now."""
         old, self.producer = self.producer, self._new_producer()
-        with contextlib.suppress(Exception):
-            await self._call(old.purge)
+        if all(old is not stuck for stuck, _ in self._abandoned):
+            with contextlib.suppress(Exception):
+                await self._call(old.purge)
         del old
 
         async def start() -> bool:
@@ -410,10 +463,10 @@ class StageLoop:
                 await self._produce(out)
             # Offsets refused for a past generation or a member the group no longer has
             # fail here: the batch is another instance's by now.
-            await self._call(
+            await self._call_txn(
                 self.producer.send_offsets_to_transaction, offsets, metadata, TRANSACTION_TIMEOUT_S
             )
-            await self._call(self._commit_transaction)
+            await self._call_txn(self._commit_transaction)
         except KafkaException as exc:
             error = _error(exc)
             if error is not None and error.fatal():
@@ -449,7 +502,7 @@ class StageLoop:
     async def _abort(self) -> None:
         """Abort the open transaction; a producer that cannot even do that is given up."""
         try:
-            await self._call(self.producer.abort_transaction, TRANSACTION_TIMEOUT_S)
+            await self._call_txn(self.producer.abort_transaction, TRANSACTION_TIMEOUT_S)
         except KafkaException as exc:
             raise ProducerLost(_error(exc)) from None
 

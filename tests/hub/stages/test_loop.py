@@ -10,6 +10,7 @@ message whose headers cannot be read. The real clients are proven on a real brok
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -576,3 +577,30 @@ async def test_lag_is_what_is_left_per_assigned_partition() -> None:
     await _run_until(loop, lambda: consumer.committed_offsets.get(P0) == 3)
     consumer.logs[P0].append(_record(P0, 3, b"m3"))
     assert loop._lag() == {P0: 1}
+
+
+@dataclass
+class HangsOnOffsets(FakeProducer):
+    """A producer whose ``send_offsets_to_transaction`` never comes back (as librdkafka's
+    did after a broker restart)."""
+
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def send_offsets_to_transaction(self, offsets: list[TP], metadata: Any, timeout: float) -> None:
+        self.released.wait(30)
+        raise _error(KafkaError._FENCED, fatal=True)
+
+
+async def test_a_transactional_call_that_never_comes_back_takes_a_new_producer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hub.stages.loop.STUCK_S", 0.3)
+    consumer = FakeConsumer({P0: [_record(P0, i, b"m%d" % i) for i in range(3)]})
+    stuck = HangsOnOffsets(consumer)
+    fresh = FakeProducer(consumer)
+    loop = _loop(Echo(), consumer, stuck, fresh)
+    try:
+        await _run_until(loop, lambda: consumer.committed_offsets.get(P0) == 3)
+    finally:
+        stuck.released.set()
+    assert stuck.visible == [] and _values(fresh.visible) == [b"m0", b"m1", b"m2"]
