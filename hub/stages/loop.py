@@ -63,10 +63,10 @@ SESSION_TIMEOUT_MS = 10_000
 MAX_POLL_INTERVAL_MS = 300_000
 """A stage that has not come back to ``consume`` for this long leaves its group (librdkafka
 heartbeats on a thread of its own, so a stalled handler does not end the session)."""
-TRANSACTION_TIMEOUT_S = 60.0
+TRANSACTION_TIMEOUT_S = 30.0
 """Per call of send_offsets / commit / abort. A commit that times out is asked for again,
 never given up: giving up on it could deliver a redone batch twice."""
-STUCK_S = TRANSACTION_TIMEOUT_S + 30
+STUCK_S = TRANSACTION_TIMEOUT_S + 20
 """A transactional call still not back by then is given up, with its producer and thread:
 librdkafka 2.16's ``send_offsets_to_transaction`` was seen waiting for good after a broker
 restart (``ketenhub chaos``), its own timeout notwithstanding. A new producer settles what
