@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import io
 import signal
 import sys
@@ -146,7 +147,9 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
 
 
 def dump_tasks() -> None:
-    """Every asyncio task's stack, as plain text on stderr (code locations, no data)."""
+    """Every asyncio task's and thread's stack (the stages' Kafka clients block on threads of
+    their own), as plain text on stderr (code locations, no data)."""
+    faulthandler.dump_traceback(sys.stderr, all_threads=True)
     out = io.StringIO()
     for task in asyncio.all_tasks():
         out.write(f"--- task {task.get_name()}\n")

@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from aiokafka import errors as kafka_errors
+from confluent_kafka import KafkaError, KafkaException
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -43,7 +44,7 @@ KAFKA_REFUSALS = (
 )
 USER_ERRORS = (
     LocalKafkaError, ConfigError, LookupError, BrokerTooOld, LoginRefused, DlqError,
-    kafka_errors.KafkaError, ValidationError, OSError,
+    kafka_errors.KafkaError, KafkaException, ValidationError, OSError,
 )  # fmt: skip
 """What a user can fix: each becomes one line (``user_error``), never a traceback."""
 R = TypeVar("R")
@@ -63,11 +64,25 @@ def user_error(exc: BaseException) -> str:
         return f"Kafka did not answer in time: {exc}"
     if isinstance(exc, kafka_errors.KafkaError):
         return f"error: Kafka: {type(exc).__name__}: {exc}"
+    if isinstance(exc, KafkaException):
+        return _librdkafka_error(exc)
     if isinstance(exc, ValidationError):
         return f"configuration error: {settings_problems(exc)}"
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"error: {exc.filename}: {exc.strerror or exc}"
     return f"error: {exc}"
+
+
+def _librdkafka_error(exc: KafkaException) -> str:
+    """The line for an error of confluent-kafka (librdkafka): its code name says what."""
+    error = exc.args[0] if exc.args else None
+    name = error.name() if isinstance(error, KafkaError) else type(exc).__name__
+    if "AUTHORIZATION" in name or "AUTHENTICATION" in name:
+        return f"Kafka refused: {name}; check the user's ACLs (`ketenhub partners provision`)"
+    if name in ("_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT", "_RESOLVE"):
+        return (f"error: Kafka: {name}: is Kafka up at that address, and (with SASL) are the "
+                "user and password right?")  # fmt: skip
+    return f"error: Kafka: {name}"
 
 
 def friendly(func: Callable[P, R]) -> Callable[P, R]:

@@ -1,14 +1,15 @@
-"""SCRAM users and ACLs on a Kafka cluster, spoken over the Kafka protocol itself.
+"""SCRAM users and ACLs on a Kafka cluster, through librdkafka's admin client.
 
-aiokafka 0.14 has no admin call for ACLs or SCRAM users, but it has the wire types; this
-module adds the four requests it needs (CreateAcls/DescribeAcls v1, AlterUserScramCredentials
-and DescribeUserScramCredentials v0) so provisioning needs no Java and works from the hub's
-own container. Passwords never travel or get stored in clear text here: the client sends a
-salted password (PBKDF2, RFC 5802 ``Hi``), as Kafka's own tools do.
+The hub's own types (``AclBinding``, the enums with Kafka's protocol codes) keep provisioning
+plans plain, comparable data; this module turns them into confluent-kafka's and back.
+Passwords never travel in clear text: librdkafka sends a salted password (PBKDF2, RFC 5802
+``Hi``), as Kafka's own tools do. ``ScramCredential`` derives the same for a broker that is
+formatted with its users (``kafka-storage format --add-scram``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
@@ -17,25 +18,13 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from aiokafka import errors as kafka_errors
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.protocol.api import RequestStruct, Response
-from aiokafka.protocol.types import (
-    Array,
-    CompactArray,
-    CompactBytes,
-    CompactString,
-    Int8,
-    Int16,
-    Int32,
-    Schema,
-    String,
-    TaggedFields,
-)
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import admin as _admin
+from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
-from hub.kafka.wire import PreparedRequest, UnsupportedRequest
-
+rd: Any = _admin
+"""confluent-kafka's admin types, untyped: its stubs lack some and take None for no filter."""
 SCRAM_ITERATIONS = 8192
 """Kafka accepts 4096..16384 for SCRAM-SHA-512; its own tools default to 4096."""
 
@@ -83,6 +72,10 @@ class ScramMechanism(StrEnum):
     @property
     def wire_code(self) -> int:
         return 1 if self is ScramMechanism.SHA_256 else 2
+
+    @property
+    def rdkafka(self) -> Any:
+        return rd.ScramMechanism(self.wire_code)
 
     @property
     def hash_name(self) -> str:
@@ -154,226 +147,44 @@ class ScramCredential:
         )
 
 
-# Wire formats (https://kafka.apache.org/protocol). Kafka 4 supports ACL requests v1-v3 and
-# the SCRAM requests v0 only; aiokafka's connection negotiates among the classes below.
+TIMEOUT_S = 30.0
 
 
-_ACL_BINDING = (
-    ("resource_type", Int8),
-    ("resource_name", String("utf-8")),
-    ("pattern_type", Int8),
-    ("principal", String("utf-8")),
-    ("host", String("utf-8")),
-    ("operation", Int8),
-    ("permission_type", Int8),
-)
-"""An ACL binding (a resource pattern and an entry) as v1 of the ACL requests spell it: the
-Describe filter, each creation, each delete filter and each deleted binding."""
+async def _done(futures: Iterable[Any], what: str) -> list[Any]:
+    """The results of admin futures; KafkaAuthError naming the error code of a failed one."""
+    results = []
+    for future in futures:
+        try:
+            results.append(await asyncio.wait_for(asyncio.wrap_future(future), TIMEOUT_S))
+        except KafkaException as exc:
+            error: Any = exc.args[0] if exc.args else None
+            name = error.name() if isinstance(error, KafkaError) else type(exc).__name__
+            raise KafkaAuthError(f"{what}: {name}") from None
+    return results
 
 
-class _DescribeAclsResponseV1(Response):  # type: ignore[misc]
-    API_KEY = 29
-    API_VERSION = 1
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        ("error_code", Int16),
-        ("error_message", String("utf-8")),
-        (
-            "resources",
-            Array(
-                ("resource_type", Int8),
-                ("resource_name", String("utf-8")),
-                ("pattern_type", Int8),
-                (
-                    "acls",
-                    Array(
-                        ("principal", String("utf-8")),
-                        ("host", String("utf-8")),
-                        ("operation", Int8),
-                        ("permission_type", Int8),
-                    ),
-                ),
-            ),
-        ),
-    )
+def _binding(b: AclBinding, kind: Any = None) -> Any:
+    """``b`` as confluent-kafka's AclBinding (or as ``kind``: an AclBindingFilter)."""
+    return (kind or rd.AclBinding)(
+        rd.ResourceType(b.resource_type.value), b.resource_name,
+        rd.ResourcePatternType(b.pattern.value), b.principal, b.host,
+        rd.AclOperation(b.operation.value), rd.AclPermissionType(b.permission.value),
+    )  # fmt: skip
 
 
-class _DescribeAclsRequestV1(RequestStruct):  # type: ignore[misc]
-    API_KEY = 29
-    API_VERSION = 1
-    RESPONSE_TYPE = _DescribeAclsResponseV1
-    SCHEMA = Schema(
-        *_ACL_BINDING,
-    )
-
-
-class _CreateAclsResponseV1(Response):  # type: ignore[misc]
-    API_KEY = 30
-    API_VERSION = 1
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        ("results", Array(("error_code", Int16), ("error_message", String("utf-8")))),
-    )
-
-
-class _CreateAclsRequestV1(RequestStruct):  # type: ignore[misc]
-    API_KEY = 30
-    API_VERSION = 1
-    RESPONSE_TYPE = _CreateAclsResponseV1
-    SCHEMA = Schema(
-        (
-            "creations",
-            Array(
-                *_ACL_BINDING,
-            ),
-        ),
-    )
-
-
-class _DeleteAclsResponseV1(Response):  # type: ignore[misc]
-    API_KEY = 31
-    API_VERSION = 1
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        (
-            "filter_results",
-            Array(
-                ("error_code", Int16),
-                ("error_message", String("utf-8")),
-                (
-                    "matching_acls",
-                    Array(
-                        ("error_code", Int16),
-                        ("error_message", String("utf-8")),
-                        *_ACL_BINDING,
-                    ),
-                ),
-            ),
-        ),
-    )
-
-
-class _DeleteAclsRequestV1(RequestStruct):  # type: ignore[misc]
-    API_KEY = 31
-    API_VERSION = 1
-    RESPONSE_TYPE = _DeleteAclsResponseV1
-    SCHEMA = Schema(
-        (
-            "filters",
-            Array(
-                *_ACL_BINDING,
-            ),
-        ),
-    )
-
-
-class _AlterScramResponseV0(Response):  # type: ignore[misc]
-    API_KEY = 51
-    API_VERSION = 0
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        (
-            "results",
-            CompactArray(
-                ("user", CompactString("utf-8")),
-                ("error_code", Int16),
-                ("error_message", CompactString("utf-8")),
-                ("tags", TaggedFields),
-            ),
-        ),
-        ("tags", TaggedFields),
-    )
-
-
-class _AlterScramRequestV0(RequestStruct):  # type: ignore[misc]
-    FLEXIBLE_VERSION = True
-    API_KEY = 51
-    API_VERSION = 0
-    RESPONSE_TYPE = _AlterScramResponseV0
-    SCHEMA = Schema(
-        (
-            "deletions",
-            CompactArray(
-                ("name", CompactString("utf-8")), ("mechanism", Int8), ("tags", TaggedFields)
-            ),
-        ),
-        (
-            "upsertions",
-            CompactArray(
-                ("name", CompactString("utf-8")),
-                ("mechanism", Int8),
-                ("iterations", Int32),
-                ("salt", CompactBytes),
-                ("salted_password", CompactBytes),
-                ("tags", TaggedFields),
-            ),
-        ),
-        ("tags", TaggedFields),
-    )
-
-    def __repr__(self) -> str:
-        # aiokafka logs requests at DEBUG; a salted password is as good as the password.
-        users = [u[0] for u in self.upsertions or ()]
-        return f"AlterUserScramCredentialsRequest(users={users}, credentials=<redacted>)"
-
-
-class _DescribeScramResponseV0(Response):  # type: ignore[misc]
-    API_KEY = 50
-    API_VERSION = 0
-    SCHEMA = Schema(
-        ("throttle_time_ms", Int32),
-        ("error_code", Int16),
-        ("error_message", CompactString("utf-8")),
-        (
-            "results",
-            CompactArray(
-                ("user", CompactString("utf-8")),
-                ("error_code", Int16),
-                ("error_message", CompactString("utf-8")),
-                (
-                    "credential_infos",
-                    CompactArray(
-                        ("mechanism", Int8), ("iterations", Int32), ("tags", TaggedFields)
-                    ),
-                ),
-                ("tags", TaggedFields),
-            ),
-        ),
-        ("tags", TaggedFields),
-    )
-
-
-class _DescribeScramRequestV0(RequestStruct):  # type: ignore[misc]
-    FLEXIBLE_VERSION = True
-    API_KEY = 50
-    API_VERSION = 0
-    RESPONSE_TYPE = _DescribeScramResponseV0
-    SCHEMA = Schema(
-        ("users", CompactArray(("name", CompactString("utf-8")), ("tags", TaggedFields))),
-        ("tags", TaggedFields),
-    )
-
-
-async def _send(admin: AIOKafkaAdminClient, struct: Any) -> Any:
-    try:
-        return await admin._send_request(PreparedRequest(struct, needs="Kafka 3.5+"))
-    except UnsupportedRequest as exc:
-        raise KafkaAuthError(str(exc)) from None
-
-
-def _raise_for(error_code: int, message: str | None, what: str) -> None:
-    if error_code:
-        name = kafka_errors.for_code(error_code).__name__
-        raise KafkaAuthError(
-            f"{what}: {name} (code {error_code}){': ' + message if message else ''}"
-        )
+def _ours(b: Any) -> AclBinding:
+    return AclBinding(
+        b.principal, ResourceType(b.restype.value), b.name,
+        PatternType(b.resource_pattern_type.value), Operation(b.operation.value),
+        Permission(b.permission_type.value), b.host,
+    )  # fmt: skip
 
 
 # ACLs
 
 
 async def describe_acls(
-    admin: AIOKafkaAdminClient,
+    admin: AdminClient,
     *,
     principal: str | None = None,
     resource_type: ResourceType = ResourceType.ANY,
@@ -381,59 +192,37 @@ async def describe_acls(
     pattern: PatternType = PatternType.ANY,
 ) -> set[AclBinding]:
     """The ACL bindings matching a filter; every binding on the cluster without one."""
-    request = _DescribeAclsRequestV1(
-        resource_type.value, resource_name, pattern.value, principal, None,
-        Operation.ANY.value, Permission.ANY.value,
+    acl_filter = rd.AclBindingFilter(
+        rd.ResourceType(resource_type.value), resource_name, rd.ResourcePatternType(pattern.value),
+        principal, None, rd.AclOperation.ANY, rd.AclPermissionType.ANY,
     )  # fmt: skip
-    response = await _send(admin, request)
-    _raise_for(response.error_code, response.error_message, "DescribeAcls")
-    bindings: set[AclBinding] = set()
-    for r_type, r_name, r_pattern, acls in response.resources:
-        for acl_principal, host, operation, permission in acls:
-            bindings.add(
-                AclBinding(
-                    acl_principal, ResourceType(r_type), r_name, PatternType(r_pattern),
-                    Operation(operation), Permission(permission), host,
-                )
-            )  # fmt: skip
-    return bindings
+    [found] = await _done([admin.describe_acls(acl_filter, request_timeout=TIMEOUT_S)],
+                          "DescribeAcls")  # fmt: skip
+    return {_ours(b) for b in found}
 
 
-async def create_acls(admin: AIOKafkaAdminClient, bindings: Iterable[AclBinding]) -> int:
+async def create_acls(admin: AdminClient, bindings: Iterable[AclBinding]) -> int:
     """Create bindings (creating one that exists is a no-op on the broker); returns the count."""
     wanted = sorted(set(bindings))
     if not wanted:
         return 0
-    request = _CreateAclsRequestV1(
-        [
-            (b.resource_type.value, b.resource_name, b.pattern.value, b.principal, b.host,
-             b.operation.value, b.permission.value)
-            for b in wanted
-        ]
-    )  # fmt: skip
-    response = await _send(admin, request)
-    for binding, (code, message) in zip(wanted, response.results, strict=True):
-        _raise_for(code, message, f"CreateAcls {binding.describe()}")
+    futures = admin.create_acls([_binding(b) for b in wanted], request_timeout=TIMEOUT_S)
+    for binding in wanted:
+        await _done([futures[_binding(binding)]], f"CreateAcls {binding.describe()}")
     return len(wanted)
 
 
-async def delete_acls(admin: AIOKafkaAdminClient, bindings: Iterable[AclBinding]) -> int:
+async def delete_acls(admin: AdminClient, bindings: Iterable[AclBinding]) -> int:
     """Delete exactly these bindings; returns how many the broker removed."""
     doomed = sorted(set(bindings))
     if not doomed:
         return 0
-    request = _DeleteAclsRequestV1(
-        [
-            (b.resource_type.value, b.resource_name, b.pattern.value, b.principal, b.host,
-             b.operation.value, b.permission.value)
-            for b in doomed
-        ]
-    )  # fmt: skip
-    response = await _send(admin, request)
+    filters = [_binding(b, rd.AclBindingFilter) for b in doomed]
+    futures = admin.delete_acls(filters, request_timeout=TIMEOUT_S)
     removed = 0
-    for binding, (code, message, matching) in zip(doomed, response.filter_results, strict=True):
-        _raise_for(code, message, f"DeleteAcls {binding.describe()}")
-        removed += len(matching)
+    for binding, acl_filter in zip(doomed, filters, strict=True):
+        [gone] = await _done([futures[acl_filter]], f"DeleteAcls {binding.describe()}")
+        removed += len(gone)
     return removed
 
 
@@ -441,39 +230,45 @@ async def delete_acls(admin: AIOKafkaAdminClient, bindings: Iterable[AclBinding]
 
 
 async def describe_scram_users(
-    admin: AIOKafkaAdminClient, names: Iterable[str] | None = None
+    admin: AdminClient, names: Iterable[str] | None = None
 ) -> dict[str, set[ScramMechanism]]:
     """Users that have SCRAM credentials, with their mechanisms (all users without ``names``)."""
-    wanted: list[tuple[str, dict[int, bytes]]] | None = (
-        None if names is None else [(n, {}) for n in sorted(set(names))]
-    )
-    response = await _send(admin, _DescribeScramRequestV0(wanted, {}))
-    _raise_for(response.error_code, response.error_message, "DescribeUserScramCredentials")
-    found: dict[str, set[ScramMechanism]] = {}
-    not_found = kafka_errors.for_code(91)  # RESOURCE_NOT_FOUND: a user without credentials
-    for name, code, message, infos, _tags in response.results:
-        if code and kafka_errors.for_code(code) is not_found:
-            continue
-        _raise_for(code, message, f"DescribeUserScramCredentials {name}")
-        codes = {m.wire_code: m for m in ScramMechanism}
-        found[name] = {codes[m] for m, _iterations, _t in infos if m in codes}
-    return found
+    wanted = None if names is None else sorted(set(names))
+    if wanted == []:
+        return {}
+    futures = admin.describe_user_scram_credentials(wanted, request_timeout=TIMEOUT_S)
+    if not isinstance(futures, dict):  # all users: one future for the whole answer
+        [described] = await _done([futures], "DescribeUserScramCredentials")
+    else:
+        described = {}
+        for name, future in futures.items():
+            try:
+                [described[name]] = await _done([future], f"DescribeUserScramCredentials {name}")
+            except KafkaAuthError as exc:
+                if "RESOURCE_NOT_FOUND" not in str(exc):  # a user without credentials
+                    raise
+    codes = {m.wire_code: m for m in ScramMechanism}
+    return {
+        name: {
+            codes[i.mechanism.value] for i in d.scram_credential_infos if i.mechanism.value in codes
+        }
+        for name, d in described.items()
+    }
 
 
 async def upsert_scram_users(
-    admin: AIOKafkaAdminClient,
+    admin: AdminClient,
     passwords: Mapping[str, SecretStr],
     mechanism: ScramMechanism = ScramMechanism.SHA_512,
 ) -> None:
     """Set each user's SCRAM credential (creating the user); the broker gets salted hashes only."""
     if not passwords:
         return
-    upsertions: list[tuple[str, int, int, bytes, bytes, dict[int, bytes]]] = []
-    for name, password in sorted(passwords.items()):
-        cred = ScramCredential.derive(password, mechanism)
-        upsertions.append(
-            (name, mechanism.wire_code, cred.iterations, cred.salt, cred.salted_password, {})
-        )
-    response = await _send(admin, _AlterScramRequestV0([], upsertions, {}))
-    for name, code, message, _tags in response.results:
-        _raise_for(code, message, f"AlterUserScramCredentials {name}")
+    info = rd.ScramCredentialInfo(mechanism.rdkafka, SCRAM_ITERATIONS)
+    upsertions = [
+        rd.UserScramCredentialUpsertion(name, info, password.get_secret_value().encode())
+        for name, password in sorted(passwords.items())
+    ]
+    futures = admin.alter_user_scram_credentials(upsertions, request_timeout=TIMEOUT_S)
+    for name, future in sorted(futures.items()):
+        await _done([future], f"AlterUserScramCredentials {name}")

@@ -13,11 +13,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiokafka.errors import KafkaError
+from confluent_kafka import KafkaException
 
 from observability.logging import get_logger
 
 log = get_logger(__name__)
 RETRY_BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0)
+KAFKA_ERRORS = (KafkaError, KafkaException)
+"""What either Kafka client (aiokafka on the partner side, librdkafka in the stages) raises."""
 T = TypeVar("T")
 
 
@@ -45,7 +48,7 @@ async def retry_kafka(
     while not stop.is_set():
         try:
             return await operation()
-        except KafkaError as exc:
+        except KAFKA_ERRORS as exc:
             attempt += 1
             delay = backoff_delay(attempt)
             log.warning("kafka-unavailable", stage=stage, during=what, attempt=attempt,

@@ -1,10 +1,10 @@
 """Does the cluster speak what the hub sends? Checked once at start, before any batch.
 
-The hub builds two requests aiokafka has no class for (``hub.kafka.group_fencing``). A broker
-that lacks them (Kafka before 2.5) would not fail loudly: aiokafka's sender retries a
-refused request forever, and an operator would see stalled batches and the reason only in
-an aiokafka warning. At start the hub asks every broker's API versions instead, and stops
-with an error that names what is missing.
+The stages' exactly-once needs two requests of KIP-447 (Kafka 2.5+): offset commits fenced by
+the group's generation, and offset reads that wait for open transactions. librdkafka uses
+them when the broker has them and falls back quietly when it has not, which would leave a
+stalled instance unfenced. At start the hub asks every broker's API versions instead, and
+stops with an error that names what is missing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 from aiokafka.errors import KafkaConnectionError
 
-from hub.kafka import group_fencing
 from hub.kafka.connection import KafkaConnection, committed_reader
 from observability.logging import get_logger
 
@@ -39,17 +38,12 @@ class Need:
     why: str
 
 
-NEEDS = tuple(
-    Need(request.API_KEY, request.API_VERSION, request.__name__.strip("_"), why)
-    for request, why in zip(
-        group_fencing.REQUESTS,
-        (
-            "offset commits fenced by the consumer group's generation (KIP-447)",
-            "offset reads that wait for open transactions (KIP-447)",
-        ),
-        strict=True,
-    )
-)
+KIP_447_KAFKA = "Kafka 2.5+"
+NEEDS = (
+    Need(28, 3, "TxnOffsetCommitRequestV3",
+         "offset commits fenced by the consumer group's generation (KIP-447)"),
+    Need(9, 7, "OffsetFetchRequestV7", "offset reads that wait for open transactions (KIP-447)"),
+)  # fmt: skip
 
 
 def missing(versions: Versions, needs: tuple[Need, ...] = NEEDS) -> list[Need]:
@@ -71,7 +65,7 @@ def check_brokers(by_broker: Mapping[str, Versions]) -> None:
     ]
     if problems:
         raise BrokerTooOld(
-            "; ".join(problems) + f". ketenhub needs {group_fencing.KIP_447_KAFKA} "
+            "; ".join(problems) + f". ketenhub needs {KIP_447_KAFKA} "
             "(Kafka 3.5 or later for everything, SCRAM administration included)"
         )
 

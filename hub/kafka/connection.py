@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
+from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from hub.kafka.partitioner import KeyPartitioner
@@ -53,6 +55,27 @@ class KafkaConnection:
     def producer(self, **kwargs: Any) -> AIOKafkaProducer:
         options = {"max_request_size": MAX_REQUEST_BYTES, "partitioner": KeyPartitioner()} | kwargs
         return AIOKafkaProducer(**self.client_kwargs(), **options)
+
+    def rdkafka_config(self, **overrides: Any) -> dict[str, Any]:
+        """librdkafka settings for this cluster plus ``overrides``; its log lines go through
+        stdlib logging (rendered as JSON like the hub's own), not straight to stderr."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": self.security_protocol,
+            "logger": logging.getLogger("librdkafka"),
+        }
+        if self.security_protocol in ("SSL", "SASL_SSL") and self.ssl_cafile:
+            config["ssl.ca.location"] = self.ssl_cafile
+        if self.sasl_mechanism:
+            config |= {
+                "sasl.mechanism": self.sasl_mechanism,
+                "sasl.username": self.username,
+                "sasl.password": self.password.get_secret_value() if self.password else None,
+            }
+        return config | overrides
+
+    def rdkafka_admin(self) -> AdminClient:
+        return AdminClient(self.rdkafka_config(**{"client.id": "ketenhub-admin"}))
 
     def admin(self, **kwargs: Any) -> AIOKafkaAdminClient:
         return AIOKafkaAdminClient(**self.client_kwargs(), client_id="ketenhub-admin", **kwargs)

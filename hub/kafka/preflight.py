@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from hub.context import ConfigError, load_context
+from hub.kafka.backoff import KAFKA_ERRORS
 from hub.kafka.broker_features import (
     BrokerTooOld,
     broker_versions,
@@ -111,7 +112,7 @@ async def check_setup(settings: Callable[[], Settings] = Settings) -> list[Findi
         findings.append(Finding("brokers", False, f"not reached: {', '.join(survey.unreached)}"))
     try:
         found = await partition_counts(kafka)
-    except KafkaError as exc:
+    except KAFKA_ERRORS as exc:
         return [*findings, Finding("topics", False, f"cannot list them: {type(exc).__name__}")]
     return findings + topic_findings(topic_specs(ctx.names, ctx.registry, ctx.settings), found)
 

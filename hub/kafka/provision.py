@@ -143,25 +143,19 @@ async def provision(
     partner resources are deleted; with ``dry_run`` nothing changes on the cluster.
     """
     report = ProvisionReport()
-    client = admin.admin()
-    await client.start()
-    try:
-        existing_users = await describe_scram_users(client, passwords)
-        for name in sorted(passwords):
-            (report.users_updated if name in existing_users else report.users_created).append(name)
-        existing = await describe_acls(client)
-        report.acls_created = [b for b in wanted if b not in existing]
-        report.acls_present = len(wanted) - len(report.acls_created)
-        target = set(wanted)
-        report.stale = sorted(
-            b for b in existing if is_partner_resource(names, b) and b not in target
-        )
-        if dry_run:
-            return report
-        await upsert_scram_users(client, passwords)
-        await create_acls(client, report.acls_created)
-        if prune:
-            report.pruned = await delete_acls(client, report.stale)
+    client = admin.rdkafka_admin()
+    existing_users = await describe_scram_users(client, passwords)
+    for name in sorted(passwords):
+        (report.users_updated if name in existing_users else report.users_created).append(name)
+    existing = await describe_acls(client)
+    report.acls_created = [b for b in wanted if b not in existing]
+    report.acls_present = len(wanted) - len(report.acls_created)
+    target = set(wanted)
+    report.stale = sorted(b for b in existing if is_partner_resource(names, b) and b not in target)
+    if dry_run:
         return report
-    finally:
-        await client.close()
+    await upsert_scram_users(client, passwords)
+    await create_acls(client, report.acls_created)
+    if prune:
+        report.pruned = await delete_acls(client, report.stale)
+    return report

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from aiokafka.admin import NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from hub.kafka.connection import KafkaConnection
 from hub.settings import Settings
@@ -96,61 +100,64 @@ def topic_specs(
     return specs
 
 
+ADMIN_TIMEOUT_S = 30.0
+
+
+async def _results(futures: Iterable[Any]) -> list[Any]:
+    """Each admin future's result, or its KafkaException, in order."""
+    results = []
+    for future in futures:
+        try:
+            results.append(await asyncio.wait_for(asyncio.wrap_future(future), ADMIN_TIMEOUT_S))
+        except KafkaException as exc:
+            results.append(exc)
+    return results
+
+
+async def _metadata(admin: AdminClient) -> Any:
+    """The cluster's topics the user may see (librdkafka's metadata call blocks: a thread)."""
+    return await asyncio.to_thread(admin.list_topics, timeout=ADMIN_TIMEOUT_S)
+
+
 async def create_topics(
     kafka: KafkaConnection, specs: list[TopicSpec], replication_factor: int
 ) -> dict[str, bool]:
     """Create what is missing; returns topic name -> True when created now, False if it existed."""
-    admin = kafka.admin()
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [s for s in specs if s.name not in existing]
-        created: dict[str, bool] = {s.name: False for s in specs}
-        for spec in missing:
-            topic = NewTopic(
-                spec.name, spec.partitions, replication_factor, topic_configs=spec.config
-            )
-            try:
-                await admin.create_topics([topic])
-                created[spec.name] = True
-            except TopicAlreadyExistsError:
-                pass
+    admin = kafka.rdkafka_admin()
+    existing = set((await _metadata(admin)).topics)
+    missing = [s for s in specs if s.name not in existing]
+    created: dict[str, bool] = {s.name: False for s in specs}
+    if not missing:
         return created
-    finally:
-        await admin.close()
+    futures = admin.create_topics(
+        [NewTopic(s.name, s.partitions, replication_factor, config=s.config) for s in missing],
+        request_timeout=ADMIN_TIMEOUT_S,
+    )
+    for spec, result in zip(missing, await _results(futures[s.name] for s in missing), strict=True):
+        if not isinstance(result, KafkaException):
+            created[spec.name] = True
+        elif result.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            raise result
+    return created
 
 
 async def list_topics(kafka: KafkaConnection) -> list[str]:
-    admin = kafka.admin()
-    await admin.start()
-    try:
-        return sorted(await admin.list_topics())
-    finally:
-        await admin.close()
+    return sorted((await _metadata(kafka.rdkafka_admin())).topics)
 
 
 async def partition_counts(kafka: KafkaConnection) -> dict[str, int]:
     """Every topic on the cluster the user may see, and its partition count."""
-    admin = kafka.admin()
-    try:
-        await admin.start()
-        return {
-            t["topic"]: len(t["partitions"])
-            for t in await admin.describe_topics()
-            if t["error_code"] == 0
-        }
-    finally:
-        await admin.close()
+    topics = (await _metadata(kafka.rdkafka_admin())).topics
+    return {name: len(t.partitions) for name, t in topics.items() if t.error is None}
 
 
 async def delete_topics(kafka: KafkaConnection, topics: list[str]) -> None:
     """Delete those of ``topics`` that exist (a run's own topics, when it is done)."""
-    admin = kafka.admin()
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        doomed = [t for t in topics if t in existing]
-        if doomed:
-            await admin.delete_topics(doomed)
-    finally:
-        await admin.close()
+    admin = kafka.rdkafka_admin()
+    existing = set((await _metadata(admin)).topics)
+    doomed = [t for t in topics if t in existing]
+    if doomed:
+        futures = admin.delete_topics(doomed, request_timeout=ADMIN_TIMEOUT_S)
+        for result in await _results(futures[t] for t in doomed):
+            if isinstance(result, KafkaException):
+                raise result

@@ -4,37 +4,40 @@ Each batch is one Kafka transaction: the outputs and the consumed offsets commit
 not at all, and consumers downstream read committed data only. A crash mid-batch therefore
 neither loses nor duplicates a delivery: the batch is consumed again and produces the same
 records (stages derive ids from input offsets), and the aborted first attempt stays invisible.
+
+The clients are librdkafka's (confluent-kafka), as in its exactly-once example: the offsets
+go to the transaction with the consumer's group metadata (KIP-447), so an instance the group
+has thrown out (a stall past ``max.poll.interval.ms``) cannot commit a batch its successor
+owns. Their blocking calls run on one thread of the loop's own, the stage's ``handle`` on the
+event loop, so stages see no threads. A rebalance happens inside ``consume`` only, which is
+never called while a transaction is open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import queue
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from aiokafka import (
-    AIOKafkaConsumer,
-    AIOKafkaProducer,
-    ConsumerRebalanceListener,
-    ConsumerRecord,
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
     TopicPartition,
 )
-from aiokafka.errors import CorruptRecordException, KafkaError, ProducerFenced
 
 from hub.kafka.backoff import backoff_delay, pause, retry_kafka
-from hub.kafka.connection import KafkaConnection
-from hub.kafka.group_fencing import (
-    Membership,
-    OffsetsFenced,
-    fence_offset_commits,
-    membership_of,
-    read_stable_offsets,
-)
-from hub.kafka.group_watch import GroupWatch, listed_in_group
+from hub.kafka.connection import MAX_REQUEST_BYTES, KafkaConnection
+from hub.kafka.messages import in_record
 from hub.stages.records import (
     HEADER_DLQ_AT,
     HEADER_DLQ_DETAIL,
@@ -48,37 +51,72 @@ from observability.metrics import HubMetrics
 from schemas.codes import RejectReason
 
 log = get_logger(__name__)
+T = TypeVar("T")
 MAX_FENCED = 5
 MAX_BATCH = 500
+POLL_S = 0.2
 LINGER_MS = 2
 """How long a stage producer holds records for more of the same partition before sending."""
 BATCH_BYTES = 256 * 1024
-"""Producer record batch size (aiokafka's default is 16 KB). A transaction's records per
-partition then travel in one batch instead of one per dozen records, each waiting for the
-last to drain: it halves the client CPU per record (56 -> 27-37 µs for 1.4 KB records)."""
-WRITE_DEADLINE_S = 90.0
-"""A batch whose records are not all written by then is aborted and done again on a new
-producer (longer than the producer's own request timeouts: a safety net only). The commit
-itself has no deadline: once asked for, giving up on it could deliver a redone batch twice."""
-ABORT_DEADLINE_S = 10.0
+"""Producer record batch size: a transaction's records per partition travel in one batch."""
+SESSION_TIMEOUT_MS = 10_000
+MAX_POLL_INTERVAL_MS = 300_000
+"""A stage that has not come back to ``consume`` for this long leaves its group (librdkafka
+heartbeats on a thread of its own, so a stalled handler does not end the session)."""
+TRANSACTION_TIMEOUT_S = 30.0
+"""Per call of send_offsets / commit / abort. A commit that times out is asked for again,
+never given up: giving up on it could deliver a redone batch twice."""
+STUCK_S = TRANSACTION_TIMEOUT_S + 20
+"""A transactional call still not back by then is given up, with its producer and thread:
+librdkafka 2.16's ``send_offsets_to_transaction`` was seen waiting for good after a broker
+restart (``ketenhub chaos``), its own timeout notwithstanding. A new producer settles what
+the stuck one left open, and the batch is read again from what the broker has committed,
+so giving up even on a commit cannot deliver twice."""
 IDLE_GAP_S = 0.1
 """A stage that finished its last batch longer ago than this is idle: a lone record that comes
 to it is not held back by the linger (at a trickle nothing would share its transaction)."""
-NOT_A_MEMBER_PAUSE_S = 0.2
-"""How long a consumer the group threw out waits before it looks again (it is joining anew)."""
+FENCED = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FENCED})
+"""Another producer took this transactional id: a second instance with this instance id."""
 
 
-class ProducerBroken(KafkaError):  # type: ignore[misc]
-    """aiokafka 0.14's producer cannot go on: when its sender task dies on a connection error
-    (seen when the broker stops mid-transaction) the transaction manager is left in its fatal
-    state and the next transaction fails an internal assertion. A new producer takes over."""
+class ProducerLost(Exception):
+    """The producer cannot go on (a fatal error, an abort that did not go through, a call
+    that never came back): the outcome of its last transaction is the broker's to settle,
+    and a new producer takes over."""
+
+    def __init__(self, error: KafkaError | None, reason: str = "abort-failed") -> None:
+        super().__init__(error.name() if error else reason)
+        self.fenced = error is not None and error.code() in FENCED
 
 
-class CommitStalled(KafkaError):  # type: ignore[misc]
-    """A batch's records were neither written nor failed in time (or could not be aborted).
-    After a broker restart aiokafka 0.14 can wait for good inside ``send`` on a metadata
-    update that never comes (seen in partner clients under ``ketenhub chaos``). The batch is
-    aborted, the producer renewed and the batch done again."""
+class ClientThread:
+    """One daemon thread that runs the clients' blocking calls in order.
+
+    Not a ThreadPoolExecutor: its threads are joined at exit, and one stuck in librdkafka
+    would keep the hub from ever stopping.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
+                                       | None] = queue.SimpleQueue()  # fmt: skip
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        self._calls.put((future, function, args))
+        return future
+
+    def shutdown(self) -> None:
+        self._calls.put(None)
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            future, function, args = call
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(*args))
+                except BaseException as exc:
+                    future.set_exception(exc)
 
 
 class Stage(Protocol):
@@ -116,41 +154,6 @@ class PartitionAware(Protocol):
     def partitions_revoked(self, partitions: list[int]) -> None: ...
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Lets a rebalance wait for the open transaction, then tells the stage what it owns.
-
-    Bound to one consumer: a consumer replaced by ``_rejoin`` may still finish a join in
-    the background, and what it is told no longer concerns the stage.
-    """
-
-    def __init__(self, loop: StageLoop, consumer: AIOKafkaConsumer) -> None:
-        self.loop = loop
-        self.consumer = consumer
-
-    def _current(self) -> bool:
-        return self.consumer is self.loop.consumer
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        async with self.loop.batch_lock:
-            if not self._current():
-                return
-            self.loop.rebalances += 1
-            self.loop._assigned -= set(revoked)
-            if isinstance(self.loop.stage, PartitionAware):
-                self.loop.stage.partitions_revoked([tp.partition for tp in revoked])
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        # Under the batch lock: aiokafka may already fetch the new partitions while the
-        # stage reads their state back, and no batch may be handled before it has.
-        async with self.loop.batch_lock:
-            if not self._current():
-                return
-            self.loop.rebalances += 1
-            self.loop._assigned |= set(assigned)
-            if isinstance(self.loop.stage, PartitionAware):
-                await self.loop.stage.partitions_assigned([tp.partition for tp in assigned])
-
-
 @runtime_checkable
 class ReadsUnreadable(Protocol):
     """**Protocol:** a stage that answers a record the Kafka client could not parse.
@@ -176,265 +179,269 @@ class StageLoop:
         topics: tuple[str, ...] = (),
         pattern: str | None = None,
         linger_s: float = 0.0,
+        max_poll_interval_ms: int = MAX_POLL_INTERVAL_MS,
     ) -> None:
         self.stage = stage
         self.linger_s = linger_s
         self.group_id = group_id
         self.dlq_topic = dlq_topic
         self.metrics = metrics
-        self.topics = topics
-        self.pattern = pattern
-        self._new_consumer: Callable[[], AIOKafkaConsumer] = functools.partial(
-            kafka.consumer,
-            group_id=group_id,
-            client_id=f"{group_id}-consumer",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            metadata_max_age_ms=10_000,
-        )
-        self.consumer = self._new_consumer()
-        self.group_watch = GroupWatch(lambda: listed_in_group(kafka, group_id, self.consumer))
-        self._assigned: set[TopicPartition] = set()
-        """The partitions the last rebalance gave this instance."""
+        # librdkafka takes a subscription that starts with ^ as a regular expression.
+        self.subscription = [pattern if pattern.startswith("^") else f"^{pattern}"] if (
+            pattern
+        ) else list(topics)  # fmt: skip
+        self._consumer_config = kafka.rdkafka_config(**{
+            "group.id": group_id,
+            "client.id": f"{group_id}-consumer",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "enable.partition.eof": False,
+            "session.timeout.ms": SESSION_TIMEOUT_MS,
+            "max.poll.interval.ms": max_poll_interval_ms,
+            "topic.metadata.refresh.interval.ms": 10_000,
+        })  # fmt: skip
+        self._producer_config = kafka.rdkafka_config(**{
+            "client.id": f"{group_id}-producer",
+            "transactional.id": transactional_id,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": LINGER_MS,
+            "batch.size": BATCH_BYTES,
+            "message.max.bytes": MAX_REQUEST_BYTES,
+            "partitioner": "murmur2_random",  # Kafka's default: Java and aiokafka agree
+        })  # fmt: skip
+        self.consumer = Consumer(self._consumer_config)
+        self._new_producer: Callable[[], Producer] = lambda: Producer(self._producer_config)
+        self.producer = self._new_producer()
+        self._thread = ClientThread(f"kafka-{stage.name}")
+        """The one thread the clients' blocking calls (and so the rebalance callbacks) run on."""
+        self._abandoned: list[tuple[Producer, ClientThread]] = []
+        """Producers (and their thread) stuck in a call: kept, never destroyed (that blocks)."""
+        self._events: asyncio.AbstractEventLoop | None = None
         self.rebalances = 0
         """Counts rebalance callbacks: a batch fetched across one is not processed."""
-        self._membership: Membership | None = None
-        """The group membership the batch in hand was read under; its offsets commit only if
-        the group still has that member in that generation (see ``hub.kafka.group_fencing``)."""
-        producer = functools.partial(
-            kafka.producer,
-            client_id=f"{group_id}-producer",
-            transactional_id=transactional_id,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=LINGER_MS,
-            retry_backoff_ms=10,
-            max_batch_size=BATCH_BYTES,
-        )
-        self._new_producer: Callable[[], AIOKafkaProducer] = lambda: fence_offset_commits(
-            producer(), lambda: self._membership
-        )
-        self.producer = self._new_producer()
-        self.batch_lock = asyncio.Lock()
-        """Held while a batch is handled and committed, so a rebalance waits for it."""
-        self._in_flight: dict[TopicPartition, int] = {}
+        self._unrestored: set[int] = set()
+        """Partitions whose state the stage failed to read back: not processed until it has."""
+        self._in_flight: dict[tuple[str, int], int] = {}
+        """First offset per partition of the batch whose transaction is open."""
         self._last_batch_done = -IDLE_GAP_S
         """When the stage last finished a batch (``time.monotonic()``): linger and commit
         times, however long, do not make a busy stage look idle."""
-        self._recovering = False
-        """First offset per partition of the batch whose transaction is open."""
+
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` on the clients' thread: the event loop goes on meanwhile."""
+        return await asyncio.wrap_future(self._thread.submit(function, *args))
+
+    async def _call_txn(self, function: Callable[..., T], *args: Any) -> T:
+        """A transactional call, given up after ``STUCK_S`` (ProducerLost)."""
+        future = self._thread.submit(function, *args)
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), STUCK_S)
+        except TimeoutError:
+            future.add_done_callback(lambda f: f.exception())  # its outcome no longer matters
+            self._abandoned.append((self.producer, self._thread))
+            self._thread = ClientThread(f"kafka-{self.stage.name}")
+            log.error("producer-stuck", stage=self.stage.name, seconds=STUCK_S)
+            raise ProducerLost(None, "stuck") from None
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._events = asyncio.get_running_loop()
         try:
-            if not await self._start_with_retry(stop):
+            if not await retry_kafka(self._start, stop, stage=self.stage.name, what="start"):
                 return
-            self._subscribe()
             log.info("stage-started", stage=self.stage.name, group=self.group_id)
             failures = fenced = 0
             while not stop.is_set():
                 try:
                     await self._poll_once()
                     failures = fenced = 0
-                    assigned = bool(self.consumer.assignment())
-                    lost = await self.group_watch.lost(assigned, time.monotonic())
-                    if lost and not await self._rejoin(stop):
-                        return
-                except (ProducerFenced, CommitStalled, ProducerBroken, OffsetsFenced) as exc:
-                    # After a broker restart an open transaction can time out and fence its
-                    # producer; a fresh producer (new epoch) continues from the last commit.
+                except ProducerLost as exc:
+                    # A fatal producer error (say, its transaction timed out on the broker
+                    # during a restart): a new producer aborts or finishes what is open, and
+                    # the batch is read again from what the broker says is committed.
                     # Fenced again and again means a second instance with this instance id.
-                    # Offsets refused for a stale generation: aiokafka then forgets the
-                    # batch's partitions and "aborts" without telling the broker, whose open
-                    # transaction the next commit would commit; a new epoch aborts it. That
-                    # says nothing of a second instance, and the consumer is about to learn
-                    # that it left the group: no count, a short pause.
-                    refused = isinstance(exc, OffsetsFenced)
-                    fenced += not refused
+                    fenced += exc.fenced
                     self.metrics.transactions.labels(self.stage.name, "aborted").inc()
                     if fenced > MAX_FENCED:
                         log.error("fenced", stage=self.stage.name, attempts=fenced)
                         raise
                     log.warning("producer-renewing", stage=self.stage.name, attempt=fenced,
-                                error_type=type(exc).__name__)  # fmt: skip
-                    self._rewind()
+                                error_type=str(exc))  # fmt: skip
                     if not await self._renew_producer(stop):
                         return
-                    if refused and await pause(stop, NOT_A_MEMBER_PAUSE_S):
-                        return
-                except KafkaError as exc:
+                except KafkaException as exc:
                     failures += 1
                     delay = backoff_delay(failures)
                     self.metrics.transactions.labels(self.stage.name, "aborted").inc()
                     log.warning("batch-retry", stage=self.stage.name,
-                                error_type=type(exc).__name__, retry_in_s=delay)  # fmt: skip
+                                error_type=_name(exc), retry_in_s=delay)  # fmt: skip
                     self._rewind()
                     await pause(stop, delay)
         finally:
-            await self.consumer.stop()
-            await self.producer.stop()
+            with contextlib.suppress(Exception):
+                await self._call(self.consumer.close)
+            with contextlib.suppress(Exception):
+                await self._call(self.producer.flush, 10.0)
+            self._thread.shutdown()
             log.info("stage-stopped", stage=self.stage.name)
 
-    def _subscribe(self) -> None:
-        listener = _Rebalance(self, self.consumer)
-        if self.pattern:
-            self.consumer.subscribe(pattern=self.pattern, listener=listener)
-        else:
-            self.consumer.subscribe(topics=list(self.topics), listener=listener)
-
-    async def _rejoin(self, stop: asyncio.Event) -> bool:
-        """A new consumer for a stage whose consumer fell out of its group for good.
-
-        What it held may have gone to another instance meanwhile: the stage lets go of it
-        first, so a partition that comes back is restored afresh.
-        """
-        log.warning("consumer-left-group-rejoining", stage=self.stage.name, group=self.group_id)
-        if isinstance(self.stage, PartitionAware) and self._assigned:
-            self.stage.partitions_revoked(sorted(tp.partition for tp in self._assigned))
-        self._assigned = set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.consumer.stop(), 10)
-        self.consumer = self._new_consumer()
-        self.group_watch.reset()
-
-        async def start() -> bool:
-            await self._start_consumer()
-            return True
-
-        if not await retry_kafka(start, stop, stage=self.stage.name, what="rejoin"):
-            return False
-        self._subscribe()
+    async def _start(self) -> bool:
+        """A broker that is not up yet is waited for (by ``retry_kafka``), not a crash loop."""
+        await self._call(self.producer.init_transactions, TRANSACTION_TIMEOUT_S)
+        self.consumer.subscribe(
+            self.subscription, on_assign=self._on_assign, on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )  # fmt: skip
         return True
 
     async def _renew_producer(self, stop: asyncio.Event) -> bool:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.producer.stop(), 10)
-        self.producer = self._new_producer()
-        return bool(
-            await retry_kafka(self._start_producer, stop, stage=self.stage.name, what="renew")
-        )
-
-    async def _start_producer(self) -> bool:
-        await self.producer.start()
-        return True
-
-    async def _start_with_retry(self, stop: asyncio.Event) -> bool:
-        """A broker that is not up yet is waited for, with a clear line, not a crash loop.
-
-        True once both clients run; False when asked to stop first (a clean exit, no error).
-        """
-        producer_started = False
+        """A new producer (new epoch: the old one's open transaction is settled), then every
+        partition back to its committed offset, as the broker has it now."""
+        old, self.producer = self.producer, self._new_producer()
+        if all(old is not stuck for stuck, _ in self._abandoned):
+            with contextlib.suppress(Exception):
+                await self._call(old.purge)
+        del old
 
         async def start() -> bool:
-            nonlocal producer_started
-            if not producer_started:  # a started client must not be started twice
-                await self.producer.start()
-                producer_started = True
-            await self._start_consumer()
+            await self._call(self.producer.init_transactions, TRANSACTION_TIMEOUT_S)
+            await self._call(self._rewind_to_committed)
             return True
 
-        return bool(await retry_kafka(start, stop, stage=self.stage.name, what="start"))
+        return bool(await retry_kafka(start, stop, stage=self.stage.name, what="renew"))
 
-    async def _start_consumer(self) -> None:
-        await self.consumer.start()
-        read_stable_offsets(self.consumer)
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Rebalance callback (clients' thread): the stage reads back what it now owns."""
+        self.rebalances += 1
+        owned = sorted({tp.partition for tp in partitions})
+        if isinstance(self.stage, PartitionAware) and owned:
+            self._on_events(self._assigned(owned))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.rebalances += 1
+        self._in_flight = {}
+        if isinstance(self.stage, PartitionAware) and partitions:
+            self._on_events(self._revoked(sorted({tp.partition for tp in partitions})))
+
+    def _on_events(self, work: Any) -> None:
+        """Run a coroutine on the event loop and wait for it (called on the clients' thread,
+        while the event loop awaits that thread: no deadlock, and stages see one thread)."""
+        assert self._events is not None
+        asyncio.run_coroutine_threadsafe(work, self._events).result()
+
+    async def _assigned(self, partitions: list[int]) -> None:
+        assert isinstance(self.stage, PartitionAware)
+        self._unrestored = set(partitions)
+        await self._restore()
+
+    async def _revoked(self, partitions: list[int]) -> None:
+        assert isinstance(self.stage, PartitionAware)
+        self._unrestored -= set(partitions)
+        self.stage.partitions_revoked(partitions)
+
+    async def _restore(self) -> bool:
+        """Let the stage read back the partitions it gained; True once it has. A failure
+        (the broker away) keeps their records from being handled until a later try works."""
+        assert isinstance(self.stage, PartitionAware)
+        try:
+            await self.stage.partitions_assigned(sorted(self._unrestored))
+        except Exception as exc:
+            log.warning("partition-restore-failed", stage=self.stage.name,
+                        error_type=type(exc).__name__)  # fmt: skip
+            return False
+        self._unrestored = set()
+        return True
 
     async def _poll_once(self) -> None:
-        if self._recovering:  # a recovery that a Kafka error broke off starts over
-            await self._recover_unreadable()
+        batch = await self._gather_batch()
+        if self._unrestored and not await self._restore():
+            await asyncio.sleep(backoff_delay(1))
+        if batch is None:
             return
-        rebalances = self.rebalances
-        try:
-            batch = await self._gather_batch()
-        except UNREADABLE as exc:
-            log.warning("unreadable-record", stage=self.stage.name, error_type=type(exc).__name__)
-            self._recovering = True
-            await self._recover_unreadable()
+        messages, metadata, rebalances = batch
+        if self.rebalances != rebalances or self._unrestored:
+            # The batch may straddle two assignments (or its state is not read back): read
+            # it again, from its first record in every partition still ours (a partition
+            # given away is read by its new owner from the last commit).
+            log.info("batch-dropped-after-rebalance", stage=self.stage.name)
+            self._in_flight = _first_offsets(messages)
+            self._rewind()
             return
-        if batch:
-            async with self.batch_lock:
-                if self.rebalances != rebalances:
-                    # The batch may straddle two assignments: read it again, from its first
-                    # record in every partition still ours (a partition given away is read
-                    # by its new owner from the last commit).
-                    log.info("batch-dropped-after-rebalance", stage=self.stage.name)
-                    self._in_flight = {tp: rs[0].offset for tp, rs in batch.items() if rs}
-                    self._rewind()
-                    return
-                await self._process(batch)
-                self._last_batch_done = time.monotonic()
+        await self._process(messages, metadata)
+        self._last_batch_done = time.monotonic()
 
-    async def _gather_batch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
-        """Records for one transaction: what is there, and what arrives within ``linger_s``.
+    async def _consume(self, timeout_s: float, limit: int) -> list[Message]:
+        messages = await self._call(self.consumer.consume, limit, timeout_s)
+        good = []
+        for message in messages:
+            error = message.error()
+            if error is None:
+                good.append(message)
+            elif error.fatal():
+                raise KafkaException(error)
+            else:  # the broker away, a poll interval exceeded: librdkafka recovers by itself
+                log.info("consumer-notice", stage=self.stage.name, error_type=error.name())
+        return good
+
+    async def _gather_batch(self) -> tuple[list[Message], Any, int] | None:
+        """Records for one transaction (what is there, and what arrives within ``linger_s``),
+        the group metadata they were read under, and the rebalance count when they came.
 
         A transaction costs the same few broker round trips for one record as for hundreds;
         a steady stream would otherwise pay them for every one or two messages. A lone record
-        on an idle stage goes at once: lingering would only add to its latency.
+        on an idle stage goes at once: lingering would only add to its latency. The metadata
+        is taken when the first records come, not at commit: a consumer the group throws out
+        meanwhile forgets its generation, and offsets sent without one are not fenced.
         """
-        batch: dict[
-            TopicPartition, list[ConsumerRecord[bytes, bytes]]
-        ] = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
-        count = sum(len(records) for records in batch.values())
-        if not count:
-            return batch
+        batch = await self._consume(POLL_S, MAX_BATCH)
+        if not batch:
+            return None
+        metadata, rebalances = self._group_metadata(), self.rebalances
         now = time.monotonic()
-        if self.linger_s <= 0 or (count == 1 and now - self._last_batch_done > IDLE_GAP_S):
-            return batch
+        if self.linger_s <= 0 or (len(batch) == 1 and now - self._last_batch_done > IDLE_GAP_S):
+            return batch, metadata, rebalances
         deadline = now + self.linger_s
-        while count < MAX_BATCH and (left := deadline - time.monotonic()) > 0:
-            more: dict[
-                TopicPartition, list[ConsumerRecord[bytes, bytes]]
-            ] = await self.consumer.getmany(
-                timeout_ms=max(1, round(left * 1000)), max_records=MAX_BATCH - count
-            )
-            for tp, records in more.items():
-                batch.setdefault(tp, []).extend(records)
-                count += len(records)
-        return batch
+        while len(batch) < MAX_BATCH and (left := deadline - time.monotonic()) > 0:
+            batch += await self._consume(left, MAX_BATCH - len(batch))
+        return batch, metadata, rebalances
 
-    async def _process(
-        self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-    ) -> None:
+    def _group_metadata(self) -> Any:
+        """Group, member and generation the batch in hand is read under; the broker takes
+        its offsets only if the group still has that member in that generation."""
+        return self.consumer.consumer_group_metadata()
+
+    async def _process(self, messages: list[Message], metadata: Any) -> None:
         # A rebalance may have taken a partition since its records were fetched (the linger
         # widens that window): its new owner reads them from the last commit, not us.
-        owned = self.consumer.assignment()
-        batch = {tp: records for tp, records in batch.items() if records and tp in owned}
-        if not batch:
+        owned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        messages = [m for m in messages if (m.topic(), m.partition()) in owned]
+        if not messages:
             return
-        self._in_flight = {tp: records[0].offset for tp, records in batch.items()}
-        if not self._read_as_member():
-            self._rewind()
-            await asyncio.sleep(NOT_A_MEMBER_PAUSE_S)
-            return
-        outputs = [
-            out for records in batch.values() for r in records for out in self._handle_safely(r)
+        self._in_flight = _first_offsets(messages)
+        ends: dict[tuple[str, int], int] = {}
+        outputs: list[OutRecord] = []
+        for message in messages:
+            record, readable = in_record(message)
+            ends[(record.topic, record.partition)] = record.offset + 1
+            outputs += self._handle_safely(record) if readable else self._unreadable(record)
+        offsets = [
+            TopicPartition(topic, partition, end) for (topic, partition), end in ends.items()
         ]
-        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
-        await self._commit(outputs, offsets, sum(len(records) for records in batch.values()))
-
-    def _read_as_member(self) -> bool:
-        """Note the group membership the batch in hand is read under; False when there is
-        none: the group threw this consumer out (it stalled past its session timeout) and it
-        has not joined again, so its partitions may be another instance's by now."""
-        self._membership = membership_of(self.consumer)
-        if self._membership is None:
-            log.info("batch-dropped-not-a-member", stage=self.stage.name)
-            return False
-        return True
+        await self._commit(outputs, offsets, metadata, len(messages))
 
     async def _commit(
-        self, outputs: list[OutRecord], offsets: dict[TopicPartition, int], count: int
+        self, outputs: list[OutRecord], offsets: list[TopicPartition], metadata: Any, count: int
     ) -> None:
         """Write ``outputs`` and commit ``offsets`` in one transaction, or neither."""
         started = time.perf_counter()
         self.metrics.in_progress.labels(self.stage.name).set(count)
         try:
-            await self._transact(outputs, offsets)
-        except BaseException as exc:
+            await self._transact(outputs, offsets, metadata)
+        except BaseException:
             if isinstance(self.stage, BatchAware):
                 self.stage.batch_aborted()
-            if isinstance(exc, AssertionError):
-                raise ProducerBroken("the producer refused a new transaction") from None
             raise
         self._in_flight = {}
         if isinstance(self.stage, BatchAware):
@@ -445,67 +452,61 @@ class StageLoop:
             if out.topic == self.dlq_topic:
                 self.metrics.dead_lettered(self.stage.name, _dlq_reason(out))
 
-    async def _transact(self, outputs: list[OutRecord], offsets: dict[TopicPartition, int]) -> None:
-        await self.producer.begin_transaction()
-        sent: list[asyncio.Future[Any]] = []
+    async def _transact(
+        self, outputs: list[OutRecord], offsets: list[TopicPartition], metadata: Any
+    ) -> None:
+        """One transaction. KafkaException: aborted, nothing of it will commit (the caller
+        reads the batch again); ProducerLost: the outcome is the broker's (a new producer)."""
         try:
-            await asyncio.wait_for(self._write(outputs, offsets, sent), WRITE_DEADLINE_S)
-        except BaseException as exc:
-            for future in sent:  # their outcome no longer matters; asyncio need not warn
-                future.add_done_callback(_retrieved)
+            self.producer.begin_transaction()
+            for out in outputs:
+                await self._produce(out)
+            # Offsets refused for a past generation or a member the group no longer has
+            # fail here: the batch is another instance's by now.
+            await self._call_txn(
+                self.producer.send_offsets_to_transaction, offsets, metadata, TRANSACTION_TIMEOUT_S
+            )
+            await self._call_txn(self._commit_transaction)
+        except KafkaException as exc:
+            error = _error(exc)
+            if error is not None and error.fatal():
+                raise ProducerLost(error) from None
+            # Abortable (offsets refused, a record failed) or refused before it was sent
+            # (a record too large): abort, and the caller reads the batch again.
             await self._abort()
-            if isinstance(exc, TimeoutError):
-                raise CommitStalled(f"batch not written within {WRITE_DEADLINE_S:.0f} s") from None
             raise
-        await self.producer.commit_transaction()
+
+    async def _produce(self, out: OutRecord) -> None:
+        headers: list[tuple[str, str | bytes | None]] = list(out.headers)
+        while True:
+            try:
+                self.producer.produce(
+                    out.topic, value=out.value, key=out.key, headers=headers,
+                    timestamp=out.timestamp_ms or 0,
+                )  # fmt: skip
+                return
+            except BufferError:  # the local queue is full: let it drain a moment
+                await self._call(self.producer.poll, 0.1)
+
+    def _commit_transaction(self) -> None:
+        """Commit, asking again while the answer is a retriable error (clients' thread)."""
+        while True:
+            try:
+                self.producer.commit_transaction(TRANSACTION_TIMEOUT_S)
+                return
+            except KafkaException as exc:
+                error = _error(exc)
+                if error is None or not error.retriable():
+                    raise
 
     async def _abort(self) -> None:
         """Abort the open transaction; a producer that cannot even do that is given up."""
-        manager = getattr(self.producer, "_txn_manager", None)
-        if manager is not None and manager.is_fatal_error():
-            return  # nothing to abort with: the caller's error leads to a new producer
         try:
-            await asyncio.wait_for(self.producer.abort_transaction(), ABORT_DEADLINE_S)
-        except Exception:
-            raise CommitStalled("the producer could not abort the batch") from None
+            await self._call_txn(self.producer.abort_transaction, TRANSACTION_TIMEOUT_S)
+        except KafkaException as exc:
+            raise ProducerLost(_error(exc)) from None
 
-    async def _write(
-        self,
-        outputs: list[OutRecord],
-        offsets: dict[TopicPartition, int],
-        sent: list[asyncio.Future[Any]],
-    ) -> None:
-        for out in outputs:
-            sent.append(
-                await self.producer.send(
-                    out.topic,
-                    value=out.value,
-                    key=out.key,
-                    headers=out.headers,
-                    timestamp_ms=out.timestamp_ms,
-                )
-            )
-        # The offsets travel while the records are written (one round trip less per batch);
-        # like the records they count only if the transaction commits.
-        sent.append(
-            asyncio.ensure_future(self.producer.send_offsets_to_transaction(offsets, self.group_id))
-        )
-        # aiokafka commits a transaction even when one of its records failed (say, too large
-        # for its topic): nothing may commit before every output is written.
-        for result in await asyncio.gather(*sent, return_exceptions=True):
-            if isinstance(result, BaseException):
-                raise result
-
-    def _handle_safely(self, record: ConsumerRecord[bytes, bytes]) -> list[OutRecord]:
-        incoming = InRecord(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            value=record.value,
-            key=record.key,
-            headers=list(record.headers or ()),
-            timestamp_ms=record.timestamp,
-        )
+    def _handle_safely(self, incoming: InRecord) -> list[OutRecord]:
         try:
             return self.stage.handle(incoming)
         except Exception as exc:  # a bug in one message's handling must not stop the stream
@@ -514,6 +515,14 @@ class StageLoop:
             self.metrics.rejects.labels(self.stage.name, RejectReason.INTERNAL_ERROR.value).inc()
             detail = f"{self.stage.name} failed: {type(exc).__name__}"
             return [self._dead_letter(incoming, RejectReason.INTERNAL_ERROR, detail)]
+
+    def _unreadable(self, record: InRecord) -> list[OutRecord]:
+        """A record whose headers cannot be read (see ``hub.kafka.messages``)."""
+        log.warning("unreadable-record", stage=self.stage.name, source=_source(record))
+        if isinstance(self.stage, ReadsUnreadable):
+            return self.stage.unreadable(record)
+        self.metrics.rejects.labels(self.stage.name, RejectReason.MALFORMED.value).inc()
+        return [self._dead_letter(record, RejectReason.MALFORMED, UNREADABLE_DETAIL)]
 
     def _dead_letter(self, incoming: InRecord, reason: RejectReason, detail: str) -> OutRecord:
         return OutRecord(
@@ -530,123 +539,58 @@ class StageLoop:
         )
 
     def _rewind(self) -> None:
-        """After an aborted batch, read it again from its first offsets.
-
-        A local seek, not ``seek_to_committed``: that needs the broker (often away right
-        then) and does nothing for a partition without a committed offset yet, and either
-        way the consumer would read on after the aborted records and a later commit would
-        skip them for good.
-        """
-        assigned = self.consumer.assignment()
-        for tp, offset in self._in_flight.items():
-            if tp in assigned:  # a partition lost in a rebalance restarts at its commit
-                self.consumer.seek(tp, offset)
+        """After an aborted batch, read it again from its first offsets (a local seek: the
+        broker is often away right then, and nothing of the batch committed)."""
+        assigned = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        for (topic, partition), offset in self._in_flight.items():
+            if (topic, partition) in assigned:  # a partition lost meanwhile: its new owner
+                with contextlib.suppress(KafkaException):  # not fetching yet: starts there
+                    self.consumer.seek(TopicPartition(topic, partition, offset))
         self._in_flight = {}
 
-    async def _recover_unreadable(self) -> None:
-        """Dead-letter a record the Kafka client cannot even parse, and read on after it.
+    def _rewind_to_committed(self) -> None:
+        """Every assigned partition back to its committed offset (clients' thread)."""
+        self._in_flight = {}
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return
+        for tp in self.consumer.committed(assigned, TRANSACTION_TIMEOUT_S):
+            offset = tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
+            with contextlib.suppress(KafkaException):
+                self.consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
 
-        A partner can publish a record whose header name is not UTF-8: the broker accepts
-        it, but every fetch of it raises, so without this the stage would stop for good (and
-        again after each restart). aiokafka also drops what it had drained from other
-        partitions in the failed call, so all partitions go back to their committed offsets
-        and are then read one at a time up to their current end, which finds the record.
-        aiokafka parses a record batch from its start, so records after the bad one in the
-        same batch (same producer, same moment) are unreadable too: each gets its own DLQ
-        record and nack, nothing is skipped silently.
-        """
-        rebalances = self.rebalances
-        partitions = sorted(self.consumer.assignment())
-        try:
-            for tp in partitions:
-                committed = await self.consumer.committed(tp)
-                if committed is None:
-                    await self.consumer.seek_to_beginning(tp)
-                else:
-                    self.consumer.seek(tp, committed)
-            for tp in partitions:
-                end = (await self.consumer.end_offsets([tp]))[tp]
-                while (start := await self.consumer.position(tp)) < end:
-                    try:
-                        batch = await self.consumer.getmany(
-                            tp, timeout_ms=1000, max_records=MAX_BATCH
-                        )
-                    except UNREADABLE:
-                        if await self._skip_unreadable(tp, start, rebalances):
-                            continue
-                        break  # nothing read this time: the main loop comes back to it
-                    if not batch:
-                        break
-                    await self._in_recovery(rebalances, functools.partial(self._process, batch))
-        except _Rebalanced:
-            log.info("recovery-restarted-after-rebalance", stage=self.stage.name)
-            return  # still recovering: the next poll starts over from the commits
-        self._recovering = False
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Records not yet processed per assigned partition (for the observer's gauge)."""
+        return await self._call(self._lag)
 
-    async def _in_recovery(self, rebalances: int, work: Callable[[], Awaitable[None]]) -> None:
-        """``work`` under the batch lock, as the main loop handles a batch, unless a rebalance
-        came since the recovery began (the partitions may not be ours, or not restored)."""
-        async with self.batch_lock:
-            if self.rebalances != rebalances:
-                raise _Rebalanced
-            await work()
-
-    async def _skip_unreadable(self, tp: TopicPartition, start: int, rebalances: int) -> bool:
-        """Read ``tp`` one record at a time from ``start``: process what reads, dead-letter
-        the first record that does not (if it fails again: a CRC error may not).
-
-        True when it got anywhere (processed or dead-lettered a record).
-        """
-        self.consumer.seek(tp, start)
-        good: list[ConsumerRecord[bytes, bytes]] = []
-        bad: int | None = None
-        while len(good) < MAX_BATCH:
-            try:
-                batch = await self.consumer.getmany(tp, timeout_ms=1000, max_records=1)
-            except UNREADABLE:
-                bad = _failed_offset(self.consumer, tp)
-                if bad is None:
-                    bad = await self.consumer.position(tp)
-                break
-            if not batch:
-                break
-            good.extend(batch[tp])
-        if good:
-            await self._in_recovery(rebalances, functools.partial(self._process, {tp: good}))
-        if bad is None:
-            return bool(good)
-        if not self._read_as_member():
-            return False  # the main loop comes back to it once the consumer has joined again
-        record = InRecord(topic=tp.topic, partition=tp.partition, offset=bad, value=None)
-        self._in_flight = {tp: bad}
-        if isinstance(self.stage, ReadsUnreadable):
-            outputs = self.stage.unreadable(record)
-        else:
-            outputs = [self._dead_letter(record, RejectReason.MALFORMED, UNREADABLE_DETAIL)]
-            self.metrics.rejects.labels(self.stage.name, RejectReason.MALFORMED.value).inc()
-        log.warning("unreadable-record-skipped", stage=self.stage.name, source=_source(record))
-        await self._in_recovery(
-            rebalances, functools.partial(self._commit, outputs, {tp: bad + 1}, 1)
-        )
-        self.consumer.seek(tp, bad + 1)
-        return True
+    def _lag(self) -> dict[tuple[str, int], int]:
+        lags: dict[tuple[str, int], int] = {}
+        for tp in self.consumer.position(self.consumer.assignment()):
+            if tp.offset < 0:
+                continue  # not fetching yet
+            _, high = self.consumer.get_watermark_offsets(tp, 1.0, True)
+            lags[(tp.topic, tp.partition)] = max(0, high - tp.offset)
+        return lags
 
 
-class _Rebalanced(Exception):
-    """A rebalance came while a stage recovered from an unreadable record."""
+UNREADABLE_DETAIL = "the Kafka record could not be read: a header name is not valid UTF-8"
 
 
-UNREADABLE = (UnicodeDecodeError, CorruptRecordException)
-"""What aiokafka raises for a record it cannot parse (not a broker error: no retry helps)."""
-UNREADABLE_DETAIL = (
-    "the Kafka record could not be read: it, or one before it in its record batch, has a "
-    "header name that is not valid UTF-8"
-)
+def _first_offsets(messages: Sequence[Message]) -> dict[tuple[str, int], int]:
+    first: dict[tuple[str, int], int] = {}
+    for message in messages:
+        first.setdefault((message.topic() or "", message.partition() or 0), message.offset() or 0)
+    return first
 
 
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
+def _error(exc: KafkaException) -> KafkaError | None:
+    error = exc.args[0] if exc.args else None
+    return error if isinstance(error, KafkaError) else None
+
+
+def _name(exc: KafkaException) -> str:
+    error = _error(exc)
+    return error.name() if error else type(exc).__name__
 
 
 def _dlq_reason(out: OutRecord) -> str:
@@ -660,11 +604,3 @@ def _dlq_reason(out: OutRecord) -> str:
 
 def _source(record: InRecord) -> str:
     return f"{record.topic}:{record.partition}:{record.offset}"
-
-
-def _failed_offset(consumer: Any, tp: TopicPartition) -> int | None:
-    """Offset of the record aiokafka 0.14 failed to parse in ``tp``, if it still knows it."""
-    result = getattr(consumer, "_fetcher", None)
-    result = getattr(result, "_records", {}).get(tp)
-    offset = getattr(getattr(result, "_partition_records", None), "next_fetch_offset", None)
-    return offset if isinstance(offset, int) else None

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
-from hub.kafka.backoff import pause
+from hub.kafka.backoff import KAFKA_ERRORS, pause
 from hub.kafka.connection import KafkaConnection, assign_all
 from hub.stages.loop import StageLoop
 from observability.logging import get_logger
@@ -47,7 +46,7 @@ class Observer:
                     await self.sample_lag()
                     dlq = dlq or await self._open_dlq()
                     await self.count_dlq(dlq)
-                except (KafkaError, LookupError, TimeoutError) as exc:
+                except (*KAFKA_ERRORS, LookupError, TimeoutError) as exc:
                     log.warning("observe-failed", error_type=type(exc).__name__)
                 if await pause(stop, self.interval_s):
                     break
@@ -70,21 +69,13 @@ class Observer:
     async def sample_lag(self) -> None:
         for loop in self.loops:
             stage = loop.stage.name
-            assigned = set(loop.consumer.assignment())
+            lags = await asyncio.wait_for(loop.lag(), TIMEOUT_S)
+            assigned = {TopicPartition(topic, partition) for topic, partition in lags}
             for gone in self._reported.get(stage, set()) - assigned:
                 self._forget(stage, gone)
-            self._reported[stage] = set()
-            if not assigned:
-                continue
-            ends = await asyncio.wait_for(loop.consumer.end_offsets(list(assigned)), TIMEOUT_S)
-            for tp, end in ends.items():
-                try:
-                    position = await asyncio.wait_for(loop.consumer.position(tp), 1.0)
-                except (TimeoutError, KafkaError, AssertionError):
-                    continue  # not fetching yet, or revoked meanwhile: next round
-                lag = self.metrics.consumer_lag.labels(stage, tp.topic, str(tp.partition))
-                lag.set(max(0, end - position))
-                self._reported[stage].add(tp)
+            self._reported[stage] = assigned
+            for (topic, partition), lag in lags.items():
+                self.metrics.consumer_lag.labels(stage, topic, str(partition)).set(lag)
 
     async def count_dlq(self, consumer: AIOKafkaConsumer) -> None:
         """Count the records that reached the DLQ since the last round (all, the first time)."""

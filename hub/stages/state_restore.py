@@ -48,7 +48,7 @@ async def read_changelog(
     The end is the last record written, committed or not, so a transaction still open on
     the changelog (the last batch of the partition's previous owner) is waited for, for a
     while: the state it commits counts, as the offsets it commits will
-    (``hub.kafka.group_fencing``).
+    (the loop reads them stable: ``hub.stages.loop``).
     """
     async with committed_reader(kafka) as consumer:
         partitions = await assign_all(consumer, [topic])

@@ -249,7 +249,7 @@ async def _run_scenario(
     )  # fmt: skip
 
 
-RECOVERY_EVENTS = ("producer-renewing", "consumer-left-group-rejoining", "batch-retry")
+RECOVERY_EVENTS = ("producer-renewing", "batch-retry", "batch-dropped-after-rebalance")
 
 
 def _recoveries(*logs: Path) -> dict[str, int]:

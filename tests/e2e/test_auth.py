@@ -336,18 +336,14 @@ async def test_prune_removes_the_acls_of_a_partner_that_left(auth_cluster: AuthC
         user("huisarts-left"), ResourceType.TOPIC,
         auth_cluster.names.partner_out("huisarts-left"), PatternType.LITERAL, Operation.WRITE,
     )  # fmt: skip
-    admin = auth_cluster.login(ADMIN_USER).admin()
-    await admin.start()
-    try:
-        await create_acls(admin, [gone])
-        listed = auth_cluster.cli("partners", "provision")
-        assert "1 ACLs on partner topics not in the registry" in listed.stdout, listed.stdout
-        assert gone in await describe_acls(admin, principal=gone.principal)
-        pruned = auth_cluster.cli("partners", "provision", "--prune")
-        assert "1 ACLs on partner topics removed" in pruned.stdout, pruned.stdout
-        assert await describe_acls(admin, principal=gone.principal) == set()
-    finally:
-        await admin.close()
+    admin = auth_cluster.login(ADMIN_USER).rdkafka_admin()
+    await create_acls(admin, [gone])
+    listed = auth_cluster.cli("partners", "provision")
+    assert "1 ACLs on partner topics not in the registry" in listed.stdout, listed.stdout
+    assert gone in await describe_acls(admin, principal=gone.principal)
+    pruned = auth_cluster.cli("partners", "provision", "--prune")
+    assert "1 ACLs on partner topics removed" in pruned.stdout, pruned.stdout
+    assert await describe_acls(admin, principal=gone.principal) == set()
 
 
 def test_no_password_is_printed_or_logged(auth_cluster: AuthCluster) -> None:

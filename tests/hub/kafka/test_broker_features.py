@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from hub.kafka import broker_features, group_fencing
+from hub.kafka import broker_features
 from hub.kafka.broker_features import (
     NEEDS,
     BrokerTooOld,
@@ -26,8 +26,7 @@ KAFKA_4_1 = {28: (0, 5), 9: (0, 10)}
 KAFKA_2_4 = {28: (0, 2), 9: (0, 6)}
 
 
-def test_the_needs_are_the_requests_the_hub_builds() -> None:
-    assert [(r.API_KEY, r.API_VERSION) for r in group_fencing.REQUESTS] == [(28, 3), (9, 7)]
+def test_the_needs_are_the_kip_447_requests() -> None:
     assert [(n.api_key, n.version) for n in NEEDS] == [(28, 3), (9, 7)]
     assert [n.name for n in NEEDS] == ["TxnOffsetCommitRequestV3", "OffsetFetchRequestV7"]
 
