@@ -125,8 +125,7 @@ class IngestStage:
         now = datetime.now(UTC)
         error = AdapterError(
             RejectReason.MALFORMED,
-            "the Kafka record could not be read: it, or one before it in its record batch, "
-            "has a header name that is not valid UTF-8",
+            "the Kafka record could not be read: it has a header name that is not valid UTF-8",
         )
         partner_id = self.ctx.names.partner_of_out_topic(topic) or "?"
         partner = self.ctx.registry.get(partner_id)
