@@ -202,6 +202,8 @@ async def _run_scenario(
     run = names.prefix.removeprefix("chaos")
     env = {**os.environ, "KETENHUB_BOOTSTRAP": kafka.bootstrap,
            "KETENHUB_TOPIC_PREFIX": names.prefix}  # fmt: skip
+    if broker is not None:  # the hubs belong to the broker chaos restarts, not to a checkout's
+        env["KETENHUB_HOME"] = str(broker.run_dir.parent)  # (whose may run beside it)
     hub_a = _Hub(env, workdir / f"{scenario}-a.log", f"chaos-{run}-a")
     hub_b = _Hub(env, workdir / f"{scenario}-b.log", f"chaos-{run}-b")
     referrals = _referrals(registry, messages, run)
