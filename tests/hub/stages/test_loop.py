@@ -121,6 +121,11 @@ class FakeConsumer:
             time.sleep(min(timeout, 0.002))
         return out
 
+    def poll(self, timeout: float) -> FakeMessage | None:
+        """One record (librdkafka's poll: back as soon as there is one)."""
+        got = self.consume(1, timeout)
+        return got[0] if got else None
+
     def assignment(self) -> list[TP]:
         return self._partitions() if self.assigned else []
 
@@ -482,7 +487,7 @@ async def test_records_arriving_within_the_linger_share_one_transaction(
     loop.linger_s = linger_s
 
     def third_record_lands(call: int) -> None:
-        if call == 2:  # just after the first two were fetched
+        if call == 3:  # just after the first two were fetched (a poll, then a consume)
             consumer.logs[P0].append(_record(P0, 2, b"m2"))
 
     consumer.on_consume = third_record_lands
@@ -508,7 +513,7 @@ async def test_a_batch_fetched_across_a_rebalance_is_read_again_not_written_twic
     loop.linger_s = 0.2
 
     def rebalance_while_lingering(call: int) -> None:
-        if call == 2:
+        if call == 3:  # the linger's first fetch (the batch took a poll and a consume)
             consumer.rebalance()
 
     consumer.on_consume = rebalance_while_lingering
