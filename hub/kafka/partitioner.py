@@ -43,6 +43,17 @@ def murmur2(data: bytes) -> int:
     return h
 
 
+def key_hash(key: bytes) -> int:
+    """What Kafka's default partitioner takes a key's partition from: its murmur2, positive."""
+    return murmur2(key) & 0x7FFFFFFF
+
+
+def partition_of(key: str | bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives this key (and librdkafka's
+    ``murmur2_random``, which the stage producers use)."""
+    return key_hash(key.encode() if isinstance(key, str) else key) % partitions
+
+
 class KeyPartitioner:
     """A drop-in ``partitioner`` for aiokafka producers; one per producer (it holds a cache)."""
 
@@ -59,5 +70,5 @@ class KeyPartitioner:
         if hashed is None:
             if len(self._hashes) >= self._cache_size:
                 self._hashes.clear()
-            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+            hashed = self._hashes[key] = key_hash(key)
         return all_partitions[hashed % len(all_partitions)]

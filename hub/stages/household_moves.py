@@ -24,8 +24,8 @@ from datetime import datetime
 import orjson
 
 from hub.context import HubContext
+from hub.kafka.partitioner import partition_of
 from hub.stages.records import InRecord, OutRecord
-from hub.stages.rekey import partition_of
 from routing.decide import Decision, decide
 from routing.directory import Directory
 from routing.households import absorb, split

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hub.kafka.partitioner import murmur2
+from hub.kafka.partitioner import partition_of
 from hub.stages.pseudonyms import Pseudonymiser, version_of
 
 MAX_ATTEMPTS_PER_PARTITION = 64
@@ -64,11 +64,6 @@ def known_as(
 def stale(household: str, current: Pseudonymiser) -> bool:
     """Is this household still named under an older key than the current one?"""
     return version_of(household) < current.version
-
-
-def partition_of(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives this key (``hub.kafka.partitioner``)."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 def successor(current: Pseudonymiser, household: str, partitions: int) -> str:

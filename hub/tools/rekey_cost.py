@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from hub.context import HubContext
+from hub.kafka.partitioner import partition_of
 from hub.stages.ingest import IngestStage
 from hub.stages.pseudonyms import Pseudonymiser
 from hub.stages.records import InRecord, OutRecord
-from hub.stages.rekey import partition_of
 from hub.stages.route import RouteStage
 from hub.tools.bench_inprocess import bench_context
 from observability.metrics import HubMetrics

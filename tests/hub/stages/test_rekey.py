@@ -10,10 +10,11 @@ from dataclasses import replace
 from typing import Any
 
 from hub.context import HubContext
+from hub.kafka.partitioner import partition_of
 from hub.stages.ingest import IngestStage
 from hub.stages.pseudonyms import Pseudonymiser, version_of
 from hub.stages.records import InRecord, OutRecord
-from hub.stages.rekey import known_as, partition_of, successor
+from hub.stages.rekey import known_as, successor
 from observability.metrics import HubMetrics
 from schemas.audit import AuditAction
 from tests.hub.stages.test_household_moves import ANNA, BRAM, Hub, native
