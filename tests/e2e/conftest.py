@@ -98,9 +98,13 @@ class HubEnv:
             )  # fmt: skip
 
 
-@pytest.fixture
-def hub_env(bootstrap: str, tmp_path: Path) -> HubEnv:
-    prefix = "t" + uuid.uuid4().hex[:10]
-    env = HubEnv(bootstrap, prefix, tmp_path / "home", free_port())
+def new_hub_env(bootstrap: str, home: Path, tag: str) -> HubEnv:
+    """A hub environment with a fresh topic prefix (``tag`` + random) and its topics made."""
+    env = HubEnv(bootstrap, tag + uuid.uuid4().hex[:10], home, free_port())
     env.cli("topics", "create")
     return env
+
+
+@pytest.fixture
+def hub_env(bootstrap: str, tmp_path: Path) -> HubEnv:
+    return new_hub_env(bootstrap, tmp_path / "home", "t")

@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from hub.kafka.local import free_port
-from tests.e2e.conftest import HubEnv
+from tests.e2e.conftest import HubEnv, new_hub_env
 from tests.e2e.test_referral_flow import wait_for_stages
 from tests.e2e.test_router_scenarios import Chain, bsn, child, native
 
@@ -20,11 +18,8 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture(scope="module")
-def env(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
-    home = tmp_path_factory.mktemp("households")
-    hub_env = HubEnv(bootstrap, "m" + uuid.uuid4().hex[:10], home / "home", free_port())
-    hub_env.cli("topics", "create")
-    yield hub_env
+def env(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> HubEnv:
+    return new_hub_env(bootstrap, tmp_path_factory.mktemp("households") / "home", "m")
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,12 @@ import asyncio
 import json
 import subprocess
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from hub.kafka.local import free_port
 from hub.ops.topic_reader import InboxMessage, read_inbox
-from tests.e2e.conftest import HubEnv
+from tests.e2e.conftest import HubEnv, new_hub_env
 from tests.e2e.test_referral_flow import stop_hub, wait_for_stages
 from tests.e2e.test_router_scenarios import Chain, bsn, child, native
 
@@ -34,11 +32,8 @@ PROVIDER = "aanbieder-kompas"
 
 
 @pytest.fixture(scope="module")
-def env(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
-    home = tmp_path_factory.mktemp("keys")
-    hub_env = HubEnv(bootstrap, "k" + uuid.uuid4().hex[:10], home / "home", free_port())
-    hub_env.cli("topics", "create")
-    yield hub_env
+def env(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> HubEnv:
+    return new_hub_env(bootstrap, tmp_path_factory.mktemp("keys") / "home", "k")
 
 
 def _start(env: HubEnv, name: str) -> subprocess.Popen[bytes]:

@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from hub.kafka.connection import KafkaConnection
-from hub.kafka.local import free_port
 from hub.kafka.topics import TopicNames
 from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from schemas.bsn import is_valid_bsn
-from tests.e2e.conftest import REPO, HubEnv
+from tests.e2e.conftest import REPO, HubEnv, new_hub_env
 from tests.e2e.test_referral_flow import wait_for_stages
 
 pytestmark = pytest.mark.kafka
@@ -34,11 +33,8 @@ def bsn() -> str:
 
 
 @pytest.fixture(scope="module")
-def env(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubEnv]:
-    home = tmp_path_factory.mktemp("router")
-    hub_env = HubEnv(bootstrap, "r" + uuid.uuid4().hex[:10], home / "home", free_port())
-    hub_env.cli("topics", "create")
-    yield hub_env
+def env(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> HubEnv:
+    return new_hub_env(bootstrap, tmp_path_factory.mktemp("router") / "home", "r")
 
 
 @pytest.fixture(scope="module")
