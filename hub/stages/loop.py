@@ -66,6 +66,11 @@ heartbeats on a thread of its own, so a stalled handler does not end the session
 TRANSACTION_TIMEOUT_S = 30.0
 """Per call of send_offsets / commit / abort. A commit that times out is asked for again,
 never given up: giving up on it could deliver a redone batch twice."""
+RETRY_BACKOFF_MS = 10
+"""librdkafka's first retry wait (100 ms by default, doubling to ``retry.backoff.max.ms``). A
+stage that commits back to back meets ``CONCURRENT_TRANSACTIONS`` on its next transaction's
+first request while the broker still writes the last one's markers: each such retry waited
+100 ms (a bare one-record transaction took 73-77 ms against 11.5-12 ms with 10)."""
 STUCK_S = TRANSACTION_TIMEOUT_S + 20
 """A transactional call still not back by then is given up, with its producer and thread:
 librdkafka 2.16's ``send_offsets_to_transaction`` was seen waiting for good after a broker
@@ -73,10 +78,59 @@ restart (``ketenhub chaos``), its own timeout notwithstanding. A new producer se
 the stuck one left open, and the batch is read again from what the broker has committed,
 so giving up even on a commit cannot deliver twice."""
 IDLE_GAP_S = 0.1
-"""A stage that finished its last batch longer ago than this is idle: a lone record that comes
-to it is not held back by the linger (at a trickle nothing would share its transaction)."""
+"""With a linger set (``KETENHUB_BATCH_LINGER_MS``), a stage that finished its last batch
+longer ago than this is idle: a lone record that comes to it is not held back (at a trickle
+nothing would share its transaction)."""
 FENCED = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FENCED})
 """Another producer took this transactional id: a second instance with this instance id."""
+
+
+def consumer_settings(
+    kafka: KafkaConnection, group_id: str, max_poll_interval_ms: int = MAX_POLL_INTERVAL_MS
+) -> dict[str, Any]:
+    """A stage consumer's librdkafka settings (the benchmark's shadow uses the same)."""
+    return kafka.rdkafka_config(**{
+        "group.id": group_id,
+        "client.id": f"{group_id}-consumer",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        "enable.partition.eof": False,
+        "session.timeout.ms": SESSION_TIMEOUT_MS,
+        "max.poll.interval.ms": max_poll_interval_ms,
+        "topic.metadata.refresh.interval.ms": 10_000,
+    })  # fmt: skip
+
+
+def producer_settings(
+    kafka: KafkaConnection, client_id: str, transactional_id: str | None = None
+) -> dict[str, Any]:
+    """A stage producer's librdkafka settings; without ``transactional_id`` idempotent only
+    (the benchmark's passthrough and shadow use the same)."""
+    transactional = {"transactional.id": transactional_id} if transactional_id else {}
+    return kafka.rdkafka_config(**{
+        "client.id": client_id,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": LINGER_MS,
+        "batch.size": BATCH_BYTES,
+        "retry.backoff.ms": RETRY_BACKOFF_MS,
+        "message.max.bytes": MAX_REQUEST_BYTES,
+        "partitioner": "murmur2_random",  # Kafka's default: Java and aiokafka agree
+        **transactional,
+    })  # fmt: skip
+
+
+def take(consumer: Consumer, limit: int, timeout_s: float) -> list[Message]:
+    """Up to ``limit`` records, back as soon as one is there. librdkafka's ``consume`` waits
+    out its whole timeout unless ``limit`` records come, so at a trickle every hop would add
+    ``POLL_S`` (the bench saw p50 267 ms at 5 msg/s): ``poll`` waits for the first, then
+    ``consume`` without a timeout takes what is already fetched."""
+    first = consumer.poll(timeout_s)
+    if first is None:
+        return []
+    return [first, *consumer.consume(limit - 1, 0)] if limit > 1 else [first]
 
 
 class ProducerLost(Exception):
@@ -190,28 +244,8 @@ class StageLoop:
         self.subscription = [pattern if pattern.startswith("^") else f"^{pattern}"] if (
             pattern
         ) else list(topics)  # fmt: skip
-        self._consumer_config = kafka.rdkafka_config(**{
-            "group.id": group_id,
-            "client.id": f"{group_id}-consumer",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": "earliest",
-            "isolation.level": "read_committed",
-            "enable.partition.eof": False,
-            "session.timeout.ms": SESSION_TIMEOUT_MS,
-            "max.poll.interval.ms": max_poll_interval_ms,
-            "topic.metadata.refresh.interval.ms": 10_000,
-        })  # fmt: skip
-        self._producer_config = kafka.rdkafka_config(**{
-            "client.id": f"{group_id}-producer",
-            "transactional.id": transactional_id,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": LINGER_MS,
-            "batch.size": BATCH_BYTES,
-            "message.max.bytes": MAX_REQUEST_BYTES,
-            "partitioner": "murmur2_random",  # Kafka's default: Java and aiokafka agree
-        })  # fmt: skip
+        self._consumer_config = consumer_settings(kafka, group_id, max_poll_interval_ms)
+        self._producer_config = producer_settings(kafka, f"{group_id}-producer", transactional_id)
         self.consumer = Consumer(self._consumer_config)
         self._new_producer: Callable[[], Producer] = lambda: Producer(self._producer_config)
         self.producer = self._new_producer()
@@ -373,7 +407,7 @@ class StageLoop:
         self._last_batch_done = time.monotonic()
 
     async def _consume(self, timeout_s: float, limit: int) -> list[Message]:
-        messages = await self._call(self._take, limit, timeout_s)
+        messages = await self._call(take, self.consumer, limit, timeout_s)
         good = []
         for message in messages:
             error = message.error()
@@ -384,16 +418,6 @@ class StageLoop:
             else:  # the broker away, a poll interval exceeded: librdkafka recovers by itself
                 log.info("consumer-notice", stage=self.stage.name, error_type=error.name())
         return good
-
-    def _take(self, limit: int, timeout_s: float) -> list[Message]:
-        """Up to ``limit`` records, back as soon as one is there. librdkafka's ``consume``
-        waits out its whole timeout unless ``limit`` records come, so at a trickle every hop
-        would add ``POLL_S`` (the bench saw p50 267 ms at 5 msg/s): ``poll`` waits for the
-        first, then ``consume`` without a timeout takes what is already fetched."""
-        first = self.consumer.poll(timeout_s)
-        if first is None:
-            return []
-        return [first, *self.consumer.consume(limit - 1, 0)] if limit > 1 else [first]
 
     async def _gather_batch(self) -> tuple[list[Message], Any, int] | None:
         """Records for one transaction (what is there, and what arrives within ``linger_s``),

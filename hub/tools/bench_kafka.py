@@ -7,8 +7,9 @@
   send the offsets to the transaction, commit. Two threads in one process, as the hub runs
   both stages in one.
 
-Both use the stage loop's batch size, linger and producer batch bytes, so that what differs
-from the pipeline is the hub's own work. ``python -m hub.tools.bench_kafka ...`` runs them.
+Both use the stage loop's client settings (``consumer_settings``, ``producer_settings``), batch
+size and linger, so that what differs from the pipeline is the hub's own work.
+``python -m hub.tools.bench_kafka ...`` runs them.
 """
 
 from __future__ import annotations
@@ -27,61 +28,23 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 from hub.context import resolve_kafka
 from hub.kafka.connection import KafkaConnection
 from hub.settings import Settings
-from hub.stages.loop import BATCH_BYTES, LINGER_MS, MAX_BATCH
+from hub.stages.loop import MAX_BATCH, consumer_settings, producer_settings, take
 from hub.tools.bench_plan import Hop, Output, ShadowPlan
 
 POLL_S = 0.2
 SHADOW_HEADER = "kh-shadow"
 
 
-def client_config(kafka: KafkaConnection) -> dict[str, Any]:
-    """librdkafka settings for ``kafka`` (the bench runs on loopback: plaintext or SASL)."""
-    config: dict[str, Any] = {
-        "bootstrap.servers": kafka.bootstrap,
-        "security.protocol": kafka.security_protocol.lower(),
-    }
-    if kafka.sasl_mechanism:
-        config |= {
-            "sasl.mechanism": kafka.sasl_mechanism,
-            "sasl.username": kafka.username,
-            "sasl.password": kafka.password.get_secret_value() if kafka.password else "",
-        }
-    if kafka.ssl_cafile:
-        config["ssl.ca.location"] = kafka.ssl_cafile
-    return config
-
-
-def consumer_config(kafka: KafkaConnection, group: str) -> dict[str, Any]:
-    return client_config(kafka) | {
-        "group.id": group,
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-        "isolation.level": "read_committed",
-        "topic.metadata.refresh.interval.ms": 10_000,
-    }
-
-
-def producer_config(kafka: KafkaConnection, **extra: Any) -> dict[str, Any]:
-    return client_config(kafka) | {
-        "acks": "all",
-        "enable.idempotence": True,
-        "linger.ms": LINGER_MS,
-        "batch.size": BATCH_BYTES,
-        "partitioner": "murmur2_random",  # the Java client's, as the hub's key partitioner
-        "retry.backoff.ms": 10,  # as the stage producers: 100 would add ~60 ms a transaction
-    } | extra  # fmt: skip
-
-
 def gather(consumer: Consumer, linger_s: float, stop: threading.Event) -> list[Message]:
     """A batch as the stage loop gathers one: what is there, plus what comes within the linger."""
-    batch = [m for m in consumer.consume(MAX_BATCH, POLL_S) if _readable(m)]
+    batch = [m for m in take(consumer, MAX_BATCH, POLL_S) if _readable(m)]
     if not batch or linger_s <= 0:
         return batch
     deadline = time.monotonic() + linger_s
     while len(batch) < MAX_BATCH and not stop.is_set():
         if (left := deadline - time.monotonic()) <= 0:
             break
-        batch += [m for m in consumer.consume(MAX_BATCH - len(batch), left) if _readable(m)]
+        batch += [m for m in take(consumer, MAX_BATCH - len(batch), left) if _readable(m)]
     return batch
 
 
@@ -106,8 +69,8 @@ def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
 def passthrough(kafka: KafkaConnection, source: str, target: str, group: str,
                 stop: threading.Event) -> None:  # fmt: skip
     """Copy ``source`` to ``target`` until ``stop``: at-least-once, no transaction."""
-    consumer = Consumer(consumer_config(kafka, group))
-    producer = Producer(producer_config(kafka))
+    consumer = Consumer(consumer_settings(kafka, group))
+    producer = Producer(producer_settings(kafka, f"{group}-producer"))
     consumer.subscribe([source])
     try:
         while not stop.is_set():
@@ -142,8 +105,8 @@ class ShadowHop:
         self.linger_s = linger_s
         self.topics = {o.role: topic_of(o.role) for o in hop.outputs}
         self.payloads = {o.role: shadow_record(o) for o in hop.outputs}
-        self.consumer = Consumer(consumer_config(kafka, group))
-        self.producer = Producer(producer_config(kafka, **{"transactional.id": transactional_id}))
+        self.consumer = Consumer(consumer_settings(kafka, group))
+        self.producer = Producer(producer_settings(kafka, f"{group}-producer", transactional_id))
         self.handled = 0
 
     def run(self, subscription: list[str], stop: threading.Event) -> None:

@@ -7,14 +7,8 @@ import re
 from pydantic import SecretStr
 
 from hub.kafka.connection import KafkaConnection
-from hub.stages.loop import BATCH_BYTES, LINGER_MS
-from hub.tools.bench_kafka import (
-    SHADOW_HEADER,
-    client_config,
-    outbox_pattern,
-    producer_config,
-    shadow_record,
-)
+from hub.stages.loop import BATCH_BYTES, LINGER_MS, RETRY_BACKOFF_MS, producer_settings
+from hub.tools.bench_kafka import SHADOW_HEADER, outbox_pattern, shadow_record
 from hub.tools.bench_plan import Output
 
 
@@ -35,13 +29,14 @@ def test_a_shadow_record_has_the_pipelines_sizes() -> None:
     assert name == SHADOW_HEADER and len(name) + len(header) == 49
 
 
-def test_the_workers_use_the_stage_producers_settings_and_the_hubs_login() -> None:
+def test_the_stage_producers_settings_carry_the_hubs_login_and_its_batching() -> None:
     kafka = KafkaConnection("127.0.0.1:9092", "SASL_PLAINTEXT", "SCRAM-SHA-512", "hub",
                             SecretStr("s3cret"))  # fmt: skip
-    config = client_config(kafka)
-    assert config["security.protocol"] == "sasl_plaintext"
-    assert (config["sasl.username"], config["sasl.password"]) == ("hub", "s3cret")
-    producer = producer_config(kafka, **{"transactional.id": "t"})
+    producer = producer_settings(kafka, "p", "t")
+    assert producer["security.protocol"] == "SASL_PLAINTEXT"
+    assert (producer["sasl.username"], producer["sasl.password"]) == ("hub", "s3cret")
     assert (producer["linger.ms"], producer["batch.size"]) == (LINGER_MS, BATCH_BYTES)
+    assert producer["retry.backoff.ms"] == RETRY_BACKOFF_MS
     assert producer["transactional.id"] == "t" and producer["acks"] == "all"
-    assert "sasl.username" not in client_config(KafkaConnection("127.0.0.1:9092"))
+    plain = producer_settings(KafkaConnection("127.0.0.1:9092"), "p")
+    assert "sasl.username" not in plain and "transactional.id" not in plain
