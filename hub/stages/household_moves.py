@@ -152,7 +152,7 @@ class HouseholdMoves:
         """Absorb what merges in, then split off who left; the message is decided after."""
         carried = carried_states(record.headers)
         if carried and state.merged_into is not None:  # a pointer cycle ends here (pass_on)
-            state = state.model_copy(update={"merged_into": None})
+            state = state.evolve({"merged_into": None})
         policy, prepared = self.ctx.policy, Prepared(state)
         facts = envelope.facts
         for household, joining in carried:
