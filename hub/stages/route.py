@@ -98,7 +98,7 @@ class RouteStage:
 
     def handle(self, record: InRecord) -> list[OutRecord]:
         envelope = RoutingEnvelope.from_headers(record.headers)
-        event = envelope.event.value
+        event = envelope.event  # a StrEnum: a str as label, header and log value alike
         self.metrics.messages_in.labels(STAGE, envelope.sender_id, event).inc()
         moving = self.moves.in_place(record, envelope, self.states.get(envelope.household))
         if moving is not None:  # a new key's pseudonym, in this partition: decided there now
@@ -117,9 +117,9 @@ class RouteStage:
         messages_out = self.metrics.messages_out
         for index, delivery in enumerate(decision.deliveries):
             payload = self._payload(envelope, delivery, index, record.value or b"{}", now)
-            kind = delivery.kind.value
+            kind = delivery.kind
             if delivery.reject is not None:
-                self.metrics.rejects.labels(STAGE, delivery.reject.value).inc()
+                self.metrics.rejects.labels(STAGE, delivery.reject).inc()
                 log.info("refused", sender=envelope.sender_id, reason=delivery.reject.value,
                          message_id=envelope.message_id,
                          trace_id=logboek.trace_id(envelope.message_id))  # fmt: skip
@@ -142,7 +142,8 @@ class RouteStage:
             instance_id=self.ctx.settings.instance_id,
         ):  # fmt: skip
             out.append(OutRecord(audit_topic, entry, key, audit_headers))
-        log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
+        log.debug("routed", trace_id=logboek.trace_id(envelope.message_id),
+                  message_event=event.value,
                   sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
         if decision.new_state is not before:  # a refusal or a duplicate leaves it as it was
             out += self._keep(envelope.household, decision.new_state)
