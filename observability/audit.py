@@ -206,7 +206,8 @@ def resource(instance_id: str) -> AuditResource:
 def _status(record: AuditRecord) -> StatusCode:
     if record.reason_code is RejectReason.INTERNAL_ERROR:
         return StatusCode.ERROR
-    if record.action in (AuditAction.REFUSED, AuditAction.REJECTED):
+    action = record.action  # by identity: an enum member's hash is a Python call
+    if action is AuditAction.REFUSED or action is AuditAction.REJECTED:
         return StatusCode.UNSET
     return StatusCode.OK
 

@@ -83,7 +83,7 @@ class _KindOf(Protocol):
 
 def _kind(kind_of: _KindOf, partner_id: str | None) -> str:
     kind = kind_of(partner_id) if partner_id else None
-    return kind.value if kind is not None else NONE
+    return NONE if kind is None else kind  # a StrEnum member is the str of its value
 
 
 @dataclass
@@ -227,19 +227,20 @@ class HubMetrics:
     ) -> None:
         """Count what one routing decision did: deliveries by basis, refusals by flow,
         regie conflicts and signal matches (one per matched pair, not per notice)."""
-        event = envelope.event.value
+        # Enum members go in as label values as they are: StrEnums, equal to (and hashed
+        # as) their values, so they find the same children; ``.value`` costs ~0.3 us a read.
+        event = envelope.event
         for record in decision.audit:
-            if record.action in _DELIVERED and record.basis is not None:
+            action = record.action
+            if action in _DELIVERED and record.basis is not None:
                 kind = _kind(kind_of, record.recipient_id)
-                self.deliveries.labels(event, kind, record.basis.value).inc()
-            elif record.action is AuditAction.REKEYED:
+                self.deliveries.labels(event, kind, record.basis).inc()
+            elif action is AuditAction.REKEYED:
                 self.households_rekeyed.labels(event).inc()
-            elif record.action is AuditAction.REFUSED:
+            elif action is AuditAction.REFUSED:
                 kind = _kind(kind_of, record.recipient_id)
-                reason = record.reason_code.value if record.reason_code else NONE
-                self.deliveries_refused.labels(
-                    event, envelope.sender_kind.value, kind, reason
-                ).inc()
+                reason = record.reason_code or NONE
+                self.deliveries_refused.labels(event, envelope.sender_kind, kind, reason).inc()
         for delivery in decision.deliveries:
             if (
                 delivery.kind is DeliveryKind.NACK

@@ -6,11 +6,11 @@ every refusal has an audit record too. Nothing here does I/O or reads a clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Unpack
+from typing import Any, Unpack
 
 from routing.directory import Directory
 from routing.policy import Policy
@@ -200,21 +200,22 @@ class _Builder:
         )
         self.record(AuditAction.NOTIFIED, recipient_id, basis=basis, notice=subject.value)
 
-    def accept(self, new_state: HouseholdState) -> Decision:
-        """Acknowledge to the sender and remember the message, so a resend is not redone."""
+    def accept(self, update: Mapping[str, Any] | None = None) -> Decision:
+        """Acknowledge to the sender and remember the message, so a resend is not redone;
+        the new state is this one with ``update`` applied (one copy for both)."""
         self.deliveries.append(
             Delivery(
                 DeliveryKind.ACK, self.message.sender_id, delivered_to=tuple(self.delivered_to)
             )
         )
+        new_state = self.state.remember(_key(self.message), update)
         regie = new_state.regie
         self.record(
             AuditAction.ACKNOWLEDGED,
             self.message.sender_id,
             regisseur_kind=regie.kind if regie is not None else None,
         )
-        key = _key(self.message)
-        return Decision(new_state.remember(key), tuple(self.deliveries), tuple(self.audit))
+        return Decision(new_state, tuple(self.deliveries), tuple(self.audit))
 
     def refuse(self, reject: RejectReason, reason: str) -> Decision:
         """Refuse the whole message: only a nack, and the state stays as it was."""
@@ -240,7 +241,7 @@ def decide(
         return _duplicate(state, message, policy, now)
     state = _expire_signals(state, now)
     if state.area is None and message.facts.area:
-        state = state.model_copy(update={"area": message.facts.area})
+        state = state.evolve({"area": message.facts.area})
     b = _Builder(state, message, policy, now, directory or Directory())
     return _HANDLERS.get(message.event, _forward_to_recipient)(b)
 
@@ -262,7 +263,7 @@ def _expire_signals(state: HouseholdState, now: datetime) -> HouseholdState:
     """Signals past their visible period are deleted, as the Verwijsindex does."""
     today = now.date()
     kept = tuple(s for s in state.signals if s.visible_until >= today)
-    return state if len(kept) == len(state.signals) else state.model_copy(update={"signals": kept})
+    return state if len(kept) == len(state.signals) else state.evolve({"signals": kept})
 
 
 def _recipient(b: _Builder) -> tuple[str, PartnerKind] | None:
@@ -279,7 +280,7 @@ def _forward_to_recipient(b: _Builder) -> Decision:
         return b.refuse(RejectReason.UNKNOWN_RECIPIENT, "the message names no known recipient")
     if not b.forward(*target):
         return _no_basis(b, target[1])
-    return b.accept(b.state)
+    return b.accept()
 
 
 def _no_basis(b: _Builder, recipient_kind: PartnerKind) -> Decision:
@@ -314,7 +315,7 @@ def _referral(b: _Builder) -> Decision:
         partner_message_id=m.partner_message_id,
     )
     referrals = (*b.state.referrals, record)[-REFERRALS_KEPT:]
-    return b.accept(b.state.model_copy(update={"referrals": referrals}))
+    return b.accept({"referrals": referrals})
 
 
 def _care_event(b: _Builder) -> Decision:
@@ -372,7 +373,7 @@ def _forward_and_tell_the_chain(
     regie = b.state.regie
     if regie is not None and regie.partner_id not in told:
         b.notify(regie.partner_id, subject, about=(provider,))
-    return b.accept(b.state)
+    return b.accept()
 
 
 def _signal(b: _Builder) -> Decision:
@@ -407,9 +408,7 @@ def _signal(b: _Builder) -> Decision:
     matched = list(b.state.matched)
     for other in others:
         match(b, record, other, matched)
-    return b.accept(
-        b.state.model_copy(update={"signals": (*kept, record), "matched": tuple(matched)})
-    )
+    return b.accept({"signals": (*kept, record), "matched": tuple(matched)})
 
 
 def match(b: _Builder, new: SignalRecord, other: SignalRecord, matched: list[str]) -> None:
@@ -455,7 +454,7 @@ def _consent_given(b: _Builder) -> Decision:
     )
     kept = tuple(c for c in b.state.consents if c.consent_id != facts.consent_id)
     b.record(AuditAction.RECORDED, None)
-    return b.accept(b.state.model_copy(update={"consents": (*kept, record)}))
+    return b.accept({"consents": (*kept, record)})
 
 
 def _consent_revoked(b: _Builder) -> Decision:
@@ -467,10 +466,10 @@ def _consent_revoked(b: _Builder) -> Decision:
     )
     if match is None:
         return b.refuse(RejectReason.UNKNOWN_CONSENT, "no consent with this id for this child")
-    revoked = match.model_copy(update={"revoked_at": b.now})
+    revoked = match.evolve({"revoked_at": b.now})
     consents = tuple(revoked if c is match else c for c in b.state.consents)
     b.record(AuditAction.RECORDED, None)
-    return b.accept(b.state.model_copy(update={"consents": consents}))
+    return b.accept({"consents": consents})
 
 
 def _regie_claim(b: _Builder) -> Decision:
@@ -494,7 +493,7 @@ def _regie_claim(b: _Builder) -> Decision:
             since=b.now,
             partner_message_id=m.partner_message_id,
         )
-    return b.accept(b.state.model_copy(update={"regie": regie}))
+    return b.accept({"regie": regie})
 
 
 def _require_regisseur(b: _Builder) -> Decision | None:
@@ -520,7 +519,7 @@ def _transfer_offer(b: _Builder) -> Decision:
         offer_message_id=m.partner_message_id, from_id=m.sender_id, to_id=target, to_kind=kind
     )
     b.notify(target, NoticeSubject.REGIE_TRANSFER_OFFERED, about=(m.sender_id,))
-    return b.accept(b.state.model_copy(update={"transfer": offer}))
+    return b.accept({"transfer": offer})
 
 
 def _pending_transfer_to_sender(b: _Builder) -> Transfer | None:
@@ -548,7 +547,7 @@ def _transfer_accept(b: _Builder) -> Decision:
         about=(m.sender_id,),
         regarding=t.offer_message_id,
     )
-    return b.accept(b.state.model_copy(update={"regie": regie, "transfer": None}))
+    return b.accept({"regie": regie, "transfer": None})
 
 
 def _transfer_decline(b: _Builder) -> Decision:
@@ -561,7 +560,7 @@ def _transfer_decline(b: _Builder) -> Decision:
         about=(b.message.sender_id,),
         regarding=t.offer_message_id,
     )
-    return b.accept(b.state.model_copy(update={"transfer": None}))
+    return b.accept({"transfer": None})
 
 
 def _regie_close(b: _Builder) -> Decision:
@@ -571,7 +570,7 @@ def _regie_close(b: _Builder) -> Decision:
         return b.refuse(
             RejectReason.NOT_REGISSEUR, "an escalated household is closed by de-escalation"
         )
-    return b.accept(b.state.model_copy(update={"regie": None, "transfer": None}))
+    return b.accept({"regie": None, "transfer": None})
 
 
 def _escalation(b: _Builder) -> Decision:
@@ -580,11 +579,11 @@ def _escalation(b: _Builder) -> Decision:
         return b.refuse(RejectReason.NO_LEGAL_BASIS, "only a Veiligheidshuis escalates")
     if current is not None:
         if current.by_id == m.sender_id:
-            return b.accept(b.state)
+            return b.accept()
         return b.refuse(RejectReason.REGIE_CONFLICT, f"already escalated by {current.by_id}")
     previous = b.state.regie
-    escalated = b.state.model_copy(
-        update={
+    b.state = b.state.evolve(
+        {
             "escalation": Escalation(
                 by_id=m.sender_id, casus_message_id=m.partner_message_id, previous=previous
             ),
@@ -597,7 +596,6 @@ def _escalation(b: _Builder) -> Decision:
             "transfer": None,
         }
     )
-    b.state = escalated
     if previous is not None and previous.partner_id != m.sender_id:
         b.notify(
             previous.partner_id,
@@ -605,7 +603,7 @@ def _escalation(b: _Builder) -> Decision:
             about=(m.sender_id,),
             regarding=previous.partner_message_id,
         )
-    return b.accept(escalated)
+    return b.accept()
 
 
 def _deescalation(b: _Builder) -> Decision:
@@ -620,9 +618,7 @@ def _deescalation(b: _Builder) -> Decision:
             about=(m.sender_id,),
             regarding=previous.partner_message_id,
         )
-    return b.accept(
-        b.state.model_copy(update={"escalation": None, "regie": previous, "transfer": None})
-    )
+    return b.accept({"escalation": None, "regie": previous, "transfer": None})
 
 
 def _household_change(b: _Builder) -> Decision:
@@ -632,13 +628,13 @@ def _household_change(b: _Builder) -> Decision:
             RejectReason.NO_LEGAL_BASIS,
             "only a WIJ team or a Veiligheidshuis reports who lives together",
         )
-    return b.accept(b.state)
+    return b.accept()
 
 
 def _plan_update(b: _Builder) -> Decision:
     if (refused := _require_regisseur(b)) is not None:
         return refused
-    return b.accept(b.state)
+    return b.accept()
 
 
 _HANDLERS: dict[MessageEvent, Callable[[_Builder], Decision]] = {

@@ -92,8 +92,8 @@ def absorb(
         or outcome.escalation is not None
     ):
         transfer = None
-    merged = state.model_copy(
-        update={
+    merged = state.evolve(
+        {
             "recent": _union(joining.recent, state.recent, RECENT_MESSAGES_KEPT),
             "area": state.area or joining.area,
             "regie": outcome.regie,
@@ -128,9 +128,7 @@ def absorb(
             ):
                 match(b, new, other, matched)
         kept_signals[key] = new
-    new_state = merged.model_copy(
-        update={"signals": tuple(kept_signals.values()), "matched": tuple(matched)}
-    )
+    new_state = merged.evolve({"signals": tuple(kept_signals.values()), "matched": tuple(matched)})
     return Decision(new_state, tuple(b.deliveries), tuple(b.audit))
 
 
@@ -150,8 +148,8 @@ def _part(state: HouseholdState, children: frozenset[str]) -> HouseholdState:
     """What concerns these children only: consents, signals, referrals and their matches."""
     signals = tuple(s for s in state.signals if s.child in children)
     signallers = {s.signaller_id for s in signals}
-    return state.model_copy(
-        update={
+    return state.evolve(
+        {
             "consents": tuple(c for c in state.consents if c.child in children),
             "signals": signals,
             "referrals": tuple(r for r in state.referrals if r.child in children),
@@ -181,9 +179,9 @@ def split(
         - leaving
     )
     remaining = _part(state, staying)
-    left = _part(state, leaving).model_copy(update={"transfer": None, "merged_into": None})
+    left = _part(state, leaving).evolve({"transfer": None, "merged_into": None})
     if policy.household_rule("split", "regie") == "remaining-part-keeps":
-        left = left.model_copy(update={"regie": state.regie if state.escalation else None})
+        left = left.evolve({"regie": state.regie if state.escalation else None})
     b = _Builder(remaining, message, policy, now, directory)
     b.record(AuditAction.SPLIT, None, other_household=new_household,
              regie_kept=state.regie.partner_id if state.regie else None)  # fmt: skip

@@ -22,7 +22,7 @@ def migrate(
     """The state ``old_household`` had under the previous key, whole, as this (new)
     household's: regie, escalation, transfer offer, consents, signals, referrals, matches
     and the memory of recent messages (so a resend is still recognised as one)."""
-    moved = old.model_copy(update={"merged_into": None})
+    moved = old.evolve({"merged_into": None})
     audit = AuditRecord(
         message_id=message.message_id,
         at=now,
@@ -51,16 +51,16 @@ def rename_children(state: HouseholdState, renamed: Iterable[tuple[str, str]]) -
     )
     if not known & names.keys():
         return state
-    return state.model_copy(
-        update={
+    return state.evolve(
+        {
             "consents": tuple(
-                c.model_copy(update={"child": names.get(c.child, c.child)}) for c in state.consents
+                c.evolve({"child": names.get(c.child, c.child)}) for c in state.consents
             ),
             "signals": tuple(
-                s.model_copy(update={"child": names.get(s.child, s.child)}) for s in state.signals
+                s.evolve({"child": names.get(s.child, s.child)}) for s in state.signals
             ),
             "referrals": tuple(
-                r.model_copy(update={"child": names.get(r.child, r.child)}) for r in state.referrals
+                r.evolve({"child": names.get(r.child, r.child)}) for r in state.referrals
             ),
         }
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,6 +17,19 @@ REFERRALS_KEPT = 64
 
 class _Value(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def evolve(self, update: Mapping[str, Any]) -> Self:
+        """``model_copy(update=update)``, at about half its cost: the router makes one or
+        two new states per message, and these values have no extra or private attributes to
+        copy. Like ``model_copy``, it does not validate ``update``."""
+        copied = object.__new__(type(self))
+        object.__setattr__(copied, "__dict__", {**self.__dict__, **update})
+        object.__setattr__(
+            copied, "__pydantic_fields_set__", self.__pydantic_fields_set__ | update.keys()
+        )
+        object.__setattr__(copied, "__pydantic_extra__", None)
+        object.__setattr__(copied, "__pydantic_private__", None)
+        return copied
 
 
 class Regie(_Value):
@@ -115,5 +130,7 @@ class HouseholdState(_Value):
     def seen(self, key: str) -> bool:
         return key in self.recent
 
-    def remember(self, key: str) -> HouseholdState:
-        return self.model_copy(update={"recent": (*self.recent, key)[-RECENT_MESSAGES_KEPT:]})
+    def remember(self, key: str, update: Mapping[str, Any] | None = None) -> HouseholdState:
+        """This state with ``key`` remembered and ``update`` applied: one copy for both."""
+        recent = (*self.recent, key)[-RECENT_MESSAGES_KEPT:]
+        return self.evolve({**update, "recent": recent} if update else {"recent": recent})

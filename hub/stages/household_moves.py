@@ -100,8 +100,8 @@ class HouseholdMoves:
         """A message this household does not decide: it merged into another one (the
         message follows it there), or it merges into another now (its state goes along and
         a forward pointer stays). Returns the records and this household's new state."""
-        carried = carried_states(record.headers)
         if state is not None and state.merged_into is not None:
+            carried = carried_states(record.headers)
             if state.merged_into in {household for household, _ in carried}:
                 # The household this one points at has handed its state to this very
                 # message: two ingest instances merged the pair opposite ways, and the
@@ -116,7 +116,7 @@ class HouseholdMoves:
         hops = facts.merge_from
         here = hops.index(envelope.household) if envelope.household in hops else len(hops) - 1
         after = hops[here + 1] if here + 1 < len(hops) else target
-        carried.append((envelope.household, state or HouseholdState()))
+        carried = [*carried_states(record.headers), (envelope.household, state or HouseholdState())]
         pointer = HouseholdState(merged_into=target)
         return [self._to(record, envelope, after, carried)], pointer
 
@@ -152,7 +152,7 @@ class HouseholdMoves:
         """Absorb what merges in, then split off who left; the message is decided after."""
         carried = carried_states(record.headers)
         if carried and state.merged_into is not None:  # a pointer cycle ends here (pass_on)
-            state = state.model_copy(update={"merged_into": None})
+            state = state.evolve({"merged_into": None})
         policy, prepared = self.ctx.policy, Prepared(state)
         facts = envelope.facts
         for household, joining in carried:

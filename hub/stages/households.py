@@ -8,7 +8,7 @@ about a sibling to the same household, and the router sees one household, one st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
@@ -69,14 +69,16 @@ class HouseholdTable:
     """What this instance wrote and has not read back from the topic yet: an older record
     read meanwhile must not undo a newer move."""
 
-    def household_for(self, child: str, siblings: Iterable[str], default: str) -> str:
-        """The child's known household, else a known sibling's, else ``default``."""
-        if child in self.members:
-            return self.members[child]
+    def household_for(self, child: str, siblings: Iterable[str], default: Callable[[], str]) -> str:
+        """The child's known household, else a known sibling's, else ``default()`` (made
+        only then: it costs a keyed hash)."""
+        members = self.members
+        if child in members:
+            return members[child]
         for sibling in siblings:
-            if sibling in self.members:
-                return self.members[sibling]
-        return default
+            if sibling in members:
+                return members[sibling]
+        return default()
 
     def households_of(self, children: Iterable[str]) -> list[str]:
         """The distinct known households of these children, in the children's order."""

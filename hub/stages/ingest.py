@@ -95,6 +95,9 @@ class IngestStage:
     metrics: HubMetrics
     name: str = STAGE
     households: HouseholdTable = field(default_factory=HouseholdTable)
+    _partners: dict[str, Partner] = field(default_factory=dict, repr=False)
+    """Outbox topic -> its known partner, so the topic's name is parsed once, not per
+    message; bounded by the registry (an unknown partner's topic is never kept)."""
 
     @property
     def pattern(self) -> str:
@@ -143,10 +146,14 @@ class IngestStage:
         )
         message_id = hub_message_id(topic, partition, offset)
         now = datetime.now(UTC)
-        partner_id = self.ctx.names.partner_of_out_topic(topic) or "?"
-        partner = self.ctx.registry.get(partner_id)
+        partner = self._partners.get(topic)
         if partner is None:
-            self.metrics.rejects.labels(STAGE, RejectReason.UNKNOWN_PARTNER.value).inc()
+            partner_id = self.ctx.names.partner_of_out_topic(topic) or "?"
+            partner = self.ctx.registry.get(partner_id)
+            if partner is not None:
+                self._partners[topic] = partner
+        if partner is None:
+            self.metrics.rejects.labels(STAGE, RejectReason.UNKNOWN_PARTNER).inc()
             log.warning("rejected", reason=RejectReason.UNKNOWN_PARTNER.value, topic=topic)
             error = AdapterError(RejectReason.UNKNOWN_PARTNER, "topic belongs to no known partner")
             return [
@@ -168,7 +175,7 @@ class IngestStage:
             return self._reject(
                 partner, value or b"", crash, message_id, now, topic, partition, offset
             )
-        self.metrics.messages_in.labels(STAGE, partner.id, decoded.event.value).inc()
+        self.metrics.messages_in.labels(STAGE, partner.id, decoded.event).inc()
         log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
                   trace_id=trace_id(message_id))  # fmt: skip
         source = f"{topic}:{partition}:{offset}"
@@ -208,13 +215,18 @@ class IngestStage:
         pseudonyms = self.ctx.pseudonyms
         child = pseudonyms.child(decoded.subject_key)
         siblings = tuple(pseudonyms.child(bsn) for bsn in decoded.household_member_bsns)
-        known = known_as(
-            self.households.members, pseudonyms, self.ctx.previous_pseudonyms,
-            (decoded.subject_key, *decoded.household_member_bsns, *decoded.leaving_bsns,
-             *("correlation:" + a for a in decoded.aliases)),
-        )  # fmt: skip
+        previous = self.ctx.previous_pseudonyms
+        known = NOTHING_RENAMED
+        if previous is not None:  # a key rotation is under way
+            known = known_as(
+                self.households.members, pseudonyms, previous,
+                (decoded.subject_key, *decoded.household_member_bsns, *decoded.leaving_bsns,
+                 *("correlation:" + a for a in decoded.aliases)),
+            )  # fmt: skip
         household = self.households.household_for(
-            known(child), map(known, siblings), default=pseudonyms.household_of(decoded.subject_key)
+            known(child),
+            map(known, siblings),
+            default=lambda: pseudonyms.household_of(decoded.subject_key),
         )
         migrating = household if stale(household, pseudonyms) else None
         if migrating is not None:  # on the previous key: it moves, as in a merge

@@ -18,8 +18,12 @@ HEADER_REPLAY_OF = "kh-replay-of"
 """On a message ``ketenhub dlq replay`` re-published: the DLQ record it came from."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OutRecord:
+    """A record to produce. Not frozen, though nothing changes one once made: the stages
+    make about seven per message, and a frozen dataclass's ``__init__`` costs four times
+    as much (0.84 against 0.20 us)."""
+
     topic: str
     value: bytes
     key: bytes | None = None

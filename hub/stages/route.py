@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from adapters import notices
+from adapters.base import Adapter
 from hub.context import HubContext
 from hub.stages.household_moves import HouseholdMoves
 from hub.stages.records import (
@@ -37,6 +38,7 @@ from routing.state import HouseholdState
 from schemas import fhir
 from schemas.envelope import RoutingEnvelope
 from schemas.ids import derived_id
+from schemas.partners import Partner
 
 STAGE = "route"
 log = get_logger(__name__)
@@ -52,6 +54,7 @@ class RouteStage:
     name: str = STAGE
     _undo: dict[str, HouseholdState | None] = field(default_factory=dict, repr=False)
     """State of each household before the batch in flight changed it (None: unknown then)."""
+    _recipients: dict[str, tuple[Partner, Adapter, bool]] = field(default_factory=dict, repr=False)
     _published: list[tuple[str, int]] = field(default_factory=list, repr=False)
     """(delivery kind, partner publish time in ms) of the batch in flight, for the latency."""
 
@@ -98,7 +101,7 @@ class RouteStage:
 
     def handle(self, record: InRecord) -> list[OutRecord]:
         envelope = RoutingEnvelope.from_headers(record.headers)
-        event = envelope.event.value
+        event = envelope.event  # a StrEnum: a str as label, header and log value alike
         self.metrics.messages_in.labels(STAGE, envelope.sender_id, event).inc()
         moving = self.moves.in_place(record, envelope, self.states.get(envelope.household))
         if moving is not None:  # a new key's pseudonym, in this partition: decided there now
@@ -117,9 +120,9 @@ class RouteStage:
         messages_out = self.metrics.messages_out
         for index, delivery in enumerate(decision.deliveries):
             payload = self._payload(envelope, delivery, index, record.value or b"{}", now)
-            kind = delivery.kind.value
+            kind = delivery.kind
             if delivery.reject is not None:
-                self.metrics.rejects.labels(STAGE, delivery.reject.value).inc()
+                self.metrics.rejects.labels(STAGE, delivery.reject).inc()
                 log.info("refused", sender=envelope.sender_id, reason=delivery.reject.value,
                          message_id=envelope.message_id,
                          trace_id=logboek.trace_id(envelope.message_id))  # fmt: skip
@@ -142,7 +145,8 @@ class RouteStage:
             instance_id=self.ctx.settings.instance_id,
         ):  # fmt: skip
             out.append(OutRecord(audit_topic, entry, key, audit_headers))
-        log.debug("routed", trace_id=logboek.trace_id(envelope.message_id), message_event=event,
+        log.debug("routed", trace_id=logboek.trace_id(envelope.message_id),
+                  message_event=event.value,
                   sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
         if decision.new_state is not before:  # a refusal or a duplicate leaves it as it was
             out += self._keep(envelope.household, decision.new_state)
@@ -151,7 +155,9 @@ class RouteStage:
     def _keep(self, household: str, state: HouseholdState) -> list[OutRecord]:
         """A household's new state: in memory (undone if the batch aborts) and the changelog."""
         known = self.states.get(household)
-        if (_NO_STATE if known is None else known) == state:
+        # Field by field, as the models' ``==`` compares them (they have no extra or private
+        # attributes), without its overhead: once per message.
+        if (_NO_STATE if known is None else known).__dict__ == state.__dict__:
             return []
         self._undo.setdefault(household, known)
         self.states[household] = state
@@ -177,6 +183,17 @@ class RouteStage:
         self._undo.clear()
         self._published.clear()
 
+    def _recipient(self, partner_id: str) -> tuple[Partner, Adapter, bool]:
+        """The partner, its adapter and whether that is built in: looked up once per
+        partner (bounded by the registry), not per delivery."""
+        found = self._recipients.get(partner_id)
+        if found is None:
+            partner = self.ctx.partner(partner_id)
+            name = partner.adapter_name
+            found = partner, self.ctx.adapters.get(name), name in self.ctx.adapters.built_in
+            self._recipients[partner_id] = found
+        return found
+
     def _payload(
         self,
         envelope: RoutingEnvelope,
@@ -186,8 +203,7 @@ class RouteStage:
         now: datetime,
     ) -> bytes:
         """The delivery in the recipient's native format, minimised for its kind."""
-        recipient = self.ctx.partner(delivery.recipient_id)
-        adapter = self.ctx.adapters.get(recipient.adapter_name)
+        recipient, adapter, built_in = self._recipient(delivery.recipient_id)
         if delivery.kind is DeliveryKind.FORWARD:
             drop = self.ctx.policy.minimisation_for(recipient.kind)
             return adapter.encode(minimise(orjson.loads(canonical), drop))
@@ -207,7 +223,7 @@ class RouteStage:
                 regarding=notice.regarding,
             )
             return adapter.encode(bundle)
-        if recipient.adapter_name in self.ctx.adapters.built_in:  # encode_hub_message's
+        if built_in:  # encode_hub_message's
             return notices.encode_response(
                 in_response_to=envelope.message_id,
                 partner_message_id=envelope.partner_message_id,
