@@ -135,6 +135,37 @@ def parse_json_model(payload: bytes, models: Mapping[str, type[M]]) -> M:
         raise _schema_error(exc, safe_id) from None
 
 
+def model_json(model: type[BaseModel], fields: dict[str, Any], plain: bool) -> bytes:
+    """``model.model_validate(fields).model_dump_json()``, as bytes; straight from the fields
+    when ``plain``: the caller checked that the model takes every value as it is (texts are
+    ``str``, codes of their enum, datetimes aware, dates and nested dicts in field order).
+
+    What the hub sends its partners was built by the hub: validating it again on the way out
+    cost more than the rest of an encode. A property test holds both paths equal; anything
+    the caller did not call plain takes the model's path, and its errors.
+    """
+    if plain:
+        try:
+            return orjson.dumps(fields, option=orjson.OPT_UTC_Z)
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate: let the model say what
+            pass
+    return model.model_validate(fields).model_dump_json().encode()
+
+
+def plain_texts(*values: object) -> bool:
+    """True when every value is a ``str`` (no subclass, no None): what a ``str`` field takes."""
+    return all(type(v) is str for v in values)
+
+
+def plain_datetime(value: object) -> bool:
+    """An aware datetime whose UTC offset is whole minutes: what an ``AwareDatetime`` takes
+    and writes as orjson does (of an offset's seconds, pydantic drops them, orjson rounds)."""
+    if not isinstance(value, datetime):
+        return False
+    offset = value.utcoffset()
+    return offset is not None and not offset.microseconds and not offset.seconds % 60
+
+
 def _safe_message_id(value: object) -> str | None:
     """The partner's message id, if it is a sane identifier worth echoing in a nack."""
     if isinstance(value, str) and 0 < len(value) <= 64 and value.isascii() and value.isprintable():

@@ -11,6 +11,7 @@ value from the message.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
@@ -71,7 +72,20 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,12}$")
 
 
 def _parser() -> etree.XMLParser:
-    """A fresh parser per message: lxml parsers are not thread-safe."""
+    """This thread's parser: lxml parsers are not thread-safe, and a fresh one per message
+    costs as much again as the parse itself (libxml2 sets up a new parser context)."""
+    parser: etree.XMLParser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = _PER_THREAD.parser = _new_parser()
+    return parser
+
+
+_PER_THREAD = threading.local()
+"""One parser per thread (bounded by the threads): lxml's own default parser is kept the
+same way. A parse keeps nothing of the one before it."""
+
+
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -124,19 +138,18 @@ def parse(payload: bytes, accepted: Iterable[Bericht]) -> tuple[Bericht, IjwMode
     if bericht is None or qname.localname != "Bericht" or bericht not in allowed:
         names = ", ".join(f"{b.prefix}:Bericht" for b in allowed)
         raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"root element must be one of: {names}")
-    message_id = _message_id(root, bericht)
     schema = schema_of(bericht)
     if not schema.validate(tree):
-        raise _schema_error(schema.error_log, message_id)
+        raise _schema_error(schema.error_log, _message_id(root, bericht))
     try:
-        model = model_of(bericht).model_validate(_element_data(root))
+        model = model_of(bericht).model_validate(_element_data(root, "Bericht"))
     except ValidationError as exc:
-        raise _model_error(exc, message_id) from None
+        raise _model_error(exc, _message_id(root, bericht)) from None
     violations = rules.check(model)
     if violations:
         shown = "; ".join(str(v) for v in violations[:3])
         more = f" (and {len(violations) - 3} more)" if len(violations) > 3 else ""
-        raise AdapterError(RejectReason.RULE_VIOLATION, shown + more, message_id)
+        raise AdapterError(RejectReason.RULE_VIOLATION, shown + more, _message_id(root, bericht))
     return bericht, model
 
 
@@ -147,7 +160,8 @@ def partner_message_id(bericht: Bericht, header: Header) -> str:
 
 
 def _message_id(root: etree._Element, bericht: Bericht) -> str | None:
-    """The message's own id, for the nack, when it is there and sane; before validation."""
+    """The message's own id, for the nack, when it is there and sane (looked up only for a
+    nack: valid or not, the message may not hold it where it should)."""
     found = root.find(_id_path(bericht))
     text = (found.text or "").strip() if found is not None else ""
     return f"{bericht.value}:{text}" if _SAFE_ID.match(text) else None
@@ -168,16 +182,26 @@ def _local(element: etree._Element) -> str:
     return str(element.tag).rpartition("}")[2]
 
 
-def _element_data(element: etree._Element) -> Any:
-    """Element -> plain data keyed by element name (the models' aliases)."""
-    children = [(_local(c), c) for c in element if isinstance(c.tag, str)]
-    if not children:
+def _element_data(element: etree._Element, name: str) -> Any:
+    """Element ``name`` -> plain data keyed by element name (the models' aliases).
+
+    Runs on a tree the XSD has accepted, from a parser that drops comments and processing
+    instructions: every child is an element, and an element without children holds text.
+    Each element's name is read once, by its parent.
+    """
+    if not len(element):
         # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD). A value
         # that is blank only becomes empty and is refused: FHIR strings cannot be blank.
-        return (element.text or "").strip()
-    if _local(element) in WRAPPERS:
-        return [_element_data(c) for _, c in children]
-    return {name: _element_data(c) for name, c in children if name not in NOT_CARRIED}
+        text = element.text
+        return text.strip() if text else ""
+    if name in WRAPPERS:
+        return [_element_data(child, "") for child in element]
+    data = {}
+    for child in element:
+        local = _local(child)
+        if local not in NOT_CARRIED:
+            data[local] = _element_data(child, local)
+    return data
 
 
 _RULES = {

@@ -19,16 +19,26 @@ from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel
 
-from adapters.base import AdapterError, DecodeContext, Decoded, parse_json_model
+from adapters.base import (
+    AdapterError,
+    DecodeContext,
+    Decoded,
+    model_json,
+    parse_json_model,
+    plain_datetime,
+    plain_texts,
+)
 from adapters.notices import encode_hub_message
 from schemas import fhir
 from schemas import fhir_social as fs
+from schemas.bsn import is_valid_bsn
 from schemas.codes import (
     AGB_SYSTEM,
     CARE_CATEGORY_SYSTEM,
     CONCERN_CATEGORY_SYSTEM,
     CONSENT_PURPOSE_SYSTEM,
     ORGANISATION_CODE_SYSTEM,
+    ConcernCategory,
     MessageEvent,
     RejectReason,
 )
@@ -57,8 +67,9 @@ from schemas.partners import Partner, PartnerKind
 M = TypeVar("M", bound=NativeMessage)
 P = TypeVar("P", bound=Party)
 Bundle = Mapping[str, Any]
-Outbound = Callable[[Bundle], BaseModel]
-"""Builds the native message a partner receives from a canonical Bundle."""
+Outbound = Callable[[Bundle], BaseModel | bytes]
+"""Builds the native message a partner receives from a canonical Bundle (or its bytes, for
+one that writes them as ``adapters.base.model_json`` does)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,8 @@ _EVENTS = frozenset(e.value for e in MessageEvent)
 
 def _encoded(outbound: Outbound, bundle: Bundle, adapter: str, event: str) -> bytes:
     try:
-        return outbound(bundle).model_dump_json().encode()
+        native = outbound(bundle)
+        return native if isinstance(native, bytes) else native.model_dump_json().encode()
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         # ValueError includes pydantic's ValidationError; its text is not passed on.
         raise AdapterError(
@@ -362,19 +374,34 @@ def signal_inbound(model: type[Signal[P]], party: type[P]) -> Inbound[Signal[P]]
     return Inbound(model, MessageEvent.SIGNAL, to_fhir, from_fhir)
 
 
-def signal_received(bundle: Bundle) -> SignalReceived:
-    """A signal as a partner receives it; the concern category only if the router left it."""
+def signal_received(bundle: Bundle) -> bytes:
+    """A signal as a partner receives it (``SignalReceived``); the concern category only if
+    the router left it. Written as ``adapters.base.model_json`` does."""
     flag = fhir.resource(bundle, "Flag")
     bsn, birth_date = fs.person_of(fs.referenced(bundle, flag.get("subject", {})))
     start = flag.get("period", {}).get("start")
-    return SignalReceived(
-        hub_message_id=bundle["id"],
-        signal_id=fs.partner_message_id_of(bundle, flag) or flag["identifier"][0]["value"],
-        signaller=fs.source_partner(bundle),
-        signalled_at=datetime.fromisoformat(start) if start else None,
-        child=_child_seen(bsn, birth_date),
-        concern_category=fs.code_in(flag.get("code"), CONCERN_CATEGORY_SYSTEM),
+    signalled_at = datetime.fromisoformat(start) if start else None
+    category = fs.code_in(flag.get("code"), CONCERN_CATEGORY_SYSTEM)
+    child = None if bsn is None and birth_date is None else {"bsn": bsn, "birth_date": birth_date}
+    fields = {
+        "type": "signaal-ontvangen",
+        "hub_message_id": bundle["id"],
+        "signal_id": fs.partner_message_id_of(bundle, flag) or flag["identifier"][0]["value"],
+        "signaller": fs.source_partner(bundle),
+        "signalled_at": signalled_at,
+        "child": child,
+        "concern_category": category,
+    }
+    plain = (
+        plain_texts(fields["hub_message_id"], fields["signal_id"], fields["signaller"])
+        and (signalled_at is None or plain_datetime(signalled_at))
+        and (bsn is None or is_valid_bsn(bsn))
+        and (category is None or category in _CONCERN_CATEGORIES)
     )
+    return model_json(SignalReceived, fields, plain)
+
+
+_CONCERN_CATEGORIES = frozenset(ConcernCategory)
 
 
 # Consent given and revoked (ojg, wij) -> Consent.

@@ -107,10 +107,11 @@ def all_retour_codes(message: IjwModel) -> list[str]:
 
     def walk(node: Any) -> None:
         if isinstance(node, IjwModel):
-            codes.extend(getattr(node, "retour_codes", ()))
+            values = node.__dict__  # the field values (a getattr that misses costs ~2 us)
+            codes.extend(values.get("retour_codes", ()))
             for name in type(node).model_fields:
                 if name != "retour_codes":
-                    walk(getattr(node, name))
+                    walk(values[name])
         elif isinstance(node, tuple):
             for item in node:
                 walk(item)
