@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar, get_args
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel
 
@@ -374,9 +374,10 @@ def signal_inbound(model: type[Signal[P]], party: type[P]) -> Inbound[Signal[P]]
     return Inbound(model, MessageEvent.SIGNAL, to_fhir, from_fhir)
 
 
-def signal_received(bundle: Bundle) -> bytes:
+def signal_received(bundle: Bundle) -> Annotated[bytes, SignalReceived]:
     """A signal as a partner receives it (``SignalReceived``); the concern category only if
-    the router left it. Written as ``adapters.base.model_json`` does."""
+    the router left it. Written as ``adapters.base.model_json`` does; the annotation names
+    the model for the partner contracts (``hub.contracts.catalog``)."""
     flag = fhir.resource(bundle, "Flag")
     bsn, birth_date = fs.person_of(fs.referenced(bundle, flag.get("subject", {})))
     start = flag.get("period", {}).get("start")

@@ -79,10 +79,7 @@ def contract_of(kind: PartnerKind, adapters: AdapterRegistry | None = None) -> K
         sends = tuple(_json(i.model) for i in inbound.values())
         by_builder = {id(i.from_fhir): i.model for i in inbound.values()}
         outbound: dict[Any, Any] = getattr(adapter, "outbound", {})
-        models = [
-            by_builder.get(id(build)) or typing.get_type_hints(build)["return"]
-            for build in outbound.values()
-        ]
+        models = [by_builder.get(id(build)) or _written(build) for build in outbound.values()]
         forwards = [_json(m, DeliveryKind.FORWARD) for m in dict.fromkeys(models)]
     else:
         module = importlib.import_module(type(adapter).__module__)
@@ -90,6 +87,16 @@ def contract_of(kind: PartnerKind, adapters: AdapterRegistry | None = None) -> K
         forwards = [_ijw(b, DeliveryKind.FORWARD) for b in module.RECEIVES]
     forwards += [_json(m, DeliveryKind.FORWARD) for m in EXTRA_RECEIVES.get(kind, ())]
     return KindContract(kind, sends, (*forwards, *HUB_ANSWERS))
+
+
+def _written(build: Any) -> type[BaseModel]:
+    """The model an outbound builder writes: its return type, or for one that writes bytes
+    itself, the model named in ``Annotated[bytes, Model]``."""
+    written = typing.get_type_hints(build, include_extras=True)["return"]
+    if typing.get_origin(written) is typing.Annotated:
+        model: type[BaseModel] = typing.get_args(written)[1]
+        return model
+    return typing.cast(type[BaseModel], written)
 
 
 def _json(model: type[BaseModel], delivery: DeliveryKind | None = None) -> MessageType:

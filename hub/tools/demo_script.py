@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from adapters.registry import AdapterRegistry, load_adapters
+from hub.stages.ingest import age_on
 from hub.tools import demo_ijw
 from hub.tools.demo_ijw import Cycle
 from hub.tools.demo_traffic import EXAMPLES, REASONS, Mistake, broken_bsn, random_bsn
@@ -281,8 +282,9 @@ class DemoScript:
         return self.rng.choice(self.pools[partner.area]) if partner.area else self._kid()
 
     def _signers(self, kid: Kid) -> list[str]:
-        """Who signs a consent, by the child's age (under 12 a parent; 12-15 both; 16+)."""
-        age = (self.today - kid.birth_date).days // 365
+        """Who signs a consent, by the child's age (under 12 a parent; 12-15 both; 16+), the
+        age counted as the hub counts it (days // 365 made a child 16 four days early)."""
+        age = age_on(kid.birth_date, self.today) or 0
         if age < 12:
             return ["parent"]
         return ["child", "parent"] if age < 16 else ["child"]

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import date, timedelta
 
 from pydantic import BaseModel
 
 from adapters.base import Decoded
 from adapters.registry import load_adapters
 from hub.context import HubContext
-from hub.stages.ingest import IngestStage
+from hub.stages.ingest import IngestStage, age_on
 from hub.stages.records import InRecord
-from hub.tools.demo_script import DemoScript, Outgoing
+from hub.tools.demo_script import DemoScript, Kid, Outgoing
 from observability.metrics import HubMetrics
 from routing.minimise import minimise
 from routing.policy import Policy
+from schemas.envelope import ConsentParty
 from schemas.partners import Partner, PartnerKind, PartnerRegistry
 from tests.conftest import decode_context, default_registry, without_memberships
 
@@ -124,3 +126,18 @@ def test_children_of_an_area_are_heard_by_that_areas_team_only() -> None:
         assert "huisarts, an aanbieder and a rigg" in str(error)
     else:
         raise AssertionError("a chain without providers must be refused")
+
+
+def test_the_signers_of_a_consent_are_the_ones_the_policy_asks_for_on_either_side_of_a_birthday(
+    policy: Policy,
+) -> None:
+    """A child a few days before its 16th birthday is 15: days // 365 once said 16, and the demo's
+    consent went out signed by the child alone (consent-incomplete, a nack it did not mean)."""
+    today = date(2026, 12, 2)
+    script = DemoScript(REGISTRY, random.Random(1), today=today)
+    for years in (12, 16):
+        for shift in range(-20, 21):
+            born = date(today.year - years, today.month, today.day) + timedelta(days=shift)
+            signers = script._signers(Kid("000000000", born))
+            age = age_on(born, today)
+            assert policy.signatories_sufficient(age, tuple(ConsentParty(s) for s in signers))
