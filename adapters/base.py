@@ -32,7 +32,7 @@ class AdapterError(Exception):
         self.partner_message_id = partner_message_id
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DecodeContext:
     """What the hub knows about a message before its adapter reads it."""
 
@@ -42,7 +42,7 @@ class DecodeContext:
     received_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decoded:
     """A decoded message: the validated Bundle plus what ingest needs to route it.
 
@@ -50,7 +50,7 @@ class Decoded:
     the household); ingest turns it, ``child_birth_date`` and ``household_member_bsns`` into
     pseudonyms and an age before anything leaves ingest. ``facts`` carries the
     event-specific routing facts (see ``schemas.envelope.RoutingFacts``); ingest fills in
-    ``child_age`` and ``household_members`` itself.
+    ``child_age`` and ``household_members`` itself. Not frozen (see ``routing.decide.Delivery``).
     """
 
     bundle: FhirDict = field(repr=False)

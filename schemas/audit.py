@@ -42,10 +42,11 @@ class AuditAction(StrEnum):
     """An operator was shown a dead letter's original bytes (``ketenhub dlq show --payload``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AuditRecord:
     """What the routing core says it did, one per act: a plain value it makes two or three
-    times per message (a third of the cost of a model). Read from outside (the audit
+    times per message (a third of the cost of a model; not frozen, which would treble it:
+    see ``hub.stages.records.OutRecord``). Read from outside (the audit
     topic's earliest records) only through ``from_json``, which validates it in full."""
 
     __pydantic_config__: ClassVar[ConfigDict] = PrivateModel.model_config

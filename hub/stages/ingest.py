@@ -9,6 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from logging import DEBUG
 
 import orjson
 
@@ -68,7 +69,7 @@ def hub_message_id(topic: str, partition: int, offset: int) -> str:
     return derived_id(_MESSAGE_NAMESPACE, f"{topic}/{partition}/{offset}")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HouseholdMoves:
     """What a message changes in the household table, and the routing facts that say so."""
 
@@ -176,8 +177,9 @@ class IngestStage:
                 partner, value or b"", crash, message_id, now, topic, partition, offset
             )
         self.metrics.messages_in.labels(STAGE, partner.id, decoded.event).inc()
-        log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
-                  trace_id=trace_id(message_id))  # fmt: skip
+        if log.is_enabled_for(DEBUG):  # its trace id is not worth deriving for nobody
+            log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
+                      trace_id=trace_id(message_id))  # fmt: skip
         source = f"{topic}:{partition}:{offset}"
         return self._canonical(partner, decoded, message_id, now, record.timestamp_ms, source)
 

@@ -7,7 +7,6 @@ with ``v<version>-``. So any table of pseudonyms says, per row, which key it is 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ class Pseudonymiser:
         return self._hash("household-rekey", f"{household}:{attempt}")
 
     def _hash(self, domain: str, value: str) -> str:
-        digest = hmac.new(self.key, f"{domain}:{value}".encode(), hashlib.sha256)
+        # hmac.digest: OpenSSL's one-shot HMAC, the same bytes as an hmac.new object's
+        digest = hmac.digest(self.key, f"{domain}:{value}".encode(), "sha256")
         prefix = "" if self.version == FIRST_VERSION else f"v{self.version}-"
-        return prefix + digest.hexdigest()[:32]
+        return prefix + digest.hex()[:32]

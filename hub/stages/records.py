@@ -32,9 +32,10 @@ class OutRecord:
     """The record's timestamp; None lets the producer stamp it with the time of sending."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class InRecord:
-    """A consumed record as plain data, so stages are testable without a broker."""
+    """A consumed record as plain data, so stages are testable without a broker. Not frozen,
+    as ``OutRecord``: one per record consumed."""
 
     topic: str
     partition: int

@@ -10,6 +10,7 @@ import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from logging import DEBUG
 from typing import Any
 
 import orjson
@@ -145,9 +146,10 @@ class RouteStage:
             instance_id=self.ctx.settings.instance_id,
         ):  # fmt: skip
             out.append(OutRecord(audit_topic, entry, key, audit_headers))
-        log.debug("routed", trace_id=logboek.trace_id(envelope.message_id),
-                  message_event=event.value,
-                  sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
+        if log.is_enabled_for(DEBUG):
+            log.debug("routed", trace_id=logboek.trace_id(envelope.message_id),
+                      message_event=event.value,
+                      sender=envelope.sender_id, deliveries=len(decision.deliveries))  # fmt: skip
         if decision.new_state is not before:  # a refusal or a duplicate leaves it as it was
             out += self._keep(envelope.household, decision.new_state)
         return out
