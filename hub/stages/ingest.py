@@ -35,7 +35,7 @@ from observability.logging import get_logger
 from observability.metrics import UNKNOWN_EVENT, HubMetrics
 from schemas import fhir
 from schemas.codes import MessageEvent, RejectReason
-from schemas.envelope import RoutingEnvelope
+from schemas.envelope import MAX_AGE, envelope_headers
 from schemas.fhir import FhirInvalidError
 from schemas.ids import derived_id
 from schemas.partners import Partner
@@ -203,6 +203,13 @@ class IngestStage:
                 fhir.validate_bundle(decoded.bundle)
         except FhirInvalidError as exc:
             raise AdapterError(RejectReason.SCHEMA_INVALID, str(exc)) from None
+        age = age_on(decoded.child_birth_date, now.date())
+        if age is not None and age > MAX_AGE:  # route would refuse its envelope, unexplained
+            raise AdapterError(
+                RejectReason.SCHEMA_INVALID,
+                f"the child's birth date lies more than {MAX_AGE} years back",
+                decoded.partner_message_id,
+            )
         return decoded
 
     def _canonical(
@@ -237,30 +244,33 @@ class IngestStage:
         moves = self._household_moves(decoded, message_id, household, named, migrating, known)
         aliases = tuple(pseudonyms.child("correlation:" + a) for a in decoded.aliases)
         placed = self.households.join(household, (child, *siblings, *aliases))
-        envelope = RoutingEnvelope(
-            message_id=message_id,
-            source=source,
-            event=decoded.event,
-            sender_id=partner.id,
-            sender_kind=partner.kind,
-            partner_message_id=decoded.partner_message_id,
-            household=household,
-            child=child,
-            recipient_id=decoded.recipient.id if decoded.recipient else None,
-            recipient_kind=decoded.recipient.kind if decoded.recipient else None,
-            received_at=now,
-            facts=decoded.facts.model_copy(
-                update={
-                    "child_age": age_on(decoded.child_birth_date, now.date()),
-                    "household_members": siblings,
-                    "area": decoded.facts.area or partner.area,
-                    **moves.facts,
-                    **_rekey_facts(migrating, known),
-                }
-            ),
+        # The envelope's headers, written straight from the values (see envelope_headers);
+        # the merge goes round the joining households' states first.
+        routed_to = moves.merge_from[0] if moves.merge_from else household
+        recipient = decoded.recipient
+        headers = envelope_headers(
+            {
+                "message_id": message_id,
+                "event": decoded.event,
+                "sender_id": partner.id,
+                "sender_kind": partner.kind,
+                "partner_message_id": decoded.partner_message_id,
+                "household": routed_to,
+                "child": child,
+                "recipient_id": recipient.id if recipient else None,
+                "recipient_kind": recipient.kind if recipient else None,
+                "received_at": now,
+                "source": source,
+            },
+            decoded.facts,
+            {
+                "child_age": age_on(decoded.child_birth_date, now.date()),
+                "household_members": siblings,
+                "area": decoded.facts.area or partner.area,
+                **moves.facts,
+                **_rekey_facts(migrating, known),
+            },
         )
-        if moves.merge_from:  # the merge goes round the joining households' states first
-            envelope = envelope.model_copy(update={"household": moves.merge_from[0]})
         memberships = [
             OutRecord(self.ctx.names.households, household.encode(), member.encode())
             for member in placed
@@ -270,9 +280,9 @@ class IngestStage:
         ]
         canonical = OutRecord(
             topic=self.ctx.names.canonical,
-            key=envelope.household.encode(),
+            key=routed_to.encode(),
             value=orjson.dumps(decoded.bundle),
-            headers=envelope.to_headers(),
+            headers=headers,
             # The partner's publish time travels on, so route can stamp it on deliveries
             # (kh-sent-at) and end-to-end latency is measurable where it ends.
             timestamp_ms=sent_ms if sent_ms > 0 else None,

@@ -255,7 +255,7 @@ def _seams(pipeline: _Pipeline) -> list[tuple[object, str, str]]:
     from routing.decide import decide
     from routing.households import absorb, split
     from routing.minimise import minimise
-    from schemas.envelope import RoutingEnvelope
+    from schemas.envelope import RoutingEnvelope, envelope_headers
 
     functions: list[tuple[object, str]] = [
         (fhir_module.validate_bundle, "validation"),
@@ -267,6 +267,7 @@ def _seams(pipeline: _Pipeline) -> list[tuple[object, str, str]]:
         (fhir_module.notification_bundle, "encode"),
         (audit_module.from_route, "audit_state"),
         (audit_module.route_records_json, "audit_state"),
+        (envelope_headers, "envelope"),
     ]
     seams: list[tuple[object, str, str]] = [
         (owner, name, phase) for func, phase in functions for owner, name in _importers(func)
@@ -275,7 +276,6 @@ def _seams(pipeline: _Pipeline) -> list[tuple[object, str, str]]:
         (fhir_module._BUNDLES, "validate", "validation"),
         (Pseudonymiser, "child", "pseudonyms"),
         (Pseudonymiser, "household_of", "pseudonyms"),
-        (RoutingEnvelope, "to_headers", "envelope"),
         (RoutingEnvelope, "from_headers", "envelope"),
         (HouseholdState, "model_dump_json", "audit_state"),
         (audit_module.LogboekRecord, "to_json", "audit_state"),

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hub.context import HubContext
@@ -15,7 +17,14 @@ from hub.tools.bench_inprocess import bench_context
 from hub.tools.bench_mix import BenchMix
 from observability.metrics import HubMetrics
 from schemas.codes import MessageEvent
-from schemas.envelope import RoutingEnvelope, RoutingFacts, header_value
+from schemas.envelope import (
+    ConsentFacts,
+    ConsentParty,
+    RoutingEnvelope,
+    RoutingFacts,
+    envelope_headers,
+    header_value,
+)
 from schemas.partners import PartnerKind
 from tests.conftest import GOLDEN_BIRTH_DATE, GOLDEN_BSN, GP, without_memberships
 
@@ -153,3 +162,64 @@ def test_every_bench_mix_envelope_s_headers_are_the_generic_dump() -> None:
                 assert out.headers == _headers_of_the_dump(envelope)
                 seen.add(envelope.event)
     assert len(seen) >= 8
+
+
+_pseudonym = st.text("0123456789abcdef", min_size=32, max_size=32)
+_text = st.one_of(st.none(), st.text(max_size=12))
+_facts = st.builds(
+    RoutingFacts,
+    child_age=st.one_of(st.none(), st.integers(0, 130)),
+    area=_text,
+    related_partner_message_id=_text,
+    household_members=st.lists(_pseudonym, max_size=3).map(tuple),
+    concern_category=_text,
+    consent=st.one_of(
+        st.none(),
+        st.builds(
+            ConsentFacts,
+            consent_id=st.text(min_size=1, max_size=8),
+            given_by=st.lists(st.sampled_from(ConsentParty), max_size=2).map(tuple),
+            purposes=st.lists(st.text(max_size=6), max_size=2).map(tuple),
+        ),
+    ),
+    verzoek_antwoord=st.one_of(st.none(), st.sampled_from(["1", "2"])),
+    handover=st.booleans(),
+    renamed_children=st.lists(st.tuples(_pseudonym, _pseudonym), max_size=2).map(tuple),
+)
+_updates = st.fixed_dictionaries(
+    {},
+    optional={
+        "child_age": st.one_of(st.none(), st.integers(0, 130)),
+        "household_members": st.lists(_pseudonym, max_size=3).map(tuple),
+        "area": _text,
+        "merge_into": st.one_of(st.none(), _pseudonym),
+        "merge_from": st.lists(_pseudonym, max_size=2).map(tuple),
+        "split_children": st.lists(_pseudonym, max_size=2).map(tuple),
+        "split_household": st.one_of(st.none(), _pseudonym),
+        "key_migration": st.one_of(st.none(), _pseudonym),
+        "renamed_children": st.lists(st.tuples(_pseudonym, _pseudonym), max_size=2).map(tuple),
+    },
+)
+
+
+@given(_facts, _updates, st.booleans(), st.sampled_from(list(MessageEvent)))
+def test_ingest_s_headers_are_the_generic_dump_of_the_model_it_no_longer_makes(
+    facts: RoutingFacts, update: dict[str, object], addressed: bool, event: MessageEvent
+) -> None:
+    fields: dict[str, object] = {
+        "message_id": str(uuid.uuid4()),
+        "event": event,
+        "sender_id": "huisarts-wijert",
+        "sender_kind": PartnerKind.HUISARTS,
+        "partner_message_id": "HIS-1",
+        "household": "a" * 32,
+        "child": "b" * 32,
+        "recipient_id": "aanbieder-noorderlicht" if addressed else None,
+        "recipient_kind": PartnerKind.AANBIEDER if addressed else None,
+        "received_at": datetime(2026, 11, 23, 9, 15, 30, 123456, tzinfo=UTC),
+        "source": "t.partner.huisarts-wijert.out:0:7",
+    }
+    envelope = RoutingEnvelope.model_validate({**fields, "facts": facts.model_copy(update=update)})
+    headers = envelope_headers(fields, facts, update)
+    assert headers == _headers_of_the_dump(envelope)
+    assert RoutingEnvelope.from_headers(headers) == envelope

@@ -170,6 +170,20 @@ def test_rejections_carry_their_reason_code(
     _assert_rejected(records, payload, reason)
 
 
+def test_a_birth_date_more_than_130_years_back_is_refused_at_ingest(
+    hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
+) -> None:
+    """Route validates the envelope's age (0..130); ingest must refuse such a message with a
+    nack the sender can read, not pass it on for route to drop as an internal error."""
+    data = orjson.loads(golden_payload)
+    data["child"]["birth_date"] = "1850-01-01"
+    payload = orjson.dumps(data)
+    records = without_memberships_handle(IngestStage(hub_context, metrics), _record(payload))
+    nack = _assert_rejected(records, payload, "schema-invalid")
+    assert nack.reason == "the child's birth date lies more than 130 years back"
+    assert nack.in_response_to == "HIS-WIJERT-2026-000123"
+
+
 def test_provider_json_is_not_ijw_xml(
     hub_context: HubContext, metrics: HubMetrics, golden_payload: bytes
 ) -> None:
