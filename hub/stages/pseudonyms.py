@@ -7,6 +7,7 @@ with ``v<version>-``. So any table of pseudonyms says, per row, which key it is 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
@@ -27,6 +28,12 @@ class Pseudonymiser:
 
     key: bytes = field(repr=False)
     version: int = FIRST_VERSION
+    _mac: hmac.HMAC = field(init=False, repr=False, compare=False)
+    """The keyed HMAC before any message: each pseudonym copies it, which costs half of
+    keying a new one (1.7 against 3.2 us; the hub makes two or three per message)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_mac", hmac.new(self.key, digestmod=hashlib.sha256))
 
     def child(self, bsn: str) -> str:
         return self._hash("child", bsn)
@@ -48,7 +55,7 @@ class Pseudonymiser:
         return self._hash("household-rekey", f"{household}:{attempt}")
 
     def _hash(self, domain: str, value: str) -> str:
-        # hmac.digest: OpenSSL's one-shot HMAC, the same bytes as an hmac.new object's
-        digest = hmac.digest(self.key, f"{domain}:{value}".encode(), "sha256")
+        mac = self._mac.copy()
+        mac.update(f"{domain}:{value}".encode())
         prefix = "" if self.version == FIRST_VERSION else f"v{self.version}-"
-        return prefix + digest.hex()[:32]
+        return prefix + mac.hexdigest()[:32]
