@@ -33,6 +33,10 @@ class KafkaConnection:
     password: SecretStr | None = field(default=None, repr=False)
     ssl_cafile: str | None = None
     """CA bundle for SSL/SASL_SSL; None trusts the system's CAs."""
+    reader_group: str = "ketenhub-reader"
+    """The ``group.id`` of group-less readers (``hub.kafka.reader``): never joined, but
+    librdkafka looks up its coordinator, which needs DESCRIBE on it; so it lies in the
+    group namespace the principal's ACLs cover (``hub.kafka.provision``)."""
 
     def client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
