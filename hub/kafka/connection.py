@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
@@ -103,17 +104,18 @@ async def committed_reader(kafka: KafkaConnection) -> AsyncIterator[AIOKafkaCons
         await consumer.stop()
 
 
-async def abort_open_transaction(kafka: KafkaConnection, transactional_id: str) -> None:
+async def abort_open_transaction(
+    kafka: KafkaConnection, transactional_id: str, timeout_s: float
+) -> None:
     """Abort what an earlier life of ``transactional_id`` left open, and fence that life.
 
-    InitProducerId, sent when a transactional producer starts, does both; the coordinator
-    answers only once the abort markers are written.
+    InitProducerId (librdkafka's ``init_transactions``) does both; the coordinator answers
+    only once the abort markers are written. KafkaException when it has not by ``timeout_s``.
     """
-    producer = kafka.producer(transactional_id=transactional_id)
-    try:
-        await producer.start()
-    finally:
-        await producer.stop()
+    producer = Producer(kafka.rdkafka_config(**{
+        "transactional.id": transactional_id, "client.id": f"{transactional_id}-abort",
+    }))  # fmt: skip
+    await asyncio.to_thread(producer.init_transactions, timeout_s)
 
 
 async def assign_all(
