@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 
-from hub.kafka.reader import Partition, ReadStalled, read_to_end
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.reader import NotAuthorized, Partition, Reader, ReadStalled, read_to_end
 from hub.stages.records import InRecord
 
 A = Partition("t", 0)
@@ -96,3 +99,73 @@ def test_a_partition_that_stops_short_of_its_end_is_a_stall() -> None:
 
     with pytest.raises(ReadStalled, match="reading t stalled"):
         asyncio.run(_read(Stuck({A: 1, B: 0}), stall_s=0.0))
+
+
+class _Event:
+    """A consumer event that is an error, as librdkafka hands them out with the records."""
+
+    def __init__(self, error: KafkaError) -> None:
+        self._error = error
+
+    def error(self) -> KafkaError:
+        return self._error
+
+
+class _Consumer:
+    def __init__(self, events: list[Any], topic: Any = None) -> None:
+        self.events, self.topic = events, topic
+
+    def poll(self, timeout: float) -> Any:
+        return self.events.pop(0) if self.events else None
+
+    def consume(self, limit: int, timeout: float) -> list[Any]:
+        taken, self.events = self.events[:limit], self.events[limit:]
+        return taken
+
+    def list_topics(self, topic: str, timeout: float) -> Any:
+        return SimpleNamespace(topics={topic: self.topic} if self.topic else {})
+
+    def close(self) -> None:
+        pass
+
+
+def _reader(consumer: _Consumer) -> Reader:
+    reader = Reader(KafkaConnection("unused:9092", reader_group="kh-reader"))
+    reader.consumer.close()
+    reader.consumer = consumer  # type: ignore[assignment]
+    return reader
+
+
+def _error(code: int, fatal: bool = False) -> _Event:
+    return _Event(KafkaError(code, fatal=fatal))
+
+
+def test_a_refused_group_stops_the_read_and_names_the_group() -> None:
+    events = [_error(KafkaError._PARTITION_EOF), _error(KafkaError.GROUP_AUTHORIZATION_FAILED)]
+    with pytest.raises(NotAuthorized, match=r"GROUP_AUTHORIZATION_FAILED.*'kh-reader'"):
+        asyncio.run(_reader(_Consumer(events)).take())
+
+
+def test_a_passing_error_is_librdkafkas_to_recover_and_a_fatal_one_raises() -> None:
+    passing = [_error(KafkaError._TRANSPORT), _error(KafkaError._PARTITION_EOF)]
+    assert asyncio.run(_reader(_Consumer(passing)).take()) == []
+    with pytest.raises(KafkaException):
+        asyncio.run(_reader(_Consumer([_error(KafkaError._FENCED, fatal=True)])).take())
+
+
+def _topic(error: int | None, leaders: dict[int, int]) -> Any:
+    return SimpleNamespace(
+        error=None if error is None else KafkaError(error),
+        partitions={p: SimpleNamespace(leader=leader) for p, leader in leaders.items()},
+    )
+
+
+def test_metadata_tells_a_refused_topic_from_one_not_there_yet() -> None:
+    def partitions(topic: Any) -> list[int]:
+        return asyncio.run(_reader(_Consumer([], topic)).partitions_of("t"))
+
+    with pytest.raises(NotAuthorized, match="may not read topic t"):
+        partitions(_topic(KafkaError.TOPIC_AUTHORIZATION_FAILED, {}))
+    assert partitions(_topic(KafkaError.UNKNOWN_TOPIC_OR_PART, {})) == []
+    assert partitions(_topic(None, {0: 1, 1: -1})) == [], "a partition without a leader yet"
+    assert partitions(_topic(None, {1: 1, 0: 1})) == [0, 1]
