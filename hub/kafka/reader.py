@@ -105,6 +105,8 @@ class Reader:
         self._in_flight: asyncio.Future[Any] | None = None
         self.assigned: list[Partition] = []
         """What ``assign`` last gave the consumer to read."""
+        self.leaderless: set[str] = set()
+        """Topics whose last metadata had a partition without a leader."""
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` on a worker thread, one call at a time. A caller cancelled
@@ -136,7 +138,9 @@ class Reader:
             if found.error.code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
                 raise KafkaException(found.error)
         if any(p.leader < 0 for p in found.partitions.values()):
+            self.leaderless.add(topic)
             return []
+        self.leaderless.discard(topic)
         return sorted(found.partitions)
 
     async def assign(
@@ -265,13 +269,19 @@ async def assign_all(
     does not exist, NotAuthorized one the principal may not read.
 
     A topic created a moment ago may not be in the broker's metadata yet, so a missing topic
-    is asked for again for up to ``wait_s`` seconds before it counts as absent.
+    is asked for again for up to ``wait_s`` seconds before it counts as absent. One that is
+    there with a partition still without a leader then (its brokers away) is a KafkaException:
+    an outage to wait out, not a topic to create.
     """
     partitions: list[Partition] = []
     for topic in topics:
         deadline = time.monotonic() + wait_s
         while not (ids := await reader.partitions_of(topic)) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
+        if not ids and topic in reader.leaderless:
+            raise KafkaException(KafkaError(
+                KafkaError.LEADER_NOT_AVAILABLE, f"topic {topic} has a partition without a leader"
+            ))  # fmt: skip
         if not ids:
             raise LookupError(f"topic {topic} does not exist; run `ketenhub topics create`")
         partitions.extend(Partition(topic, p) for p in ids)

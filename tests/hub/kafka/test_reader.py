@@ -12,7 +12,14 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from hub.kafka.connection import KafkaConnection
-from hub.kafka.reader import NotAuthorized, Partition, Reader, ReadStalled, read_to_end
+from hub.kafka.reader import (
+    NotAuthorized,
+    Partition,
+    Reader,
+    ReadStalled,
+    assign_all,
+    read_to_end,
+)
 from hub.stages.records import InRecord
 
 A = Partition("t", 0)
@@ -169,3 +176,11 @@ def test_metadata_tells_a_refused_topic_from_one_not_there_yet() -> None:
     assert partitions(_topic(KafkaError.UNKNOWN_TOPIC_OR_PART, {})) == []
     assert partitions(_topic(None, {0: 1, 1: -1})) == [], "a partition without a leader yet"
     assert partitions(_topic(None, {1: 1, 0: 1})) == [0, 1]
+
+
+def test_a_topic_whose_partition_has_no_leader_is_an_outage_not_a_missing_topic() -> None:
+    reader = _reader(_Consumer([], _topic(None, {0: -1})))
+    with pytest.raises(KafkaException, match="without a leader"):
+        asyncio.run(assign_all(reader, ["t"], wait_s=0))
+    with pytest.raises(LookupError, match="topic u does not exist"):
+        asyncio.run(assign_all(_reader(_Consumer([])), ["u"], wait_s=0))
