@@ -10,7 +10,7 @@ import sys
 from collections.abc import MutableMapping
 from enum import StrEnum
 
-from aiokafka.errors import KafkaError
+from confluent_kafka import KafkaException
 
 from hub.context import HubContext
 from hub.kafka.backoff import retry_kafka
@@ -108,8 +108,8 @@ async def run_hub(
 
 
 ABORT_WAIT_S = 30.0
-"""How long a start waits for its own dead transaction to be aborted (aiokafka retries a
-transaction coordinator that is not available yet without end)."""
+"""How long a start waits for its own dead transaction to be aborted (a transaction
+coordinator not available yet is asked again until then)."""
 
 
 async def _restore_after(
@@ -123,8 +123,10 @@ async def _restore_after(
     it at once, so the restore reads everything committed, without the wait.
     """
     try:
-        await asyncio.wait_for(abort_open_transaction(kafka, transactional_id), ABORT_WAIT_S)
-    except (TimeoutError, KafkaError) as exc:  # only saves a wait: the restore goes on
+        await asyncio.wait_for(
+            abort_open_transaction(kafka, transactional_id, ABORT_WAIT_S), ABORT_WAIT_S + 5
+        )  # the outer bound: a librdkafka call that overstays its own timeout
+    except (TimeoutError, KafkaException) as exc:  # only saves a wait: the restore goes on
         log.warning("own-transaction-not-aborted", error_type=type(exc).__name__)
     return await restore_states(kafka, topic)
 

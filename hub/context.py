@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from adapters.registry import AdapterRegistry, load_adapters
 from hub.kafka.connection import KafkaConnection
 from hub.kafka.local import SASL_MECHANISM, KafkaDistribution, LocalKafka, LocalKafkaError
+from hub.kafka.provision import reader_group
 from hub.kafka.topics import TopicNames
 from hub.keyring import KeyRing, load_keyring
 from hub.secret_store import SecretError, SecretStore, read_secret_file
@@ -117,6 +118,7 @@ def resolve_kafka(settings: Settings, user: str | None = None) -> KafkaConnectio
     the admin), else as ``KETENHUB_KAFKA_USERNAME``, else as the hub's default user.
     """
     bootstrap = resolve_bootstrap(settings)
+    names = TopicNames(settings.topic_prefix)
     protocol = settings.kafka_security_protocol
     cafile = str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
     mechanism = settings.kafka_sasl_mechanism
@@ -129,7 +131,10 @@ def resolve_kafka(settings: Settings, user: str | None = None) -> KafkaConnectio
                 "KETENHUB_KAFKA_SECURITY_PROTOCOL=SASL_SSL (or SASL_PLAINTEXT inside a "
                 "private network) with the hub's Kafka user and password"
             )
-        return KafkaConnection(bootstrap=bootstrap, security_protocol=protocol, ssl_cafile=cafile)
+        return KafkaConnection(
+            bootstrap=bootstrap, security_protocol=protocol, ssl_cafile=cafile,
+            reader_group=reader_group(names, user),
+        )  # fmt: skip
     username = user or settings.kafka_username or DEFAULT_HUB_USER
     return KafkaConnection(
         bootstrap=bootstrap,
@@ -138,6 +143,7 @@ def resolve_kafka(settings: Settings, user: str | None = None) -> KafkaConnectio
         username=username,
         password=kafka_password(settings, username),
         ssl_cafile=cafile,
+        reader_group=reader_group(names, user),
     )
 
 

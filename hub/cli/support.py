@@ -27,6 +27,7 @@ from hub.context import ConfigError
 from hub.kafka.broker_features import BrokerTooOld
 from hub.kafka.local import LocalKafkaError
 from hub.kafka.login import LoginRefused
+from hub.kafka.reader import NotAuthorized
 from hub.ops.dlq import DlqError
 from hub.settings import settings_problems
 
@@ -41,6 +42,7 @@ KAFKA_REFUSALS = (
     kafka_errors.TransactionalIdAuthorizationFailed,
     kafka_errors.ClusterAuthorizationFailedError,
     kafka_errors.SaslAuthenticationFailed,
+    NotAuthorized,
 )
 USER_ERRORS = (
     LocalKafkaError, ConfigError, LookupError, BrokerTooOld, LoginRefused, DlqError,

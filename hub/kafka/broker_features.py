@@ -5,19 +5,23 @@ the group's generation, and offset reads that wait for open transactions. librdk
 them when the broker has them and falls back quietly when it has not, which would leave a
 stalled instance unfenced. At start the hub asks every broker's API versions instead, and
 stops with an error that names what is missing.
+
+librdkafka keeps the versions it learns to itself, so this check alone stays on aiokafka's
+client, whose connections expose them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaConnectionError
 
-from hub.kafka.connection import KafkaConnection, committed_reader
+from hub.kafka.connection import KafkaConnection
 from observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -82,10 +86,20 @@ class Survey:
     unreached: list[str]
 
 
+@contextlib.asynccontextmanager
+async def metadata_client(kafka: KafkaConnection) -> AsyncIterator[Any]:
+    """An aiokafka client that has the cluster's metadata (its brokers), closed afterwards."""
+    client = AIOKafkaClient(**kafka.client_kwargs(), client_id="ketenhub-broker-check")
+    try:
+        await client.bootstrap()
+        yield client
+    finally:
+        await client.close()
+
+
 async def broker_versions(kafka: KafkaConnection) -> Survey:
     """Ask every broker in the cluster's metadata, all at once, for its API versions."""
-    async with committed_reader(kafka) as consumer:
-        client = consumer._client
+    async with metadata_client(kafka) as client:
         brokers = sorted(client.cluster.brokers(), key=lambda b: b.nodeId)
 
         async def connect(node_id: int) -> Any:

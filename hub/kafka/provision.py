@@ -45,6 +45,15 @@ def partner_namespace(names: TopicNames, partner_id: str) -> str:
     return f"{names.prefix}.partner.{partner_id}."
 
 
+def reader_group(names: TopicNames, partner_id: str | None) -> str:
+    """The group id of a group-less reader (``hub.kafka.reader``): librdkafka looks its
+    coordinator up, so it lies where the ACLs below grant DESCRIBE (READ implies it), the
+    hub's namespace or, for ``partner_id``, the partner's. No new ACL, nothing joined."""
+    return f"{names.prefix}-reader" if partner_id is None else (
+        f"{partner_namespace(names, partner_id)}reader"
+    )  # fmt: skip
+
+
 def partner_acls(names: TopicNames, partner_id: str) -> list[AclBinding]:
     principal = user(partner_id)
     own = partner_namespace(names, partner_id)

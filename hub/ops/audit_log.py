@@ -13,18 +13,11 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeAlias
 
-from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from hub.kafka.connection import (
-    KafkaConnection,
-    ReadStalled,
-    assign_all,
-    committed_reader,
-    read_to_end,
-)
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.reader import ReadStalled, assign_all, committed_reader, read_to_end
 from hub.kafka.topics import TopicNames
 from hub.stages.records import (
     HEADER_DLQ_AT,
@@ -33,13 +26,14 @@ from hub.stages.records import (
     HEADER_DLQ_SOURCE,
     HEADER_KIND,
     HEADER_MESSAGE_ID,
+    InRecord,
 )
 from observability import audit as logboek
 from observability.audit import LogboekRecord
 from schemas.audit import AuditAction
 from schemas.envelope import RoutingEnvelope, header_value
 
-Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
+Record = InRecord
 MAX_IDLE_S = 15.0
 
 
@@ -55,10 +49,10 @@ async def scan(
     kept: list[Record] = []
     if not topics:
         return kept
-    async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, topics)
+    async with committed_reader(kafka) as reader:
+        partitions = await assign_all(reader, topics)
         try:
-            async for records in read_to_end(consumer, partitions, stall_s=MAX_IDLE_S):
+            async for records in read_to_end(reader, partitions, stall_s=MAX_IDLE_S):
                 kept.extend(r for r in records if keep(r))
         except ReadStalled as exc:
             raise ScanStalled(str(exc)) from None
@@ -207,7 +201,7 @@ async def trace_message(
     for record in found:
         headers = list(record.headers or ())
         if record.topic == names.canonical:
-            published = record.timestamp
+            published = record.timestamp_ms
             involved.add(_canonical_steps(trace, record, headers))
         elif record.topic == names.dlq:
             trace.steps.append(_dead_letter_step(record, headers))
@@ -226,11 +220,11 @@ async def trace_message(
         kind = header_value(list(record.headers or ()), HEADER_KIND) or "?"
         partner = record.topic.removeprefix(f"{names.prefix}.partner.").removesuffix(".in")
         latency = ""
-        if published is not None and published <= record.timestamp:
-            latency = f" ({(record.timestamp - published) / 1000:.3f} s after publish)"
+        if published is not None and published <= record.timestamp_ms:
+            latency = f" ({(record.timestamp_ms - published) / 1000:.3f} s after publish)"
         trace.steps.append(
             Step(
-                _at_ms(record.timestamp),
+                _at_ms(record.timestamp_ms),
                 "delivery",
                 f"{kind} to {partner}{latency}",
                 _where(record),
@@ -246,12 +240,12 @@ def _canonical_steps(trace: Trace, record: Record, headers: list[tuple[str, byte
         envelope = RoutingEnvelope.from_headers(headers)
     except ValidationError:
         trace.steps.append(
-            Step(_at_ms(record.timestamp), "ingest", "canonical record", _where(record))
+            Step(_at_ms(record.timestamp_ms), "ingest", "canonical record", _where(record))
         )
         return ""
     trace.steps.append(
         Step(
-            _at_ms(record.timestamp),
+            _at_ms(record.timestamp_ms),
             "partner",
             f"{envelope.sender_id} published {envelope.partner_message_id} "
             f"({envelope.event}) on its outbox",
@@ -275,7 +269,7 @@ def _source_topic(headers: list[tuple[str, bytes]]) -> str:
 
 
 def _dead_letter_step(record: Record, headers: list[tuple[str, bytes]]) -> Step:
-    at = _at_ms(record.timestamp)
+    at = _at_ms(record.timestamp_ms)
     text = header_value(headers, HEADER_DLQ_AT)
     if text:
         with contextlib.suppress(ValueError):

@@ -20,25 +20,21 @@ The safety rules, kept here and tested:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiokafka import ConsumerRecord
-from aiokafka.errors import KafkaError, ProducerFenced
+from confluent_kafka import KafkaError, KafkaException, Producer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from hub.kafka.connection import (
-    KafkaConnection,
-    ReadStalled,
-    assign_all,
-    committed_reader,
-    read_to_end,
-)
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.delivery import deliver
+from hub.kafka.reader import ReadStalled, assign_all, committed_reader, read_to_end
 from hub.kafka.topics import TopicNames
+from hub.stages.loop import FENCED, TRANSACTION_TIMEOUT_S, producer_settings
 from hub.stages.records import (
     HEADER_DLQ_AT,
     HEADER_DLQ_DETAIL,
@@ -47,6 +43,7 @@ from hub.stages.records import (
     HEADER_DLQ_SOURCE,
     HEADER_MESSAGE_ID,
     HEADER_REPLAY_OF,
+    InRecord,
     OutRecord,
 )
 from observability import audit as logboek
@@ -94,13 +91,13 @@ class DeadLetter:
     headers: tuple[tuple[str, bytes], ...] = field(repr=False)
 
     @classmethod
-    def from_record(cls, record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
+    def from_record(cls, record: InRecord) -> DeadLetter:
         return cls(
             ref=DlqRef(record.partition, record.offset),
-            timestamp_ms=record.timestamp,
+            timestamp_ms=record.timestamp_ms,
             key=record.key,
             value=record.value or b"",
-            headers=tuple((k, v or b"") for k, v in record.headers or ()),
+            headers=tuple(record.headers),
         )
 
     def header(self, name: str) -> str | None:
@@ -231,13 +228,13 @@ def summarise(letters: Iterable[DeadLetter]) -> Summary:
 
 async def _read_committed(
     kafka: KafkaConnection, topic: str, *, max_idle_s: float = 15.0
-) -> list[ConsumerRecord[bytes, bytes]]:
+) -> list[InRecord]:
     """Every committed record of ``topic`` up to its end when the read began."""
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, [topic])
+    records: list[InRecord] = []
+    async with committed_reader(kafka) as reader:
+        partitions = await assign_all(reader, [topic])
         try:
-            async for batch in read_to_end(consumer, partitions, stall_s=max_idle_s):
+            async for batch in read_to_end(reader, partitions, stall_s=max_idle_s):
                 records.extend(batch)
         except ReadStalled as exc:
             raise DlqError(str(exc)) from None
@@ -252,24 +249,24 @@ async def read_dead_letters(kafka: KafkaConnection, names: TopicNames) -> list[D
 
 async def read_dead_letter(kafka: KafkaConnection, names: TopicNames, ref: DlqRef) -> DeadLetter:
     """The committed DLQ record at ``ref``; DlqError if there is none."""
-    async with committed_reader(kafka) as consumer:
-        partitions = {tp.partition: tp for tp in await assign_all(consumer, [names.dlq])}
+    async with committed_reader(kafka) as reader:
+        partitions = {tp.partition: tp for tp in await assign_all(reader, [names.dlq])}
         tp = partitions.get(ref.partition)
         if tp is None:
             raise DlqError(f"{names.dlq} has no partition {ref.partition}")
-        end = (await consumer.end_offsets([tp]))[tp]
+        end = (await reader.end_offsets([tp]))[tp]
         if ref.offset >= end:
             raise DlqError(f"no committed DLQ record at {ref} (partition ends at {end})")
-        consumer.assign([tp])
-        consumer.seek(tp, ref.offset)
-        deadline = time.monotonic() + 15
-        while await consumer.position(tp) <= ref.offset and time.monotonic() < deadline:
-            batch = await consumer.getmany(tp, timeout_ms=500, max_records=1)
-            for record in batch.get(tp, []):
-                if record.offset == ref.offset:
-                    return DeadLetter.from_record(record)
-                if record.offset > ref.offset:
-                    break
+        # Just that offset: a transaction marker or an aborted record there is passed over.
+        only = {tp: ref.offset}, {tp: ref.offset + 1}
+        try:
+            async for batch in read_to_end(reader, [tp], since=only[0], ends=only[1],
+                                           stall_s=15.0):  # fmt: skip
+                for record in batch:
+                    if record.offset == ref.offset:
+                        return DeadLetter.from_record(record)
+        except ReadStalled as exc:
+            raise DlqError(str(exc)) from None
     raise DlqError(f"no committed DLQ record at {ref}")
 
 
@@ -293,23 +290,18 @@ async def record_disclosure(
         dlq_ref=str(letter.ref), message_id=letter.message_id, partner_id=partner,
         operator=operator, at=datetime.now(UTC), instance_id=instance_id,
     )  # fmt: skip
-    producer = kafka.producer(acks="all", enable_idempotence=True)
+    producer = Producer(producer_settings(kafka, "ketenhub-dlq-disclosure"))
+    entry = OutRecord(
+        names.audit, record.to_json(), f"dlq:{letter.ref}".encode(),
+        [(HEADER_MESSAGE_ID, record.attributes.message_id.encode())],
+    )  # fmt: skip
     try:
-        await producer.start()
-        await asyncio.wait_for(
-            producer.send_and_wait(
-                names.audit, key=f"dlq:{letter.ref}".encode(), value=record.to_json(),
-                headers=[(HEADER_MESSAGE_ID, record.attributes.message_id.encode())],
-            ),
-            DISCLOSURE_DEADLINE_S,
-        )  # fmt: skip
-    except (KafkaError, TimeoutError) as exc:
+        await deliver(producer, [entry], DISCLOSURE_DEADLINE_S)
+    except (KafkaException, TimeoutError) as exc:
         raise DlqError(
             f"the payload is shown only once the audit log has it, and writing to "
-            f"{names.audit} failed ({type(exc).__name__}); nothing was shown"
+            f"{names.audit} failed ({_error_name(exc)}); nothing was shown"
         ) from None
-    finally:
-        await producer.stop()
 
 
 async def read_replays(kafka: KafkaConnection, names: TopicNames) -> dict[str, Replay]:
@@ -416,26 +408,15 @@ async def execute_replay(
     A failure stops the run with a DlqError that says how far it got; what was replayed is
     logged, so running the same command again continues where it stopped.
     """
-    producer = kafka.producer(
-        client_id="ketenhub-dlq-replay",
-        transactional_id=transactional_id,
-        enable_idempotence=True,
-        acks="all",
-    )
+    producer = Producer(producer_settings(kafka, "ketenhub-dlq-replay", transactional_id))
     done: list[Replay] = []
     try:
-        await producer.start()
+        await asyncio.to_thread(producer.init_transactions, TRANSACTION_TIMEOUT_S)
         for start in range(0, len(plan.send), chunk_size):
             chunk = plan.send[start : start + chunk_size]
-            async with producer.transaction():
-                sent = [
-                    await producer.send(
-                        p.record.topic, value=p.record.value, key=p.record.key,
-                        headers=p.record.headers,
-                    )
-                    for p in chunk
-                ]  # fmt: skip
-                results = await asyncio.gather(*sent)
+            producer.begin_transaction()
+            try:
+                sent = await deliver(producer, [p.record for p in chunk], TRANSACTION_TIMEOUT_S)
                 now = datetime.now(UTC)
                 logged = [
                     Replay(
@@ -444,32 +425,41 @@ async def execute_replay(
                         at=now,
                         count=(p.previous.count + 1) if p.previous else 1,
                     )
-                    for p, r in zip(chunk, results, strict=True)
+                    for p, r in zip(chunk, sent, strict=True)
                 ]
-                await asyncio.gather(
-                    *[
-                        await producer.send(
-                            names.dlq_replays,
-                            key=entry.dlq_ref.encode(),
-                            value=entry.model_dump_json().encode(),
-                        )
-                        for entry in logged
-                    ]
-                )
+                log_records = [
+                    OutRecord(names.dlq_replays, e.model_dump_json().encode(), e.dlq_ref.encode())
+                    for e in logged
+                ]
+                await deliver(producer, log_records, TRANSACTION_TIMEOUT_S)
+                await asyncio.to_thread(producer.commit_transaction, TRANSACTION_TIMEOUT_S)
+            except BaseException:
+                with contextlib.suppress(KafkaException):  # a fatal error cannot even abort
+                    await asyncio.to_thread(producer.abort_transaction, TRANSACTION_TIMEOUT_S)
+                raise
             done.extend(logged)
             if progress is not None:
                 progress(len(chunk))
-    except ProducerFenced:
-        raise DlqError(
-            f"another `ketenhub dlq replay` took over (same transactional id) after "
-            f"{len(done)} of {len(plan.send)} records; what was replayed is logged"
-        ) from None
-    except KafkaError as exc:
+    except (KafkaException, TimeoutError) as exc:
+        if _error_code(exc) in FENCED:
+            raise DlqError(
+                f"another `ketenhub dlq replay` took over (same transactional id) after "
+                f"{len(done)} of {len(plan.send)} records; what was replayed is logged"
+            ) from None
         raise DlqError(
             f"replay stopped after {len(done)} of {len(plan.send)} records "
-            f"({type(exc).__name__}); run the same command again to continue: replayed "
+            f"({_error_name(exc)}); run the same command again to continue: replayed "
             "records are logged and skipped"
         ) from None
-    finally:
-        await producer.stop()
     return done
+
+
+def _error_code(exc: BaseException) -> int | None:
+    error = exc.args[0] if exc.args else None
+    return error.code() if isinstance(error, KafkaError) else None
+
+
+def _error_name(exc: BaseException) -> str:
+    """librdkafka's error name (``_MSG_TIMED_OUT``, ``TOPIC_AUTHORIZATION_FAILED``...)."""
+    error = exc.args[0] if exc.args else None
+    return error.name() if isinstance(error, KafkaError) else type(exc).__name__

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from aiokafka.errors import KafkaTimeoutError
 
-from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.reader import assign_all, committed_reader
 from hub.stages.records import HEADER_KIND, HEADER_MESSAGE_ID
 from schemas.envelope import header_value
 
@@ -71,23 +72,21 @@ async def read_inbox(
     after ``max_wait_s`` in all.
     """
     messages: list[InboxMessage] = []
-    async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, [topic])
-        await consumer.seek_to_beginning(*partitions)
+    async with committed_reader(kafka) as reader:
+        await assign_all(reader, [topic])
         started = last_news = time.monotonic()
         while True:
-            batch = await consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                for r in records:
-                    headers = list(r.headers or ())
-                    messages.append(
-                        InboxMessage(
-                            partition=r.partition, offset=r.offset, timestamp_ms=r.timestamp,
-                            kind=header_value(headers, HEADER_KIND) or "?",
-                            message_id=header_value(headers, HEADER_MESSAGE_ID) or "",
-                            value=r.value or b"", headers=tuple(headers),
-                        )
-                    )  # fmt: skip
+            records = await reader.take(timeout_s=0.2)
+            for r in records:
+                messages.append(
+                    InboxMessage(
+                        partition=r.partition, offset=r.offset, timestamp_ms=r.timestamp_ms,
+                        kind=header_value(r.headers, HEADER_KIND) or "?",
+                        message_id=header_value(r.headers, HEADER_MESSAGE_ID) or "",
+                        value=r.value or b"", headers=tuple(r.headers),
+                    )
+                )  # fmt: skip
+            if records:
                 last_news = time.monotonic()
             now = time.monotonic()
             if until is not None and until(messages):
@@ -96,6 +95,5 @@ async def read_inbox(
                 break
             if now - started > max_wait_s:
                 break
-            await asyncio.sleep(0)
     messages.sort(key=lambda m: (m.timestamp_ms, m.partition, m.offset))
     return messages

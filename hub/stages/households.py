@@ -11,7 +11,8 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 
-from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.reader import assign_all, committed_reader
 from observability.logging import get_logger
 
 log = get_logger(__name__)
@@ -134,19 +135,17 @@ class HouseholdTable:
 
     async def follow(self, kafka: KafkaConnection, topic: str, stop: asyncio.Event) -> None:
         """Read the table from the start, set ``ready`` once caught up, then keep following."""
-        async with committed_reader(kafka) as consumer:
-            partitions = await assign_all(consumer, [topic])
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
+        async with committed_reader(kafka) as reader:
+            partitions = await assign_all(reader, [topic])
+            ends = await reader.end_offsets(partitions)
             pending = {tp for tp in partitions if ends[tp] > 0}
             while not stop.is_set():
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    for record in records:
-                        if record.key is not None and record.value is not None:
-                            self.read(record.key.decode(), record.value.decode())
+                for record in await reader.take():
+                    if record.key is not None and record.value is not None:
+                        self.read(record.key.decode(), record.value.decode())
                 if not self.ready.is_set():
-                    pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+                    positions = reader.positions(pending)
+                    pending = {tp for tp in pending if positions[tp] < ends[tp]}
                     if not pending:
                         log.info("households-loaded", children=len(self.members))
                         self.ready.set()

@@ -15,10 +15,9 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from hub.kafka.backoff import KAFKA_ERRORS, pause
-from hub.kafka.connection import KafkaConnection, assign_all
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.reader import NotAuthorized, Partition, Reader, assign_all, committed_reader
 from hub.stages.loop import StageLoop
 from observability.logging import get_logger
 from observability.metrics import HubMetrics
@@ -35,62 +34,52 @@ class Observer:
     kafka: KafkaConnection
     dlq_topic: str
     interval_s: float = INTERVAL_S
-    _reported: dict[str, set[TopicPartition]] = field(default_factory=dict, repr=False)
+    _reported: dict[str, set[Partition]] = field(default_factory=dict, repr=False)
     _dlq_count: int = 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        dlq: AIOKafkaConsumer | None = None
-        try:
+        async with committed_reader(self.kafka) as dlq:
+            assigned = False
             while not stop.is_set():
                 try:
                     await self.sample_lag()
-                    dlq = dlq or await self._open_dlq()
+                    assigned = assigned or bool(await assign_all(dlq, [self.dlq_topic]))
                     await self.count_dlq(dlq)
-                except (*KAFKA_ERRORS, LookupError, TimeoutError) as exc:
+                except (*KAFKA_ERRORS, LookupError, TimeoutError, NotAuthorized) as exc:
                     log.warning("observe-failed", error_type=type(exc).__name__)
                 if await pause(stop, self.interval_s):
                     break
-        finally:
-            if dlq is not None:
-                await dlq.stop()
-
-    async def _open_dlq(self) -> AIOKafkaConsumer:
-        consumer = self.kafka.consumer(enable_auto_commit=False, isolation_level="read_committed")
-        await consumer.start()
-        try:
-            await asyncio.sleep(0)  # see hub.kafka.connection.committed_reader
-            await assign_all(consumer, [self.dlq_topic])
-            await consumer.seek_to_beginning()
-        except BaseException:
-            await consumer.stop()
-            raise
-        return consumer
 
     async def sample_lag(self) -> None:
         for loop in self.loops:
             stage = loop.stage.name
             lags = await asyncio.wait_for(loop.lag(), TIMEOUT_S)
-            assigned = {TopicPartition(topic, partition) for topic, partition in lags}
+            assigned = {Partition(topic, partition) for topic, partition in lags}
             for gone in self._reported.get(stage, set()) - assigned:
                 self._forget(stage, gone)
             self._reported[stage] = assigned
             for (topic, partition), lag in lags.items():
                 self.metrics.consumer_lag.labels(stage, topic, str(partition)).set(lag)
 
-    async def count_dlq(self, consumer: AIOKafkaConsumer) -> None:
-        """Count the records that reached the DLQ since the last round (all, the first time)."""
-        partitions = sorted(consumer.assignment())
-        ends = await asyncio.wait_for(consumer.end_offsets(partitions), TIMEOUT_S)
-        pending = {tp for tp in partitions if await consumer.position(tp) < ends[tp]}
+    async def count_dlq(self, reader: Reader) -> None:
+        """Count the records that reached the DLQ since the last round (all, the first time).
+
+        The reader stays assigned between rounds (from the start, the first time), so each
+        round takes only what is new."""
+        partitions = reader.assigned
+        ends = await asyncio.wait_for(reader.end_offsets(partitions), TIMEOUT_S)
+        positions = reader.positions(partitions)
+        pending = {tp for tp in partitions if ends[tp] > max(positions[tp], 0)}
+        deadline = asyncio.get_running_loop().time() + TIMEOUT_S
         while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=1000)
-            self._dlq_count += sum(len(records) for records in batch.values())
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-            if not batch:
-                break  # only transaction markers left: done for this round
+            self._dlq_count += len(await reader.take(timeout_s=0.2))
+            positions = reader.positions(pending)
+            pending = {tp for tp in pending if positions[tp] < ends[tp]}
+            if asyncio.get_running_loop().time() > deadline:
+                break  # the rest next round
         self.metrics.dlq_records.set(self._dlq_count)
 
-    def _forget(self, stage: str, tp: TopicPartition) -> None:
+    def _forget(self, stage: str, tp: Partition) -> None:
         """A partition moved to another instance: stop exporting a lag this one cannot see."""
         with contextlib.suppress(KeyError):
             self.metrics.consumer_lag.remove(stage, tp.topic, str(tp.partition))

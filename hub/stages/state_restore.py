@@ -6,9 +6,8 @@ import asyncio
 import time
 from collections.abc import Iterable, Mapping, MutableMapping
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from hub.kafka.connection import KafkaConnection, assign_all, committed_reader, read_to_end
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.reader import Partition, Reader, assign_all, committed_reader, read_to_end
 from hub.stages.state_store import StateStore, restore_record
 from observability.logging import get_logger
 from routing.state import HouseholdState
@@ -50,29 +49,29 @@ async def read_changelog(
     while: the state it commits counts, as the offsets it commits will
     (the loop reads them stable: ``hub.stages.loop``).
     """
-    async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, [topic])
+    async with committed_reader(kafka) as reader:
+        partitions = await assign_all(reader, [topic])
+        await reader.pause(partitions)  # nothing to fetch before the ends are known
         if only is not None:
             wanted = set(only)
             partitions = [tp for tp in partitions if tp.partition in wanted]
-            consumer.assign(partitions)
-        ends = await _stable_ends(consumer, partitions, await _written_ends(kafka, partitions))
-        starts = {TopicPartition(topic, p): o for p, o in (since or {}).items()}
-        async for records in read_to_end(consumer, partitions, since=starts, ends=ends):
+        ends = await _stable_ends(reader, partitions, await reader.high_watermarks(partitions))
+        starts = {Partition(topic, p): o for p, o in (since or {}).items()}
+        async for records in read_to_end(reader, partitions, since=starts, ends=ends):
             for record in records:
                 restore_record(states, record.key, record.value)
     return {tp.partition: end for tp, end in ends.items()}
 
 
 async def _stable_ends(
-    consumer: AIOKafkaConsumer, partitions: list[TopicPartition], written: dict[TopicPartition, int]
-) -> dict[TopicPartition, int]:
+    reader: Reader, partitions: list[Partition], written: dict[Partition, int]
+) -> dict[Partition, int]:
     """``written`` once no transaction open then is open any more (a ``read_committed``
     consumer's end is where the first open one starts); past ``OPEN_TRANSACTION_WAIT_S``,
     the committed end, with a warning."""
     deadline = time.monotonic() + OPEN_TRANSACTION_WAIT_S
     while True:
-        committed: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        committed = await reader.end_offsets(partitions)
         if all(committed[tp] >= written[tp] for tp in partitions):
             return written
         if time.monotonic() >= deadline:
@@ -80,18 +79,3 @@ async def _stable_ends(
             log.warning("state-read-before-open-transaction", partitions=still_open)
             return {tp: min(committed[tp], written[tp]) for tp in partitions}
         await asyncio.sleep(0.05)
-
-
-async def _written_ends(
-    kafka: KafkaConnection, partitions: list[TopicPartition]
-) -> dict[TopicPartition, int]:
-    """The high watermarks: a ``read_committed`` consumer's end stops before open transactions."""
-    if not partitions:
-        return {}
-    consumer = kafka.consumer(enable_auto_commit=False)
-    try:
-        await consumer.start()
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        return ends
-    finally:
-        await consumer.stop()

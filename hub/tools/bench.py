@@ -46,10 +46,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from hub.context import load_registry, local_kafka, resolve_kafka
-from hub.kafka.connection import KafkaConnection, assign_all, committed_reader, read_to_end
+from hub.kafka.connection import KafkaConnection
+from hub.kafka.reader import Partition, Reader, assign_all, committed_reader, read_to_end
 from hub.kafka.topics import TopicNames, TopicSpec, create_topics, delete_topics, topic_specs
 from hub.settings import Settings
 from hub.stages.records import HEADER_MESSAGE_ID, HEADER_SENT_AT
@@ -102,11 +101,6 @@ hot code); the hub's latency at that rate went from p50 137 to 65 ms meanwhile."
 WARMUP_MSGS_PER_S = 300.0
 """About a third of what one hub process drains on 2 cores: warm, not queued."""
 WARMUP_STEP_S = 10.0
-OBSERVER_FETCH_WAIT_MS = 100
-"""How long the broker may hold the observer's fetch when nothing is there. It answers as
-soon as a transaction commits, so this adds no latency (measured: the floor was no worse at
-100 than at 5 ms), but a 5 ms poll of every inbox partition cost the broker about 0.15 and
-the load generator about 0.25 of a core with nothing to read, taken from the hub it measures."""
 
 
 class BenchError(RuntimeError):
@@ -135,7 +129,7 @@ class Observer:
     record counts (raw passthrough).
     """
 
-    consumer: AIOKafkaConsumer
+    reader: Reader
     distinct: bool
     records_per_message: float = 1.0
     """Without ``distinct``: records that make one message done (the shadow writes several
@@ -154,51 +148,46 @@ class Observer:
         distinct: bool,
         records_per_message: float = 1.0,
     ) -> Observer:
-        consumer = kafka.consumer(
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            fetch_max_wait_ms=OBSERVER_FETCH_WAIT_MS,
-            max_partition_fetch_bytes=4 * 1024 * 1024,
-        )
-        await consumer.start()
-        await asyncio.sleep(0)  # lets aiokafka's group-less coordinator task start
-        partitions = await assign_all(consumer, topics)
-        await consumer.seek_to_end(*partitions)
-        for tp in partitions:  # resolve the lazy seek now, before anything is published
-            await consumer.position(tp)
-        return cls(consumer, distinct, records_per_message)
+        reader = Reader(kafka)
+        try:
+            partitions = await assign_all(reader, topics)
+            # From the committed end on, at offsets known now: nothing published yet is missed.
+            await reader.assign(partitions, await reader.end_offsets(partitions))
+        except BaseException:
+            await reader.close()
+            raise
+        return cls(reader, distinct, records_per_message)
 
     async def stop(self) -> None:
-        await self.consumer.stop()
+        await self.reader.close()
 
     def reset(self) -> None:
         self.done, self.records, self.latencies_ms = 0, 0, []
 
     async def poll(self, timeout_ms: int = 20) -> int:
         """Read what is there; returns how many messages completed now."""
-        batch = await self.consumer.getmany(timeout_ms=timeout_ms)
+        batch = await self.reader.take(timeout_s=timeout_ms / 1000)
         if not batch:
             return 0
         now = time.time()
         new = 0
         if not self.distinct:
-            self.records += sum(len(records) for records in batch.values())
+            self.records += len(batch)
             new = int(self.records / self.records_per_message + 1e-6) - self.done
             self.done += new
             if new:
                 self.last_at = time.monotonic()
             return new
-        for records in batch.values():
-            for record in records:
-                headers = dict(record.headers or ())
-                message_id = headers.get(HEADER_MESSAGE_ID)
-                if message_id is None or message_id in self.seen:
-                    continue
-                self.seen.add(message_id)
-                new += 1
-                sent_at = headers.get(HEADER_SENT_AT)
-                if sent_at is not None and sent_at.isdigit() and int(sent_at) > 0:
-                    self.latencies_ms.append(now * 1000 - int(sent_at))
+        for record in batch:
+            headers = dict(record.headers)
+            message_id = headers.get(HEADER_MESSAGE_ID)
+            if message_id is None or message_id in self.seen:
+                continue
+            self.seen.add(message_id)
+            new += 1
+            sent_at = headers.get(HEADER_SENT_AT)
+            if sent_at is not None and sent_at.isdigit() and int(sent_at) > 0:
+                self.latencies_ms.append(now * 1000 - int(sent_at))
         self.done += new
         if new:
             self.last_at = time.monotonic()
@@ -804,18 +793,18 @@ class BenchRun:
         return lines
 
 
-async def end_offsets(kafka: KafkaConnection, topics: Sequence[str]) -> dict[TopicPartition, int]:
+async def end_offsets(kafka: KafkaConnection, topics: Sequence[str]) -> dict[Partition, int]:
     """Where each partition of ``topics`` ends now (committed data: the last stable offset)."""
-    async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, topics)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        return ends
+    async with committed_reader(kafka) as reader:
+        partitions = await assign_all(reader, topics)
+        await reader.pause(partitions)
+        return await reader.end_offsets(partitions)
 
 
 async def count_io(
     kafka: KafkaConnection,
-    before: dict[TopicPartition, int],
-    after: dict[TopicPartition, int],
+    before: dict[Partition, int],
+    after: dict[Partition, int],
     prefix: str,
 ) -> dict[str, TopicIo]:
     """Records, value and header bytes per topic role between two ``end_offsets`` readings.
@@ -826,13 +815,12 @@ async def count_io(
     busy = [tp for tp in after if after[tp] > before.get(tp, 0)]
     if not busy:
         return counts
-    async with committed_reader(kafka) as consumer:
-        consumer.assign(busy)
-        async for records in read_to_end(consumer, busy, stall_s=IDLE_TIMEOUT_S, since=before,
+    async with committed_reader(kafka) as reader:
+        async for records in read_to_end(reader, busy, stall_s=IDLE_TIMEOUT_S, since=before,
                                          ends=after):  # fmt: skip
             for record in records:
                 role = role_of(record.topic, prefix) or record.topic
-                headers = sum(len(k) + len(v or b"") for k, v in record.headers or ())
+                headers = sum(len(k) + len(v) for k, v in record.headers)
                 counts[role] = counts.get(role, ZERO_IO) + TopicIo(
                     records=1, value_bytes=len(record.value or b""), header_bytes=headers
                 )
@@ -859,20 +847,16 @@ async def wait_for_topics(
     kafka: KafkaConnection, topics: Sequence[str], timeout: float = 60
 ) -> None:
     """Return once the cluster's metadata lists every topic (just created ones take a moment)."""
-    client = kafka.consumer(enable_auto_commit=False)
-    await client.start()
-    try:
+    async with committed_reader(kafka) as reader:
         deadline = time.monotonic() + timeout
+        missing = list(topics)
         while True:
-            await client._client.force_metadata_update()
-            missing = set(topics) - set(client._client.cluster.topics())
+            missing = [t for t in missing if not await reader.partitions_of(t)]
             if not missing:
                 return
             if time.monotonic() > deadline:
                 raise BenchError(f"topics not ready after {timeout:.0f} s: {sorted(missing)[:3]}")
             await asyncio.sleep(0.2)
-    finally:
-        await client.stop()
 
 
 def run_bench(

@@ -25,8 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 from hub.context import broker_for_command, load_registry, resolve_kafka, shell_exports
-from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
+from hub.kafka.connection import KafkaConnection
 from hub.kafka.local import free_port
+from hub.kafka.reader import assign_all, committed_reader
 from hub.kafka.topics import TopicNames, create_topics, topic_specs
 from hub.partner_client import client_for
 from hub.settings import Settings
@@ -195,14 +196,12 @@ async def _watch_dlq(
     kafka: KafkaConnection, names: TopicNames, ledger: Ledger, stop: asyncio.Event
 ) -> None:
     """Count what lands in the DLQ from now on (the operator's view, with the hub's login)."""
-    async with committed_reader(kafka) as consumer:
-        partitions = await assign_all(consumer, [names.dlq])
-        await consumer.seek_to_end(*partitions)
+    async with committed_reader(kafka) as reader:
+        partitions = await assign_all(reader, [names.dlq])
+        await reader.assign(partitions, await reader.end_offsets(partitions))
         while not stop.is_set():
-            batch = await consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                for r in records:
-                    ledger.dlq[header_value(list(r.headers or ()), HEADER_DLQ_REASON) or "?"] += 1
+            for r in await reader.take(timeout_s=0.3):
+                ledger.dlq[header_value(r.headers, HEADER_DLQ_REASON) or "?"] += 1
 
 
 def _status_line(registry: PartnerRegistry, ledger: Ledger) -> str:

@@ -31,8 +31,10 @@ from hub.kafka.auth import (
     describe_acls,
     user,
 )
-from hub.kafka.connection import KafkaConnection, assign_all, committed_reader
+from hub.kafka.connection import KafkaConnection
 from hub.kafka.local import ADMIN_USER, LocalKafka
+from hub.kafka.provision import reader_group
+from hub.kafka.reader import NotAuthorized, Reader, assign_all, committed_reader, read_to_end
 from hub.kafka.topics import TopicNames
 from hub.ops.topic_reader import InboxMessage, publish, read_inbox
 from hub.secret_store import SecretStore
@@ -69,7 +71,10 @@ class AuthCluster:
     def login(self, user: str) -> KafkaConnection:
         password = self.secrets.kafka_password(user)
         assert password is not None, f"no password stored for {user}"
-        return KafkaConnection(self.bootstrap, "SASL_PLAINTEXT", "SCRAM-SHA-512", user, password)
+        group = reader_group(self.names, None if user == DEFAULT_HUB_USER else user)
+        return KafkaConnection(
+            self.bootstrap, "SASL_PLAINTEXT", "SCRAM-SHA-512", user, password, reader_group=group
+        )
 
     def env(self, **extra: str) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("KETENHUB_")}
@@ -266,7 +271,7 @@ async def test_a_partner_cannot_read_another_partners_inbox_or_internal_topics(
         "dlq": names.dlq,
         "state": names.state,
     }[target]
-    with pytest.raises(kafka_errors.TopicAuthorizationFailedError):
+    with pytest.raises(NotAuthorized, match=f"may not read topic {topic}"):
         await read_inbox(auth_cluster.login(SCHOOL), topic, idle_timeout_s=1)
 
 
@@ -321,7 +326,35 @@ async def test_a_partner_reads_its_own_inbox_with_a_group_of_its_own(
     finally:
         await consumer.stop()
     async with committed_reader(auth_cluster.login(SCHOOL)) as reader:
-        assert await assign_all(reader, [names.partner_in(SCHOOL)])
+        partitions = await assign_all(reader, [names.partner_in(SCHOOL)])
+        assert partitions
+        async for _ in read_to_end(reader, partitions, stall_s=10):
+            pass
+        for _ in range(4):  # long enough for librdkafka to look up the reader's group
+            await reader.take(timeout_s=0.5)
+
+
+async def test_a_reader_is_refused_a_group_outside_its_namespace(
+    auth_cluster: AuthCluster,
+) -> None:
+    """A group-less reader still names a group, whose coordinator librdkafka looks up: one
+    in the hub's namespace is refused to a partner, with an error that says so, at once."""
+    names = auth_cluster.names
+    login = auth_cluster.login(SCHOOL)
+    kafka = KafkaConnection(
+        login.bootstrap, login.security_protocol, login.sasl_mechanism, login.username,
+        login.password, reader_group=reader_group(names, None),
+    )  # fmt: skip
+    async with committed_reader(kafka) as reader:
+        await assign_all(reader, [names.partner_in(SCHOOL)])
+        with pytest.raises(NotAuthorized, match="GROUP_AUTHORIZATION_FAILED"):
+            await asyncio.wait_for(_take_for(reader, 10), 30)
+
+
+async def _take_for(reader: Reader, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await reader.take(timeout_s=0.5)
 
 
 def test_provisioning_again_changes_no_acls(auth_cluster: AuthCluster) -> None:

@@ -70,10 +70,10 @@ class _Cluster:
 def cluster(monkeypatch: pytest.MonkeyPatch) -> Any:
     def install(answers: dict[int, Any]) -> None:
         @asynccontextmanager
-        async def reader(kafka: KafkaConnection) -> AsyncIterator[Any]:
-            yield SimpleNamespace(_client=_Cluster(answers))
+        async def client(kafka: KafkaConnection) -> AsyncIterator[Any]:
+            yield _Cluster(answers)
 
-        monkeypatch.setattr(broker_features, "committed_reader", reader)
+        monkeypatch.setattr(broker_features, "metadata_client", client)
 
     monkeypatch.setattr(broker_features, "CONNECT_TIMEOUT_S", 0.2)
     return install

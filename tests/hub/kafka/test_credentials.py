@@ -74,7 +74,9 @@ def test_unusable_password_files_are_named(tmp_path: Path, content: str, error: 
 
 def test_plaintext_needs_no_credentials() -> None:
     kafka = resolve_kafka(Settings(), user="huisarts-wijert")
-    assert kafka == KafkaConnection("kafka-1:9092")
+    assert kafka == KafkaConnection(
+        "kafka-1:9092", reader_group="ketenhub.partner.huisarts-wijert.reader"
+    )
     assert "sasl_mechanism" not in kafka.client_kwargs()
 
 

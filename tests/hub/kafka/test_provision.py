@@ -6,8 +6,9 @@ import itertools
 
 import pytest
 
+from hub.context import resolve_kafka
 from hub.kafka.auth import AclBinding, Operation, PatternType, Permission, ResourceType, user
-from hub.kafka.provision import is_partner_resource, plan
+from hub.kafka.provision import is_partner_resource, plan, reader_group
 from hub.kafka.topics import TopicNames, topic_specs
 from hub.settings import DEFAULT_HUB_USER, DEFAULTS, Settings
 from schemas.partners import PartnerRegistry
@@ -123,3 +124,24 @@ def test_plan_is_sorted_without_duplicates_and_stale_detection_sees_partner_reso
     assert all(is_partner_resource(NAMES, b) == (".partner." in b.resource_name) for b in PLAN)
     hub_binding = next(b for b in PLAN if b.principal == user(DEFAULT_HUB_USER))
     assert not is_partner_resource(NAMES, hub_binding)
+
+
+@pytest.mark.parametrize("partner", [None, *PARTNERS])
+def test_a_group_less_reader_may_look_up_its_groups_coordinator(partner: str | None) -> None:
+    """librdkafka's reader looks its ``group.id`` up (FindCoordinator: DESCRIBE on the group)
+    though it never joins: the group lies where the plan already grants that, for the hub
+    and for each partner, and in no other principal's namespace."""
+    group = reader_group(NAMES, partner)
+    principal = user(partner or DEFAULT_HUB_USER)
+    assert allowed(PLAN, principal, ResourceType.GROUP, group, Operation.DESCRIBE)
+    others = [p for p in [DEFAULT_HUB_USER, *PARTNERS] if p != (partner or DEFAULT_HUB_USER)]
+    assert not any(allowed(PLAN, user(o), ResourceType.GROUP, group, Operation.DESCRIBE)
+                   for o in others)  # fmt: skip
+
+
+def test_the_hubs_connection_reads_with_the_hubs_reader_group() -> None:
+    settings = Settings(bootstrap="kafka-1:9092", topic_prefix="kh")
+    assert resolve_kafka(settings).reader_group == "kh-reader"
+    assert resolve_kafka(settings, user="school-montessori").reader_group == (
+        "kh.partner.school-montessori.reader"
+    )
