@@ -246,7 +246,7 @@ def _run_hub(stage: StageChoice, metrics_port: int | None) -> None:
     ctx = load_context(settings)
     metrics = HubMetrics()
     settle_heap()
-    keep_heap_frozen()
+    thaw = keep_heap_frozen()
     port = settings.metrics_port if metrics_port is None else metrics_port
     metrics.serve(port, settings.metrics_host)
     if port:
@@ -257,7 +257,10 @@ def _run_hub(stage: StageChoice, metrics_port: int | None) -> None:
         install_signal_handlers(stop)
         await run_hub(ctx, stage, metrics, stop)
 
-    run_async(main())
+    try:
+        run_async(main())
+    finally:
+        thaw()  # a hub run in a longer-lived process (a test) leaves its collector as it was
 
 
 @app.command()
