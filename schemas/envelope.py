@@ -194,7 +194,7 @@ def _facts_json(facts: RoutingFacts, update: Mapping[str, object]) -> bytes:
     if facts is _NO_FACTS or facts.__dict__ == _NO_FACTS.__dict__:
         dumped: dict[str, object] = {}
     else:
-        dumped = orjson.loads(facts.model_dump_json(exclude_defaults=True))
+        dumped = facts.model_dump(mode="json", exclude_defaults=True)
     for name, value in update.items():
         if value == _FACT_DEFAULTS[name]:
             dumped.pop(name, None)

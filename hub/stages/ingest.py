@@ -163,7 +163,7 @@ class IngestStage:
                 )
             ]
         try:
-            decoded = self._decode(partner, value, message_id, now)
+            decoded, age = self._decode(partner, value, message_id, now)
         except AdapterError as error:
             return self._reject(
                 partner, value or b"", error, message_id, now, topic, partition, offset
@@ -181,11 +181,12 @@ class IngestStage:
             log.debug("ingested", partner=partner.id, message_event=decoded.event.value,
                       trace_id=trace_id(message_id))  # fmt: skip
         source = f"{topic}:{partition}:{offset}"
-        return self._canonical(partner, decoded, message_id, now, record.timestamp_ms, source)
+        return self._canonical(partner, decoded, age, message_id, now, record.timestamp_ms, source)
 
     def _decode(
         self, partner: Partner, value: bytes | None, message_id: str, now: datetime
-    ) -> Decoded:
+    ) -> tuple[Decoded, int | None]:
+        """The decoded message and the child's age now (None: no birth date)."""
         if value is None:
             raise AdapterError(RejectReason.MALFORMED, "empty message")
         if len(value) > self.ctx.settings.max_payload_bytes:
@@ -210,12 +211,13 @@ class IngestStage:
                 f"the child's birth date lies more than {MAX_AGE} years back",
                 decoded.partner_message_id,
             )
-        return decoded
+        return decoded, age
 
     def _canonical(
         self,
         partner: Partner,
         decoded: Decoded,
+        age: int | None,
         message_id: str,
         now: datetime,
         sent_ms: int,
@@ -264,7 +266,7 @@ class IngestStage:
             },
             decoded.facts,
             {
-                "child_age": age_on(decoded.child_birth_date, now.date()),
+                "child_age": age,
                 "household_members": siblings,
                 "area": decoded.facts.area or partner.area,
                 **moves.facts,
