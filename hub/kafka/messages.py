@@ -13,6 +13,9 @@ from __future__ import annotations
 from operator import methodcaller
 from typing import Protocol
 
+from confluent_kafka import Consumer
+from confluent_kafka import Message as RdMessage
+
 from hub.stages.records import InRecord
 
 
@@ -70,3 +73,15 @@ def _pairs(
 
 def _bytes(value: str | bytes | None) -> bytes:
     return value.encode() if isinstance(value, str) else value or b""
+
+
+def take(consumer: Consumer, limit: int, timeout_s: float) -> list[RdMessage]:
+    """Up to ``limit`` records, back as soon as one is there. librdkafka's ``consume`` waits
+    out its whole timeout unless ``limit`` records come, so at a trickle every hop would add
+    its poll timeout (the bench saw p50 267 ms at 5 msg/s): ``poll`` waits for the first,
+    then ``consume`` without a timeout takes what is already fetched. The stages' loop and
+    the readers both take records this way."""
+    first = consumer.poll(timeout_s)
+    if first is None:
+        return []
+    return [first, *consumer.consume(limit - 1, 0)] if limit > 1 else [first]

@@ -31,7 +31,7 @@ from confluent_kafka.admin import AdminClient
 
 from hub.kafka.auth import rd
 from hub.kafka.connection import KafkaConnection
-from hub.kafka.messages import in_record
+from hub.kafka.messages import in_record, take
 from hub.stages.records import InRecord
 from observability.logging import get_logger
 
@@ -222,7 +222,7 @@ class Reader:
         NotAuthorized for an ACL that refuses the read; a fatal error raises; others (the
         broker away) are librdkafka's to recover from, and are logged.
         """
-        messages = await self._call(_take, self.consumer, limit, timeout_s)
+        messages = await self._call(take, self.consumer, limit, timeout_s)
         records = []
         for message in messages:
             error = message.error()
@@ -241,15 +241,6 @@ class Reader:
             else:
                 log.info("reader-notice", error_type=error.name())
         return records
-
-
-def _take(consumer: Consumer, limit: int, timeout_s: float) -> list[Any]:
-    """``poll`` waits for the first message, ``consume`` takes what is fetched already
-    (librdkafka's ``consume`` alone waits out its timeout unless ``limit`` come)."""
-    first = consumer.poll(timeout_s)
-    if first is None:
-        return []
-    return [first, *consumer.consume(limit - 1, 0)] if limit > 1 else [first]
 
 
 @asynccontextmanager

@@ -37,7 +37,7 @@ from confluent_kafka import (
 
 from hub.kafka.backoff import backoff_delay, pause, retry_kafka
 from hub.kafka.connection import MAX_REQUEST_BYTES, KafkaConnection
-from hub.kafka.messages import in_record
+from hub.kafka.messages import in_record, take
 from hub.stages.records import (
     HEADER_DLQ_AT,
     HEADER_DLQ_DETAIL,
@@ -120,17 +120,6 @@ def producer_settings(
         "partitioner": "murmur2_random",  # Kafka's default: Java and aiokafka agree
         **transactional,
     })  # fmt: skip
-
-
-def take(consumer: Consumer, limit: int, timeout_s: float) -> list[Message]:
-    """Up to ``limit`` records, back as soon as one is there. librdkafka's ``consume`` waits
-    out its whole timeout unless ``limit`` records come, so at a trickle every hop would add
-    ``POLL_S`` (the bench saw p50 267 ms at 5 msg/s): ``poll`` waits for the first, then
-    ``consume`` without a timeout takes what is already fetched."""
-    first = consumer.poll(timeout_s)
-    if first is None:
-        return []
-    return [first, *consumer.consume(limit - 1, 0)] if limit > 1 else [first]
 
 
 class ProducerLost(Exception):

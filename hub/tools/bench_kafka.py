@@ -27,8 +27,9 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 
 from hub.context import resolve_kafka
 from hub.kafka.connection import KafkaConnection
+from hub.kafka.messages import take
 from hub.settings import Settings
-from hub.stages.loop import MAX_BATCH, consumer_settings, producer_settings, take
+from hub.stages.loop import MAX_BATCH, consumer_settings, producer_settings
 from hub.tools.bench_plan import Hop, Output, ShadowPlan
 
 POLL_S = 0.2
