@@ -130,12 +130,12 @@ def measure(
     ``trusted=False`` treats the built-in adapters as a third party's, whose every Bundle
     ingest validates: what run-time validation would cost if the proofs did not exist.
     """
-    with _hub_logging():
+    with hub_logging():
         return _measure(n, warmup, phases, trusted)
 
 
 @contextlib.contextmanager
-def _hub_logging() -> Iterator[None]:
+def hub_logging() -> Iterator[None]:
     """Log as ``ketenhub run`` does (INFO, JSON), to nowhere; the caller's logging after."""
     saved = structlog.get_config()
     with open(os.devnull, "w") as sink:
@@ -167,21 +167,25 @@ def _hub_logging() -> Iterator[None]:
             structlog.configure(**saved)
 
 
-def _measure(n: int, warmup: int, phases: bool, trusted: bool) -> InprocessCost:
+def warmed(n: int, warmup: int = WARMUP, trusted: bool = True) -> tuple[_Pipeline, list[InRecord]]:
+    """Both stages after ``warmup`` messages, and the ``n`` bench-mix records to measure."""
     pipeline = _pipeline(n, warmup, trusted)
     pipeline.run(pipeline.records[:warmup])
-    measured = pipeline.records[warmup:]
+    return pipeline, pipeline.records[warmup:]
+
+
+def _measure(n: int, warmup: int, phases: bool, trusted: bool) -> InprocessCost:
+    pipeline, measured = warmed(n, warmup, trusted)
     start = time.thread_time_ns()
     pipeline.run(measured)
     total_us = (time.thread_time_ns() - start) / 1000 / n
     if not phases:
         return InprocessCost(n, total_us)
-    again = _pipeline(n, warmup, trusted)
-    again.run(again.records[:warmup])
+    again, measured = warmed(n, warmup, trusted)
     clock = _PhaseClock()
     with _instrumented(again, clock):
         clock.enter("other")
-        again.run(again.records[warmup:])
+        again.run(measured)
         clock.leave()
     split = {phase: clock.spent_ns.get(phase, 0) / 1000 / n for phase in PHASES}
     # Scale to the clean run's total: the wrappers' own cost is spread over the phases.
@@ -324,12 +328,11 @@ def _set(owner: object, attr: str, value: Any) -> None:
 
 def profile(n: int, out: str, top: int = 25) -> list[str]:
     """The top functions (by own time) of ``n`` messages through both stages under cProfile."""
-    with _hub_logging():
-        pipeline = _pipeline(n, WARMUP)
-        pipeline.run(pipeline.records[:WARMUP])
+    with hub_logging():
+        pipeline, measured = warmed(n)
         profiler = cProfile.Profile()
         profiler.enable()
-        pipeline.run(pipeline.records[WARMUP:])
+        pipeline.run(measured)
         profiler.disable()
     profiler.dump_stats(out)
     text = io.StringIO()
