@@ -27,28 +27,13 @@ from schemas import fhir
 from schemas.aanbieder import ReferralReceived
 from schemas.bsn import is_valid_bsn
 from schemas.codes import AGB_SYSTEM, BSN_SYSTEM, CareCategory, MessageEvent, RejectReason
-from schemas.ijw import Bericht
+from schemas.ijw import FROM_MUNICIPALITY, FROM_PROVIDER
 
-SENDS = (
-    Bericht.JW315,
-    Bericht.JW302,
-    Bericht.JW305,
-    Bericht.JW307,
-    Bericht.JW317,
-    Bericht.JW320,
-    Bericht.JW323,
-)
+SENDS = FROM_PROVIDER
 """The iJw messages a provider sends to the hub."""
-RECEIVES = (
-    Bericht.JW301,
-    Bericht.JW316,
-    Bericht.JW306,
-    Bericht.JW308,
-    Bericht.JW318,
-    Bericht.JW319,
-    Bericht.JW325,
-)
+RECEIVES = FROM_MUNICIPALITY
 """The iJw messages a provider receives from the hub."""
+_RECEIVED_EVENTS = frozenset(b.event for b in RECEIVES)
 
 
 class AanbiederAdapter:
@@ -64,7 +49,7 @@ class AanbiederAdapter:
         event = fhir.event_of(bundle)
         if event == MessageEvent.REFERRAL:
             return _encode_referral(bundle)
-        if event in {b.event.value for b in RECEIVES}:
+        if event in _RECEIVED_EVENTS:
             return ijw.encode(bundle, RECEIVES)
         raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"aanbieder cannot receive {event}")
 

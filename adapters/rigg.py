@@ -17,28 +17,13 @@ from adapters.base import AdapterError, DecodeContext, Decoded
 from adapters.notices import encode_hub_message
 from schemas import fhir
 from schemas.codes import RejectReason
-from schemas.ijw import Bericht
+from schemas.ijw import FROM_MUNICIPALITY, FROM_PROVIDER
 
-SENDS = (
-    Bericht.JW301,
-    Bericht.JW316,
-    Bericht.JW306,
-    Bericht.JW308,
-    Bericht.JW318,
-    Bericht.JW319,
-    Bericht.JW325,
-)
+SENDS = FROM_MUNICIPALITY
 """The iJw messages a RIGG sends to the hub."""
-RECEIVES = (
-    Bericht.JW315,
-    Bericht.JW302,
-    Bericht.JW305,
-    Bericht.JW307,
-    Bericht.JW317,
-    Bericht.JW320,
-    Bericht.JW323,
-)
+RECEIVES = FROM_PROVIDER
 """The iJw messages a RIGG receives from the hub."""
+_RECEIVED_EVENTS = frozenset(b.event for b in RECEIVES)
 
 
 class RiggAdapter:
@@ -52,6 +37,6 @@ class RiggAdapter:
         if hub_message is not None:
             return hub_message
         event = fhir.event_of(bundle)
-        if event in {b.event.value for b in RECEIVES}:
+        if event in _RECEIVED_EVENTS:
             return ijw.encode(bundle, RECEIVES)
         raise AdapterError(RejectReason.UNSUPPORTED_TYPE, f"rigg cannot receive {event}")

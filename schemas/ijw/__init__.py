@@ -122,6 +122,30 @@ RETOUR_OF = {
 """Each retourbericht and the heenbericht whose header it copies."""
 ANSWER_OF = {Bericht.JW325: Bericht.JW323}
 """Answers with a header of their own (JW325 names the JW323 in DeclaratieIdentificatie)."""
+FROM_MUNICIPALITY = (
+    Bericht.JW301,
+    Bericht.JW316,
+    Bericht.JW306,
+    Bericht.JW308,
+    Bericht.JW318,
+    Bericht.JW319,
+    Bericht.JW325,
+)
+"""The messages the municipality's side sends (here a RIGG, acting for its municipalities)."""
+FROM_PROVIDER = (
+    Bericht.JW315,
+    Bericht.JW302,
+    Bericht.JW305,
+    Bericht.JW307,
+    Bericht.JW317,
+    Bericht.JW320,
+    Bericht.JW323,
+)
+"""The messages a youth-care provider sends: what the other side receives, and the reverse."""
+if set(FROM_MUNICIPALITY) | set(FROM_PROVIDER) != set(Bericht) or set(FROM_MUNICIPALITY) & set(
+    FROM_PROVIDER
+):
+    raise AssertionError("every iJw message is sent by exactly one side")
 _OF_EVENT = {e.value: b for b, e in reversed(EVENTS.items())}  # the first, were one twice
 _OF_NAMESPACE = {b.namespace: b for b in Bericht}
 """Looked up once or twice per iJw message: a scan of the fourteen cost ~7 us."""
