@@ -10,6 +10,7 @@ alerts need a series to exist before its first increment).
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
@@ -80,7 +81,14 @@ class _Gauge(_CachedLabels, Gauge):
 
 
 class _Histogram(_CachedLabels, Histogram):
-    pass
+    def observe(self, amount: float, exemplar: dict[str, str] | None = None) -> None:
+        """``Histogram.observe`` of a labelled child, its bucket found by bisection instead
+        of a scan of the bounds (the hub observes each delivery's latency)."""
+        if exemplar is None and self._labelvalues and amount == amount:  # not NaN
+            self._sum.inc(amount)
+            self._buckets[bisect_left(self._upper_bounds, amount)].inc(1)
+        else:
+            super().observe(amount, exemplar)
 
 
 class _KindOf(Protocol):

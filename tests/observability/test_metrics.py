@@ -166,3 +166,28 @@ def test_router_households_is_read_at_scrape_time() -> None:
     metrics.router_households.set_function(lambda: len(states))
     states["b"] = HouseholdState()
     assert metrics.registry.get_sample_value("ketenhub_router_households") == 2
+
+
+def test_the_shortcut_counters_and_histograms_export_what_the_library_would() -> None:
+    """``inc`` and ``observe`` of a labelled child skip the library's path; the exposition
+    must be the library's own, bounds (a value on a bound is in that bucket) included."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+    from observability.metrics import LATENCY_BUCKETS, _Counter, _Histogram
+
+    amounts = [0.0, 0.001, 0.0011, 0.05, 0.3, 5.0, 7.5, 1e9, 2.5, 0.0025]
+
+    def exposition(counter_type: type[Counter], histogram_type: type[Histogram]) -> bytes:
+        registry = CollectorRegistry()
+        counter = counter_type("c", "c", ["stage"], registry=registry)
+        histogram = histogram_type("h", "h", ["kind"], buckets=LATENCY_BUCKETS, registry=registry)
+        for amount in amounts:
+            counter.labels("route").inc()
+            counter.labels("ingest").inc(2.5)
+            histogram.labels("forward").observe(amount)
+        histogram.labels("ack").observe(float("nan"))
+        return b"\n".join(
+            line for line in generate_latest(registry).splitlines() if b"_created" not in line
+        )
+
+    assert exposition(_Counter, _Histogram) == exposition(Counter, Histogram)
