@@ -99,6 +99,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_and_next() -> int:
+    """A free port whose next one is free too: a broker started with only its port (the CLI,
+    ``KETENHUB_KAFKA_PORT``) binds its controller to port + 1, which ``free_port`` alone
+    does not promise (a CI run once found it taken by another socket)."""
+    for _ in range(100):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free pair of loopback ports in 100 tries")
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

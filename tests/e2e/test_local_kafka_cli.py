@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.kafka.local import free_port
+from hub.kafka.local import free_port, free_port_and_next
 from tests.e2e.conftest import REPO
 
 pytestmark = pytest.mark.kafka
@@ -20,7 +20,7 @@ def test_start_is_idempotent_and_stop_stops(tmp_path: Path) -> None:
     # Share the jar cache so the test never downloads; everything else is private to the test.
     (home / "cache").mkdir(parents=True)
     (home / "cache" / "kafka-4.1.1").symlink_to(REPO / ".ketenhub" / "cache" / "kafka-4.1.1")
-    port = free_port()
+    port = free_port_and_next()  # its controller binds port + 1
     env = {**os.environ, "KETENHUB_HOME": str(home), "KETENHUB_KAFKA_PORT": str(port)}
     env.pop("KETENHUB_BOOTSTRAP", None)
 
