@@ -33,7 +33,6 @@ from typing import Any
 TOGGLE = "ffi_call"
 """The one function whose runs callgrind collects in: libffi's, which ctypes calls."""
 _TOTALS = re.compile(r"^totals:\s+(\d+)", re.MULTILINE)
-_NAMED = re.compile(r"^(?:\((\d+)\))?\s*(.*)$")
 
 
 class ValgrindMissing(RuntimeError):
@@ -106,22 +105,28 @@ def by_library_of(profile: str) -> Counter[str]:
     after_call = False
     for line in profile.splitlines():
         if line.startswith(("ob=", "cob=")):
-            named = _NAMED.match(line.split("=", 1)[1])
-            if named is None:
-                continue
-            key, name = named.group(1), named.group(2)
-            if name:
-                names[key or name] = name
+            name = _object_name(line.split("=", 1)[1], names)
             if line.startswith("ob="):
-                current = names.get(key or name, name or "?")
+                current = name
         elif line.startswith("calls="):
             after_call = True
-        elif line[:1].isdigit() or (line[:1] != "" and line[0] in "+-*"):
+        elif line and (line[0].isdigit() or line[0] in "+-*"):
             if after_call:
                 after_call = False
                 continue
             spent[_short(current)] += int(line.split()[-1])
     return spent
+
+
+def _object_name(spec: str, names: dict[str, str]) -> str:
+    """``(3) /lib/libc.so.6`` defines name 3, ``(3)`` refers to it, ``/lib/libc.so.6`` is
+    uncompressed: the object's name, with ``names`` kept up to date."""
+    if not spec.startswith("("):
+        return spec.strip() or "?"
+    key, name = spec[1:].split(")", 1)
+    if name.strip():
+        names[key] = name.strip()
+    return names.get(key, "?")
 
 
 def _short(path: str) -> str:
@@ -131,6 +136,7 @@ def _short(path: str) -> str:
 
 def _child(messages: int, warmup: int) -> None:
     """Inside valgrind: warm the pipeline, then run the measured messages in one ctypes call."""
+    # Imported here: the parent (and its --help) need not load the whole hub to start valgrind.
     from hub.tools.bench_inprocess import hub_logging, warmed
 
     with hub_logging():

@@ -6,9 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Unpack
 
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
 from hub.stages.loop import _dlq_reason
 from hub.stages.records import HEADER_DLQ_REASON, OutRecord
-from observability.metrics import HubMetrics
+from observability.metrics import LATENCY_BUCKETS, HubMetrics, _Counter, _Histogram
 from routing.decide import Decision, Delivery, DeliveryKind, Notice, NoticeSubject
 from routing.directory import Directory
 from routing.state import HouseholdState
@@ -171,10 +173,6 @@ def test_router_households_is_read_at_scrape_time() -> None:
 def test_the_shortcut_counters_and_histograms_export_what_the_library_would() -> None:
     """``inc`` and ``observe`` of a labelled child skip the library's path; the exposition
     must be the library's own, bounds (a value on a bound is in that bucket) included."""
-    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-
-    from observability.metrics import LATENCY_BUCKETS, _Counter, _Histogram
-
     amounts = [0.0, 0.001, 0.0011, 0.05, 0.3, 5.0, 7.5, 1e9, 2.5, 0.0025]
 
     def exposition(counter_type: type[Counter], histogram_type: type[Histogram]) -> bytes:
