@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -142,7 +142,7 @@ def parse(payload: bytes, accepted: Iterable[Bericht]) -> tuple[Bericht, IjwMode
     if not schema.validate(tree):
         raise _schema_error(schema.error_log, _message_id(root, bericht))
     try:
-        model = model_of(bericht).model_validate(_element_data(root, "Bericht"))
+        model = model_of(bericht).model_validate(_element_data(root))
     except ValidationError as exc:
         raise _model_error(exc, _message_id(root, bericht)) from None
     violations = rules.check(model)
@@ -176,31 +176,38 @@ def _id_path(bericht: Bericht) -> str:
     return f"{m}Header/{m}BerichtIdentificatie/{b}Identificatie"
 
 
-def _local(element: etree._Element) -> str:
-    """The element's name without its namespace: ``QName(element).localname``, read off the
-    ``{namespace}name`` tag (an XML name holds no ``}``) at a tenth of the cost."""
-    return str(element.tag).rpartition("}")[2]
+@lru_cache(maxsize=4096)
+def _carried_name(tag: object) -> str | None:
+    """An element's name without its namespace (``QName(element).localname``, read off the
+    ``{namespace}name`` tag: an XML name holds no ``}``), or None for an element that is not
+    carried. Once per tag: the XSD has accepted the tree, so its tags are the schemas' own."""
+    local = str(tag).rpartition("}")[2]
+    return None if local in NOT_CARRIED else local
 
 
-def _element_data(element: etree._Element, name: str) -> Any:
-    """Element ``name`` -> plain data keyed by element name (the models' aliases).
+def _element_data(element: etree._Element) -> dict[str, Any]:
+    """The children of ``element`` -> plain data keyed by element name (the models' aliases).
 
     Runs on a tree the XSD has accepted, from a parser that drops comments and processing
     instructions: every child is an element, and an element without children holds text.
-    Each element's name is read once, by its parent.
+    Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD); a value that
+    is blank only becomes empty and is refused: FHIR strings cannot be blank. A wrapper of a
+    repeated element becomes a list. Each element's name is read once, by its parent.
     """
-    if not len(element):
-        # Surrounding blanks go (numbers and dates are whitespace-collapsed in XSD). A value
-        # that is blank only becomes empty and is refused: FHIR strings cannot be blank.
-        text = element.text
-        return text.strip() if text else ""
-    if name in WRAPPERS:
-        return [_element_data(child, "") for child in element]
-    data = {}
+    data: dict[str, Any] = {}
     for child in element:
-        local = _local(child)
-        if local not in NOT_CARRIED:
-            data[local] = _element_data(child, local)
+        name = _carried_name(child.tag)
+        if name is None:
+            continue
+        if not len(child):
+            text = child.text
+            data[name] = text.strip() if text else ""
+        elif name in WRAPPERS:
+            data[name] = [
+                _element_data(item) if len(item) else (item.text or "").strip() for item in child
+            ]
+        else:
+            data[name] = _element_data(child)
     return data
 
 

@@ -195,6 +195,14 @@ class HouseholdMoves:
         self, record: InRecord, envelope: RoutingEnvelope, before: HouseholdState, now: datetime
     ) -> tuple[Decision, list[OutRecord]]:
         """``decide`` after the merges and split the message brings; one Decision of all."""
+        facts = envelope.facts
+        if not (
+            facts.renamed_children
+            or facts.handover
+            or facts.split_household
+            or any(key == CARRIED for key, _ in record.headers)
+        ):  # nothing merges in, splits off or is renamed: most messages, decided at once
+            return decide(before, envelope, self.ctx.policy, now, self.directory), []
         prepared = self.prepare(record, envelope, before, now)
         if not prepared.decisions:  # the state may still have renamed children (a new key)
             return decide(prepared.state, envelope, self.ctx.policy, now, self.directory), []

@@ -104,15 +104,16 @@ class RouteStage:
         envelope = RoutingEnvelope.from_headers(record.headers)
         event = envelope.event  # a StrEnum: a str as label, header and log value alike
         self.metrics.messages_in.labels(STAGE, envelope.sender_id, event).inc()
-        moving = self.moves.in_place(record, envelope, self.states.get(envelope.household))
+        known = self.states.get(envelope.household)
+        moving = self.moves.in_place(record, envelope, known)
         if moving is not None:  # a new key's pseudonym, in this partition: decided there now
             arriving, pointer = moving
             return [*self._keep(envelope.household, pointer), *self.handle(arriving)]
-        passed = self.moves.pass_on(record, envelope, self.states.get(envelope.household))
+        passed = self.moves.pass_on(record, envelope, known)
         if passed is not None:  # merged into another household: it decides there
             out, state = passed
             return [*out, *self._keep(envelope.household, state)]
-        before = self.states.get(envelope.household, _NO_STATE)
+        before = _NO_STATE if known is None else known
         now = datetime.now(UTC)
         decision, out = self.moves.decide(record, envelope, before, now)
         key = envelope.household.encode()
