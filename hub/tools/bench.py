@@ -88,6 +88,9 @@ FIXED_LOADS = (30.0, 300.0)
 """Offered loads whose latency is reported whatever the maximum: 30 msg/s is about ten times
 the Groningen chain's peak hour, 300 a hundred times."""
 INPROCESS_MESSAGES = 3_000
+INPROCESS_RUNS = 3
+"""Clean in-process runs, each on fresh stages; the figure is their median (the clock of
+this shared VM moves by a third between runs of the same code)."""
 FLOOR_MSGS_PER_S = 5.0
 """A trickle: every message meets an idle hub, so its latency is the pipeline's floor (two
 transactional hops and their fetches), with no queueing in it."""
@@ -648,12 +651,15 @@ class BenchRun:
         count = min(self.messages, INPROCESS_MESSAGES)
         self.reporter.phase(f"in-process cost: {count:,} messages through both handlers", 0)
         try:
-            cost = bench_inprocess.measure(count)
+            cost = bench_inprocess.measure(count, runs=INPROCESS_RUNS)
         except Exception as exc:  # the phase split only: the total has no seams to patch
             notes.append(f"in-process phases not measured ({type(exc).__name__}): total only")
-            cost = bench_inprocess.measure(count, phases=False)
+            cost = bench_inprocess.measure(count, phases=False, runs=INPROCESS_RUNS)
         figures = cost.to_json()
-        self.reporter.done(f"in-process: {figures['inprocess_us_per_msg']:.1f} µs per message")
+        spread = ", ".join(f"{us:.0f}" for us in figures["inprocess_runs_us"])
+        self.reporter.done(
+            f"in-process: {figures['inprocess_us_per_msg']:.1f} µs per message (median of {spread})"
+        )
         return figures
 
     def hub_args(self, profile_to: Path | None = None, stage: str = "all") -> list[str]:

@@ -270,6 +270,7 @@ class BenchResult:
             "ratio_to_shadow": round(ratio(pipeline, shadow), 4),
             "ratio_to_faststream": round(ratio(pipeline, faststream), 4),
             "inprocess_us_per_msg": self.inprocess.get("inprocess_us_per_msg", 0.0),
+            "inprocess_runs_us": list(self.inprocess.get("inprocess_runs_us") or []),
             "inprocess_phases_us": phases,
             "kafka_client_us_per_msg": round(self.kafka_client_us_per_msg(), 1),
             "hub_cpu_us_per_msg": round(1000 * self.pipeline.cpu_s_per_1000, 1),
@@ -422,9 +423,12 @@ def latency_line(label: str, level: dict[str, Any]) -> str:
 def inprocess_line(j: dict[str, Any]) -> str:
     """Where the hub's CPU per message goes: its own code by phase, the Kafka client, the rest."""
     phases = ", ".join(f"{name} {us:.0f}" for name, us in j["inprocess_phases_us"].items())
+    runs = j.get("inprocess_runs_us") or []
+    detail = [f"median of {', '.join(f'{us:.0f}' for us in runs)}"] if len(runs) > 1 else []
+    detail += [phases] if phases else []
     return (
         f"per message       hub process {j['hub_cpu_us_per_msg']:.0f} µs CPU; in-process "
-        f"{j['inprocess_us_per_msg']:.0f} µs" + (f" ({phases})" if phases else "")
+        f"{j['inprocess_us_per_msg']:.0f} µs" + (f" ({'; '.join(detail)})" if detail else "")
     )
 
 

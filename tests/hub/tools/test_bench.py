@@ -395,3 +395,16 @@ def test_the_mix_names_each_child_with_its_own_sibling(registry: PartnerRegistry
         assert mix.siblings[child][0] == sibling
         assert mix.siblings[sibling][0] == child, "siblings both ways: households stay put"
     assert with_sibling(b'{"type": "signaal"}', mix.siblings) == b'{"type": "signaal"}'
+
+
+def test_the_in_process_figure_shows_the_runs_it_is_the_median_of() -> None:
+    result = _result()
+    result.inprocess = {
+        "inprocess_us_per_msg": 300.0,
+        "inprocess_runs_us": [280.0, 300.0, 410.0],
+        "inprocess_phases_us": {"decode": 100.0},
+    }
+    data = result.to_json()
+    assert data["inprocess_runs_us"] == [280.0, 300.0, 410.0]
+    text = "\n".join(summary_lines(result))
+    assert "in-process 300 µs (median of 280, 300, 410; decode 100, kafka_client 120)" in text

@@ -37,3 +37,16 @@ def test_the_phase_clock_counts_nested_time_once_for_the_inner_phase() -> None:
     assert clock.spent_ns["inner"] >= 2_000_000
     assert clock.spent_ns["inner"] > clock.spent_ns["outer"]
     assert sum(clock.spent_ns.values()) <= elapsed
+
+
+def test_several_runs_give_their_median_and_each_figure() -> None:
+    cost = measure(60, warmup=30, phases=False, runs=3)
+    assert len(cost.runs_us) == 3
+    assert cost.us_per_msg == sorted(cost.runs_us)[1]
+    assert cost.to_json()["inprocess_runs_us"] == [round(us, 1) for us in cost.runs_us]
+
+
+def test_one_run_reports_itself_as_its_only_run() -> None:
+    cost = measure(40, warmup=20, phases=False)
+    assert cost.runs_us == ()
+    assert cost.to_json()["inprocess_runs_us"] == [round(cost.us_per_msg, 1)]
