@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
@@ -21,29 +22,32 @@ FOREVER = "-1"
 
 @dataclass(frozen=True)
 class TopicNames:
+    """The design's topic names under one prefix; each fixed name is made once (the stages
+    read them for every record they write)."""
+
     prefix: str = "ketenhub"
 
-    @property
+    @cached_property
     def canonical(self) -> str:
         return f"{self.prefix}.canonical"
 
-    @property
+    @cached_property
     def state(self) -> str:
         return f"{self.prefix}.state"
 
-    @property
+    @cached_property
     def households(self) -> str:
         return f"{self.prefix}.households"
 
-    @property
+    @cached_property
     def audit(self) -> str:
         return f"{self.prefix}.audit"
 
-    @property
+    @cached_property
     def dlq(self) -> str:
         return f"{self.prefix}.dlq"
 
-    @property
+    @cached_property
     def dlq_replays(self) -> str:
         """Compacted: which DLQ records ``ketenhub dlq replay`` re-published, keyed by ref."""
         return f"{self.prefix}.dlq-replays"
@@ -54,7 +58,7 @@ class TopicNames:
     def partner_in(self, partner_id: str) -> str:
         return f"{self.prefix}.partner.{partner_id}.in"
 
-    @property
+    @cached_property
     def partner_out_pattern(self) -> str:
         return rf"^{re.escape(self.prefix)}\.partner\.[a-z0-9-]+\.out$"
 

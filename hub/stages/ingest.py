@@ -13,7 +13,7 @@ from logging import DEBUG
 
 import orjson
 
-from adapters.base import AdapterError, DecodeContext, Decoded
+from adapters.base import Adapter, AdapterError, DecodeContext, Decoded
 from hub.context import HubContext
 from hub.stages.households import HouseholdTable
 from hub.stages.records import (
@@ -96,6 +96,7 @@ class IngestStage:
     metrics: HubMetrics
     name: str = STAGE
     households: HouseholdTable = field(default_factory=HouseholdTable)
+    _adapters: dict[str, tuple[Adapter, bool]] = field(default_factory=dict, repr=False)
     _partners: dict[str, Partner] = field(default_factory=dict, repr=False)
     """Outbox topic -> its known partner, so the topic's name is parsed once, not per
     message; bounded by the registry (an unknown partner's topic is never kept)."""
@@ -194,13 +195,13 @@ class IngestStage:
                 RejectReason.PAYLOAD_TOO_LARGE,
                 f"payload exceeds {self.ctx.settings.max_payload_bytes} bytes",
             )
-        adapter = self.ctx.adapters.get(partner.adapter_name)
+        adapter, trusted = self._adapter_of(partner)
         context = DecodeContext(partner, self.ctx.registry, message_id, now)
         try:
             decoded = adapter.decode(value, context)
             # A built-in adapter's Bundles are proven valid in the tests, once for all; any
             # other adapter's are checked here, each one (see adapters.registry).
-            if not self.ctx.adapters.output_trusted(partner.adapter_name):
+            if not trusted:
                 fhir.validate_bundle(decoded.bundle)
         except FhirInvalidError as exc:
             raise AdapterError(RejectReason.SCHEMA_INVALID, str(exc)) from None
@@ -212,6 +213,16 @@ class IngestStage:
                 decoded.partner_message_id,
             )
         return decoded, age
+
+    def _adapter_of(self, partner: Partner) -> tuple[Adapter, bool]:
+        """The partner's adapter and whether its output is trusted: looked up once per
+        partner (bounded by the registry), not per message."""
+        found = self._adapters.get(partner.id)
+        if found is None:
+            name = partner.adapter_name
+            adapters = self.ctx.adapters
+            found = self._adapters[partner.id] = adapters.get(name), adapters.output_trusted(name)
+        return found
 
     def _canonical(
         self,

@@ -55,7 +55,9 @@ class RouteStage:
     name: str = STAGE
     _undo: dict[str, HouseholdState | None] = field(default_factory=dict, repr=False)
     """State of each household before the batch in flight changed it (None: unknown then)."""
-    _recipients: dict[str, tuple[Partner, Adapter, bool]] = field(default_factory=dict, repr=False)
+    _recipients: dict[str, tuple[Partner, Adapter, bool, str]] = field(
+        default_factory=dict, repr=False
+    )
     _published: list[tuple[str, int]] = field(default_factory=list, repr=False)
     """(delivery kind, partner publish time in ms) of the batch in flight, for the latency."""
 
@@ -133,7 +135,7 @@ class RouteStage:
                 self._published.append((kind, record.timestamp_ms))
             out.append(
                 OutRecord(
-                    topic=self.ctx.names.partner_in(delivery.recipient_id),
+                    topic=self._recipient(delivery.recipient_id)[3],
                     key=key,
                     value=payload,
                     headers=[message_id, (HEADER_KIND, kind.encode()), *shared],
@@ -186,14 +188,19 @@ class RouteStage:
         self._undo.clear()
         self._published.clear()
 
-    def _recipient(self, partner_id: str) -> tuple[Partner, Adapter, bool]:
-        """The partner, its adapter and whether that is built in: looked up once per
-        partner (bounded by the registry), not per delivery."""
+    def _recipient(self, partner_id: str) -> tuple[Partner, Adapter, bool, str]:
+        """The partner, its adapter, whether that is built in, and its inbox topic: looked
+        up once per partner (bounded by the registry), not per delivery."""
         found = self._recipients.get(partner_id)
         if found is None:
             partner = self.ctx.partner(partner_id)
             name = partner.adapter_name
-            found = partner, self.ctx.adapters.get(name), name in self.ctx.adapters.built_in
+            found = (
+                partner,
+                self.ctx.adapters.get(name),
+                name in self.ctx.adapters.built_in,
+                self.ctx.names.partner_in(partner_id),
+            )
             self._recipients[partner_id] = found
         return found
 
@@ -206,7 +213,7 @@ class RouteStage:
         now: datetime,
     ) -> bytes:
         """The delivery in the recipient's native format, minimised for its kind."""
-        recipient, adapter, built_in = self._recipient(delivery.recipient_id)
+        recipient, adapter, built_in, _ = self._recipient(delivery.recipient_id)
         if delivery.kind is DeliveryKind.FORWARD:
             drop = self.ctx.policy.minimisation_for(recipient.kind)
             return adapter.encode(minimise(orjson.loads(canonical), drop))
