@@ -109,7 +109,7 @@ class JsonAdapter:
     def decode(self, payload: bytes, ctx: DecodeContext) -> Decoded:
         message = parse_json_model(payload, self._models)
         path, party = message.sender_identity()
-        if party.identifier not in ctx.sender.sender_codes():
+        if not ctx.sender.goes_by(party.identifier):
             raise AdapterError(
                 RejectReason.SENDER_MISMATCH,
                 f"{path} is not the identifier registered for the sending partner",

@@ -58,6 +58,10 @@ class Partner(BaseModel):
         """The identifiers this partner may name itself by in its messages (AGB, BRIN, code)."""
         return frozenset(c for c in (self.agb, self.brin, self.code) if c)
 
+    def goes_by(self, identifier: str) -> bool:
+        """``identifier in sender_codes()``, without making the set (every message asks)."""
+        return bool(identifier) and identifier in (self.agb, self.brin, self.code)
+
     @property
     def adapter_name(self) -> str:
         """The adapter entry point to use; by default the one named after the partner kind.

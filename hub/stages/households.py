@@ -46,6 +46,11 @@ class Members(MutableMapping[str, str]):
     def __contains__(self, child: object) -> bool:
         return child in self._household
 
+    def get(self, child: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """The dict's own ``get``: the mixin's raises and catches a KeyError for every child
+        not in the table, and most children of a message are not (yet)."""
+        return self._household.get(child, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._household)
 

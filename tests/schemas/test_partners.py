@@ -224,3 +224,15 @@ def test_empty_toml_gives_an_empty_registry(tmp_path: Path) -> None:
     path = tmp_path / "partners.toml"
     path.write_text("")
     assert PartnerRegistry.from_toml(path).partners == ()
+
+
+def test_a_partner_goes_by_exactly_its_sender_codes() -> None:
+    for partner in PartnerRegistry.from_toml(DEFAULTS / "partners.toml").partners:
+        for identifier in (
+            *partner.sender_codes(),
+            "",
+            "00000000",
+            "nobody",
+            *partner.municipality_codes,
+        ):
+            assert partner.goes_by(identifier) == (identifier in partner.sender_codes()), identifier

@@ -27,3 +27,13 @@ def test_a_rolled_back_merge_leaves_the_index_as_it_was() -> None:
     assert (table.members_of("H"), table.members_of("G")) == (["a", "b"], ["c"])
     table.read("d", "G")
     assert table.members_of("G") == ["c", "d"]
+
+
+def test_members_get_answers_as_a_mapping_does() -> None:
+    members = Members()
+    assert members.get("child-a") is None
+    assert members.get("child-a", "fallback") == "fallback"
+    members["child-a"] = "household-1"
+    assert members.get("child-a") == "household-1"
+    del members["child-a"]
+    assert members.get("child-a") is None
