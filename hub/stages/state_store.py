@@ -43,6 +43,15 @@ class StateStore(MutableMapping[str, HouseholdState]):
     def __contains__(self, household: object) -> bool:
         return household in self._data  # without parsing it
 
+    def get(  # type: ignore[override]
+        self, household: str, default: HouseholdState | None = None
+    ) -> HouseholdState | None:
+        """The mixin's ``get`` raised and caught a KeyError for every household not met
+        yet; route asks for each message's household."""
+        if household not in self._data:
+            return default
+        return self[household]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 

@@ -38,6 +38,7 @@ from hub.stages.ingest import IngestStage
 from hub.stages.pseudonyms import Pseudonymiser
 from hub.stages.records import InRecord
 from hub.stages.route import RouteStage
+from hub.stages.state_store import StateStore
 from hub.tools.bench_mix import BenchMix
 from observability.metrics import HubMetrics
 from routing.policy import Policy
@@ -123,7 +124,9 @@ def _pipeline(n: int, warmup: int, trusted: bool = True) -> _Pipeline:
         for offset, m in enumerate(mix.messages(warmup + n))
     ]
     metrics = HubMetrics()
-    return _Pipeline(IngestStage(ctx, metrics), RouteStage(ctx, metrics), records)
+    # Router state in the store ``hub run`` restores it into, not a plain dict.
+    route = RouteStage(ctx, metrics, StateStore())
+    return _Pipeline(IngestStage(ctx, metrics), route, records)
 
 
 def measure(
