@@ -97,6 +97,7 @@ class IngestStage:
     name: str = STAGE
     households: HouseholdTable = field(default_factory=HouseholdTable)
     _adapters: dict[str, tuple[Adapter, bool]] = field(default_factory=dict, repr=False)
+    """Partner id -> its adapter and whether that is trusted (bounded by the registry)."""
     _partners: dict[str, Partner] = field(default_factory=dict, repr=False)
     """Outbox topic -> its known partner, so the topic's name is parsed once, not per
     message; bounded by the registry (an unknown partner's topic is never kept)."""
