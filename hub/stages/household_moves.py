@@ -60,6 +60,19 @@ def _carry(carried: list[tuple[str, HouseholdState]]) -> tuple[str, bytes]:
     return CARRIED, orjson.dumps([[h, s.model_dump(mode="json")] for h, s in carried])
 
 
+def nothing_to_prepare(record: InRecord, envelope: RoutingEnvelope) -> bool:
+    """True when ``HouseholdMoves.prepare`` would change nothing: no state carried in, no
+    split, no renamed children, no handover. What ``prepare`` reads, checked without the
+    reading (a test holds the two together): route skips it for such messages."""
+    facts = envelope.facts
+    return not (
+        facts.renamed_children
+        or facts.handover
+        or facts.split_household
+        or any(key == CARRIED for key, _ in record.headers)
+    )
+
+
 @dataclass
 class Prepared:
     """The state to decide on, and what the merges and split before it did."""
@@ -195,13 +208,7 @@ class HouseholdMoves:
         self, record: InRecord, envelope: RoutingEnvelope, before: HouseholdState, now: datetime
     ) -> tuple[Decision, list[OutRecord]]:
         """``decide`` after the merges and split the message brings; one Decision of all."""
-        facts = envelope.facts
-        if not (
-            facts.renamed_children
-            or facts.handover
-            or facts.split_household
-            or any(key == CARRIED for key, _ in record.headers)
-        ):  # nothing merges in, splits off or is renamed: most messages, decided at once
+        if nothing_to_prepare(record, envelope):  # most messages: decided at once
             return decide(before, envelope, self.ctx.policy, now, self.directory), []
         prepared = self.prepare(record, envelope, before, now)
         if not prepared.decisions:  # the state may still have renamed children (a new key)

@@ -7,13 +7,14 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hub.context import HubContext
-from hub.stages.household_moves import HOPS, MOST_HOPS, ForwardLoop
+from hub.stages.household_moves import HOPS, MOST_HOPS, ForwardLoop, nothing_to_prepare
 from hub.stages.ingest import IngestStage
 from hub.stages.records import HEADER_KIND, InRecord, OutRecord
 from hub.stages.route import RouteStage
@@ -194,3 +195,34 @@ def test_a_message_passed_on_too_often_fails_instead_of_going_round(
     fresh = hub.route.handle(InRecord(canonical.topic, 0, 2, canonical.value, canonical.key,
                                       canonical.headers))  # fmt: skip
     assert header_value(fresh[0].headers, HOPS) == "1"
+
+
+def test_what_route_skips_preparing_prepare_would_not_have_changed(
+    hub_context: HubContext,
+) -> None:
+    """``nothing_to_prepare`` against ``prepare`` itself, for every canonical record of a
+    merge, a split and plain messages: skipped ones it would leave as they are, and the
+    ones it changes are not skipped."""
+    hub = Hub(hub_context)
+    moves, seen = hub.route.moves, {"skipped": 0, "prepared": 0}
+    real_decide = moves.decide
+
+    def decide(record: InRecord, envelope: RoutingEnvelope, before: HouseholdState,
+               now: datetime) -> Any:  # fmt: skip
+        prepared = moves.prepare(record, envelope, before, now)
+        changes = prepared.decisions or prepared.out or prepared.state != before
+        if nothing_to_prepare(record, envelope):
+            seen["skipped"] += 1
+            assert not changes and not prepared.handover_only, envelope.event
+        elif changes:
+            seen["prepared"] += 1
+        return real_decide(record, envelope, before, now)
+
+    object.__setattr__(moves, "decide", decide)
+    hub.send("wij-zuid", native("wij-regie-claim", household=[ANNA]))
+    hub.send("ojg-wijert", native("ojg-regie-claim", household=[BRAM]))
+    hub.send("wij-zuid", native("wij-huishouden-wijziging", together=[ANNA, BRAM], left=[]))
+    hub.send("school-montessori", native("school-zorgsignaal", pupil=BRAM))
+    hub.send("wij-zuid", native("wij-huishouden-wijziging", together=[ANNA], left=[BRAM]))
+    hub.send("huisarts-wijert", native("huisarts-signaal", child=BRAM))
+    assert seen["skipped"] >= 3 and seen["prepared"] >= 2, seen
