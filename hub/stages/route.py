@@ -11,7 +11,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from logging import DEBUG
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -47,6 +47,16 @@ _NO_STATE = HouseholdState()
 """The state of a household the router has not met: a frozen value, so made once."""
 
 
+class _Recipient(NamedTuple):
+    """A delivery's recipient: the partner, its adapter, whether that is built in, and the
+    partner's inbox topic."""
+
+    partner: Partner
+    adapter: Adapter
+    built_in: bool
+    inbox: str
+
+
 @dataclass
 class RouteStage:
     ctx: HubContext
@@ -55,9 +65,7 @@ class RouteStage:
     name: str = STAGE
     _undo: dict[str, HouseholdState | None] = field(default_factory=dict, repr=False)
     """State of each household before the batch in flight changed it (None: unknown then)."""
-    _recipients: dict[str, tuple[Partner, Adapter, bool, str]] = field(
-        default_factory=dict, repr=False
-    )
+    _recipients: dict[str, _Recipient] = field(default_factory=dict, repr=False)
     _published: list[tuple[str, int]] = field(default_factory=list, repr=False)
     """(delivery kind, partner publish time in ms) of the batch in flight, for the latency."""
 
@@ -135,7 +143,7 @@ class RouteStage:
                 self._published.append((kind, record.timestamp_ms))
             out.append(
                 OutRecord(
-                    topic=self._recipient(delivery.recipient_id)[3],
+                    topic=self._recipient(delivery.recipient_id).inbox,
                     key=key,
                     value=payload,
                     headers=[message_id, (HEADER_KIND, kind.encode()), *shared],
@@ -188,14 +196,13 @@ class RouteStage:
         self._undo.clear()
         self._published.clear()
 
-    def _recipient(self, partner_id: str) -> tuple[Partner, Adapter, bool, str]:
-        """The partner, its adapter, whether that is built in, and its inbox topic: looked
-        up once per partner (bounded by the registry), not per delivery."""
+    def _recipient(self, partner_id: str) -> _Recipient:
+        """Looked up once per partner (bounded by the registry), not per delivery."""
         found = self._recipients.get(partner_id)
         if found is None:
             partner = self.ctx.partner(partner_id)
             name = partner.adapter_name
-            found = (
+            found = _Recipient(
                 partner,
                 self.ctx.adapters.get(name),
                 name in self.ctx.adapters.built_in,
