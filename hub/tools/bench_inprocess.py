@@ -145,8 +145,10 @@ def measure(
     whose every Bundle ingest validates: what run-time validation would cost if the proofs
     did not exist.
     """
+    if n < 1 or runs < 1:
+        raise ValueError("n and runs must be at least 1")
     with hub_logging():
-        return _measure(n, warmup, phases, trusted, max(1, runs))
+        return _measure(n, warmup, phases, trusted, runs)
 
 
 @contextlib.contextmanager
@@ -374,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         help="validate every Bundle at run time, as for a third party's adapter",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if min(args.messages, args.runs, args.median_of) < 1:
+        parser.error("messages, --runs and --median-of must be at least 1")
     for _ in range(args.runs):
         cost = measure(args.messages, trusted=not args.untrusted, runs=args.median_of)
         if args.json:

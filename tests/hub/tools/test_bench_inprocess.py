@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hub.tools.bench_inprocess import PHASES, _PhaseClock, measure
+from hub.tools.bench_inprocess import PHASES, _PhaseClock, main, measure
 
 
 def test_every_phase_is_measured_and_the_phases_add_up_to_the_total() -> None:
@@ -50,3 +50,13 @@ def test_one_run_reports_itself_as_its_only_run() -> None:
     cost = measure(40, warmup=20, phases=False)
     assert cost.runs_us == ()
     assert cost.to_json()["inprocess_runs_us"] == [round(cost.us_per_msg, 1)]
+
+
+@pytest.mark.parametrize("argv", [["0"], ["10", "--median-of", "0"], ["10", "--runs", "0"]])
+def test_the_command_refuses_counts_below_one_with_a_usage_error(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
