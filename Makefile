@@ -1,6 +1,10 @@
 # ketenhub: `make run` for the demo, `make test` for the whole suite. Both set everything up.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The interpreter the virtualenv is built from: an optimised (PGO + LTO) build when the
+# machine has one, see scripts/pick-python.sh; `make PYTHON=... install` chooses another.
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell scripts/pick-python.sh)
+endif
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,6 +17,7 @@ help:  ## Show the targets
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "ketenhub needs Python 3.11+ (found: $$($(PYTHON) --version))"; exit 1; }
+	@echo "virtualenv from $(PYTHON) ($$($(PYTHON) --version))"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"

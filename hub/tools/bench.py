@@ -569,7 +569,7 @@ class BenchRun:
             hub_mode=self.hub_mode, profile=profile, notes=notes, cpu_count=os.cpu_count() or 0,
             warmup=warmup, shadow=shadow, faststream=faststream, scaleout=scaleout,
             fanout=plan.records_per_message, io={role: c.records for role, c in io.items()},
-            inprocess=inprocess, fixed_levels=fixed,
+            inprocess=inprocess, fixed_levels=fixed, python=bench_procs.interpreter(),
         )  # fmt: skip
 
     async def _drain(

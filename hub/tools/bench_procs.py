@@ -7,6 +7,8 @@ or the observer's work is in them. Elsewhere than Linux the functions return 0.0
 from __future__ import annotations
 
 import os
+import platform
+import sys
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -38,3 +40,11 @@ def memory_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
 
 def peak_rss_mb(pid: int | str = "self") -> float:
     return memory_mb(pid, "VmHWM")
+
+
+def interpreter() -> str:
+    """The Python that ran the figures, by version and base executable: the same code costs
+    ~15 % more CPU on a plain CPython build than on an optimised (PGO + LTO) one, so figures
+    are only compared when they came from the same (see scripts/pick-python.sh)."""
+    executable = os.path.realpath(sys.executable)  # a virtualenv's python links to its base
+    return f"{platform.python_implementation()} {platform.python_version()} ({executable})"

@@ -245,6 +245,8 @@ class BenchResult:
     """``bench_inprocess``'s figures (``inprocess_us_per_msg``, ``inprocess_phases_us``)."""
     fixed_levels: list[LoadLevel] = field(default_factory=list)
     """Latency at fixed offered loads (30 and 300 msg/s)."""
+    python: str = ""
+    """The interpreter every part of the run used (``bench_procs.interpreter``)."""
 
     @property
     def ratio(self) -> float:
@@ -310,6 +312,7 @@ class BenchResult:
             **self._floor_json(),
             "half_load_cores": half.cores_json(),
             "cpu_count": self.cpu_count,
+            "python": self.python,
             "warmup": self.warmup.to_json() if self.warmup else None,
             "peak_rss_mb": round(self.pipeline.peak_rss_mb, 1),
             "cpu_s_per_1000": round(self.pipeline.cpu_s_per_1000, 3),
@@ -403,6 +406,7 @@ def summary_lines(result: BenchResult) -> list[str]:
         inprocess_line(j),
         *([cores_line(j["half_load_cores"], j["cpu_count"])] if j["half_load_cores"] else []),
         *drain_lines(j),
+        f"python            {j['python'] or '?'}",
         warmup_line(j["warmup"]),
     ]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from hub.stages.records import InRecord
 from hub.stages.route import RouteStage
 from hub.stages.state_store import StateStore, restore_record
 from hub.tools.bench_mix import BenchMix, kind_of, with_sibling
-from hub.tools.bench_procs import cpu_seconds, memory_mb, peak_rss_mb
+from hub.tools.bench_procs import cpu_seconds, interpreter, memory_mb, peak_rss_mb
 from hub.tools.bench_state import state_record, state_template
 from hub.tools.bench_stats import (
     TAIL_WAIT_S,
@@ -156,6 +158,7 @@ def _result(levels: bool = False) -> BenchResult:
             LoadLevel(0.075, 30.0, 30.0, Latency.of([20.0, 22.0, 48.0]), label="30"),
             LoadLevel(0.75, 300.0, 240.0, Latency.of([60.0, 80.0, 140.0]), label="300"),
         ],
+        python="CPython 3.11.2 (/usr/bin/python3.11)",
     )
 
 
@@ -227,8 +230,10 @@ def test_summary_lines_name_every_figure() -> None:
                    "pipeline: hub 0.90, broker 0.40 (cores)",
                    "broker            0.080 CPU s per 1,000 messages of the passthrough, "
                    "1.000 of the pipeline",
+                   "python            CPython 3.11.2 (/usr/bin/python3.11)",
                    ):  # fmt: skip
         assert needle in text
+    assert _result().to_json()["python"] == "CPython 3.11.2 (/usr/bin/python3.11)"
 
 
 def test_cores_are_reported_per_party_and_only_when_measured() -> None:
@@ -317,6 +322,13 @@ def test_process_figures_of_this_process_are_positive() -> None:
     now = memory_mb()  # first: RSS may grow between the two reads, and the peak with it
     assert peak_rss_mb() >= now
     assert cpu_seconds(2**31) == 0.0, "a process that does not exist has no figures"
+
+
+def test_the_interpreter_is_named_by_version_and_its_base_executable() -> None:
+    """A virtualenv's python is a link: the figures name the build it links to."""
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert interpreter() == f"CPython {version} ({os.path.realpath(sys.executable)})"
+    assert not os.path.islink(interpreter().split("(")[1].rstrip(")"))
 
 
 def test_the_mix_is_valid_whole_chain_traffic(
