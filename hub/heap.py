@@ -19,8 +19,17 @@ the young generations, long before a full collection).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
+import os
+import platform
 from collections.abc import Callable
+
+MALLOC_ARENAS = 2
+"""glibc malloc arenas the hub's threads share (``MALLOC_ARENA_MAX``): ``limit_malloc_arenas``."""
+_M_ARENA_MAX = -8
+"""``mallopt``'s parameter number for the arena limit (glibc's malloc.h)."""
 
 
 def settle_heap() -> int:
@@ -39,3 +48,19 @@ def keep_heap_frozen() -> Callable[[], None]:
 
     gc.callbacks.append(freeze_survivors)
     return lambda: gc.callbacks.remove(freeze_survivors)
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Let at most ``arenas`` glibc malloc arenas serve the process's threads.
+
+    librdkafka runs some thirty threads in a hub process, and glibc gives threads arenas of
+    their own, up to eight per core: memory freed in one arena is not reused by the others.
+    In the benchmark the hub process peaked at 233-271 MB (six runs) with the default and
+    at 210 MB with two arenas, at the same throughput. Call it before the Kafka clients
+    start: a thread keeps the arena it got. ``MALLOC_ARENA_MAX`` in the environment (which
+    glibc reads itself) wins; elsewhere than glibc nothing changes. True if it was applied.
+    """
+    if "MALLOC_ARENA_MAX" in os.environ or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    return bool(libc.mallopt(_M_ARENA_MAX, arenas))

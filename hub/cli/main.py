@@ -48,7 +48,7 @@ from hub.context import (
     require_partner,
     resolve_kafka,
 )
-from hub.heap import keep_heap_frozen, settle_heap
+from hub.heap import keep_heap_frozen, limit_malloc_arenas, settle_heap
 from hub.kafka.topics import TopicNames, create_topics, list_topics, topic_specs
 from hub.partner_client import client_for
 from hub.sdk import Delivery, DeliveryKind, MessageTooLarge, Nack, PartnerClient, Sent
@@ -245,6 +245,7 @@ def _run_hub(stage: StageChoice, metrics_port: int | None) -> None:
     settings = Settings()
     ctx = load_context(settings)
     metrics = HubMetrics()
+    limit_malloc_arenas()  # before the metrics server's and the Kafka clients' threads
     settle_heap()
     thaw = keep_heap_frozen()
     port = settings.metrics_port if metrics_port is None else metrics_port

@@ -1,13 +1,18 @@
-"""settle_heap and keep_heap_frozen: long-lived objects leave the collector's generations."""
+"""settle_heap and keep_heap_frozen: long-lived objects leave the collector's generations;
+limit_malloc_arenas: the hub's threads share two malloc arenas."""
 
 from __future__ import annotations
 
 import gc
+import os
+import platform
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from hub.heap import keep_heap_frozen, settle_heap
+from hub.heap import keep_heap_frozen, limit_malloc_arenas, settle_heap
 
 
 @pytest.fixture
@@ -69,3 +74,54 @@ def test_frozen_objects_are_still_freed_by_reference_counting() -> None:
         assert freed == [True]
     finally:
         undo()
+
+
+_ARENAS_SCRIPT = r"""
+import ctypes, ctypes.util, re, sys, tempfile, threading
+from hub.heap import limit_malloc_arenas
+applied = limit_malloc_arenas(2) if sys.argv[1] == "limit" else None
+held, ready, go = [], threading.Barrier(9), threading.Event()
+def work():
+    held.append([bytearray(64 * 1024) for _ in range(50)])  # malloc'd in the thread's arena
+    ready.wait()
+    go.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads:
+    t.start()
+ready.wait()  # all eight allocate at once, each holding its memory
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.fopen.restype = ctypes.c_void_p
+with tempfile.NamedTemporaryFile() as out:
+    stream = libc.fopen(out.name.encode(), b"w")
+    libc.malloc_info(0, ctypes.c_void_p(stream))
+    libc.fclose(ctypes.c_void_p(stream))
+    arenas = len(re.findall(r'<heap nr="', open(out.name).read()))
+go.set()
+for t in threads:
+    t.join()
+print(applied, arenas)
+"""
+
+
+def _arenas(mode: str) -> tuple[str, int]:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    out = subprocess.run(
+        [sys.executable, "-c", _ARENAS_SCRIPT, mode], capture_output=True, text=True, env=env,
+        check=True,
+    ).stdout.split()  # fmt: skip
+    return out[0], int(out[1])
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc malloc arenas only")
+def test_the_hubs_threads_share_two_malloc_arenas_instead_of_one_each() -> None:
+    applied, arenas = _arenas("limit")
+    assert applied == "True" and arenas <= 2
+    _, by_default = _arenas("default")
+    assert by_default > 2, "without the limit, busy threads get arenas of their own"
+
+
+def test_an_arena_limit_set_in_the_environment_is_left_to_glibc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False
