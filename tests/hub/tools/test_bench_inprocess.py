@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
 
-from hub.tools.bench_inprocess import PHASES, _PhaseClock, main, measure
+from hub.tools.bench_inprocess import PHASES, _PhaseClock, heap_as_in_hub_run, main, measure
 
 
 def test_every_phase_is_measured_and_the_phases_add_up_to_the_total() -> None:
@@ -60,3 +61,25 @@ def test_the_command_refuses_counts_below_one_with_a_usage_error(
         main(argv)
     assert exited.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_the_measured_messages_run_with_the_heap_frozen_as_in_hub_run() -> None:
+    """What lives before the clock starts is out of the collector's way (as ``hub run``
+    freezes its start-up heap), what survives a full collection joins it, and afterwards the
+    process's collector is as it was: nothing frozen, no hook of the measurement left."""
+    hooks = gc.callbacks[:]
+    gc.unfreeze()
+    host = [{"host": i} for i in range(10_000)]  # the bench process's own objects
+    try:
+        with heap_as_in_hub_run():
+            frozen = gc.get_freeze_count()
+            assert frozen >= len(host)
+            assert len(gc.callbacks) == len(hooks) + 1
+            survivors = [[i] for i in range(1_000)]  # lists: tracked by the collector
+            gc.collect()  # a full collection: its survivors are frozen too
+            assert gc.get_freeze_count() >= frozen + len(survivors)
+        assert gc.get_freeze_count() == 0
+        assert gc.callbacks == hooks
+    finally:
+        gc.unfreeze()
+        gc.callbacks[:] = hooks
