@@ -254,8 +254,11 @@ def test_every_command_named_in_the_prose_exists(page: str, span: str) -> None:
     span = span.replace("\\|", "|")  # a | inside a table cell
     tool, *words = span.split()
     if tool == "make":
-        targets = set(re.findall(r"^([a-z][a-z-]*):", (REPO / "Makefile").read_text(), re.M))
-        assert set(words) <= targets, span
+        makefile = (REPO / "Makefile").read_text()
+        targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+        settings = {w.split("=")[0] for w in words if "=" in w}  # make PYTHON=... install
+        assert {w for w in words if "=" not in w} <= targets, span
+        assert all(re.search(rf"\b{name}\b", makefile) for name in settings), span
         return
     options = set(re.findall(r"(?<![\w-])--?[a-z][a-z-]*", span)) - {"--help"}
     for names in _table_paths(span):
