@@ -129,7 +129,7 @@ def bench(
     in-process   both handlers in one thread, no Kafka: CPU per message by phase
 
     Progress goes to stderr; the figures to stdout (--json: one object). With the defaults
-    a run takes about six minutes on a quiet 2-core machine. With --state: restore time and
+    a run takes about four minutes on a quiet 2-core machine. With --state: restore time and
     memory for N households.
     """
     # Progress on stderr with --json too: a run takes minutes, and stdout stays the JSON's.
