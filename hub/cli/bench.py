@@ -17,7 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from hub.cli.support import USER_ERRORS, json_lines, say_error, user_error
+from hub.cli.support import USER_ERRORS, err, json_lines, say_error, user_error
 from hub.context import broker_for_command
 from hub.settings import Settings
 from hub.tools.bench import (
@@ -28,8 +28,6 @@ from hub.tools.bench import (
 )
 from hub.tools.bench_state import state_bench
 from hub.tools.bench_stats import summary_lines, write_report
-
-err = Console(stderr=True)
 
 
 class RichReporter:
