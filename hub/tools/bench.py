@@ -57,6 +57,7 @@ from hub.tools.bench_mix import BenchMix, MixMessage
 from hub.tools.bench_plan import ShadowPlan, TopicIo, plan_from_counts, role_of
 from hub.tools.bench_stats import (
     FASTSTREAM,
+    MAIN_THREAD,
     PASSTHROUGH,
     SHADOW,
     TAIL_WAIT_S,
@@ -770,6 +771,8 @@ class BenchRun:
         if not own:
             return {}
         used = {name: worker.cpu_s()}
+        if name == "hub" and len(worker.members) == 1:
+            used[MAIN_THREAD] = bench_procs.main_thread_cpu_seconds(worker.members[0].pid)
         if self.broker_pid is not None:
             used["broker"] = bench_procs.cpu_seconds(self.broker_pid)
         return used | {"load generator": own}

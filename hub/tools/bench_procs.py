@@ -15,9 +15,22 @@ PROC = Path("/proc")
 
 
 def cpu_seconds(pid: int | str = "self") -> float:
-    """User plus system CPU seconds the process has used so far."""
+    """User plus system CPU seconds the process has used so far (all its threads)."""
+    return _stat_cpu_seconds(PROC / str(pid) / "stat")
+
+
+def main_thread_cpu_seconds(pid: int | str = "self") -> float:
+    """CPU seconds of the process's main thread alone. The hub's Python runs there (both
+    stages, the event loop, the client calls); librdkafka's threads are the rest, so this
+    says whether one core's worth of Python is what bounds a drain."""
+    if pid == "self":
+        pid = os.getpid()
+    return _stat_cpu_seconds(PROC / str(pid) / "task" / str(pid) / "stat")
+
+
+def _stat_cpu_seconds(path: Path) -> float:
     try:
-        stat = (PROC / str(pid) / "stat").read_text()
+        stat = path.read_text()
     except OSError:
         return 0.0
     # The command name (field 2) may hold spaces; everything after its ')' is space-separated.

@@ -185,6 +185,8 @@ PARTIES = ("hub", "broker", "load generator")
 """Whose CPU a load level reads (the broker's only when it is the local one)."""
 PASSTHROUGH = "passthrough"
 """The party that is the worker in the passthrough's drain."""
+MAIN_THREAD = "hub main thread"
+"""Part of the hub's CPU, not a party of its own: the thread its Python runs on."""
 SHADOW = "shadow"
 FASTSTREAM = "faststream"
 

@@ -64,5 +64,8 @@ async def test_bench_json_on_a_real_broker(bootstrap: str, tmp_path: Path) -> No
     warmup = data["warmup"]
     assert (warmup["seconds"], warmup["msgs_per_s"]) == (3, 300)
     assert warmup["last_step_cores"]["hub"] > 0, "the warm-up ran a hub"
+    cores = warmup["last_step_cores"]
+    assert 0 < cores["hub main thread"] <= cores["hub"] + 0.01, cores  # a part of the hub's
+    assert "hub main thread" in data["drain_cores"]["pipeline"]
     created = set(await list_topics(kafka)) - before
     assert not [t for t in created if t.startswith("bench-")], "the benchmark deletes its topics"

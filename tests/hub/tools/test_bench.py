@@ -6,6 +6,8 @@ import json
 import os
 import random
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,13 @@ from hub.stages.records import InRecord
 from hub.stages.route import RouteStage
 from hub.stages.state_store import StateStore, restore_record
 from hub.tools.bench_mix import BenchMix, kind_of, with_sibling
-from hub.tools.bench_procs import cpu_seconds, interpreter, memory_mb, peak_rss_mb
+from hub.tools.bench_procs import (
+    cpu_seconds,
+    interpreter,
+    main_thread_cpu_seconds,
+    memory_mb,
+    peak_rss_mb,
+)
 from hub.tools.bench_state import state_record, state_template
 from hub.tools.bench_stats import (
     TAIL_WAIT_S,
@@ -322,6 +330,26 @@ def test_process_figures_of_this_process_are_positive() -> None:
     now = memory_mb()  # first: RSS may grow between the two reads, and the peak with it
     assert peak_rss_mb() >= now
     assert cpu_seconds(2**31) == 0.0, "a process that does not exist has no figures"
+
+
+def _spin(seconds: float) -> None:
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def test_the_main_thread_s_cpu_is_apart_from_the_other_threads() -> None:
+    """What ``hub main thread`` in the drain figures reads: the Python thread alone."""
+    process, main = cpu_seconds(), main_thread_cpu_seconds()
+    worker = threading.Thread(target=_spin, args=(0.3,))
+    worker.start()
+    worker.join()
+    assert cpu_seconds() - process >= 0.25
+    assert main_thread_cpu_seconds() - main < 0.1
+    main = main_thread_cpu_seconds()
+    _spin(0.3)
+    assert main_thread_cpu_seconds() - main >= 0.25
+    assert main_thread_cpu_seconds(2**31) == 0.0
 
 
 def test_the_interpreter_is_named_by_version_and_its_base_executable() -> None:
